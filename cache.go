@@ -1,0 +1,155 @@
+package redsafe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// NoExpiry is what TTL returns for a key that never expires.
+const NoExpiry time.Duration = -1
+
+// Get returns the value of key. It returns ErrNotFound when the key does not
+// exist, and a *DecryptError (matching ErrUndecryptable) when the stored
+// value fails authentication; such a value is neither returned nor deleted.
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
+	token, err := c.client.Do(ctx, c.client.B().Get().Key(c.prefix+key).Build()).AsBytes()
+	if err != nil {
+		if rueidis.IsRedisNil(err) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	return c.open(ctx, key, token)
+}
+
+// Set seals value and stores it under key. A positive ttl sets an expiry
+// (rounded up to a millisecond); zero means no expiry.
+func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	cmd, err := c.setCommand(key, value, ttl)
+	if err != nil {
+		return err
+	}
+	return c.client.Do(ctx, cmd).Error()
+}
+
+// Delete removes keys and returns how many existed.
+func (c *Cache) Delete(ctx context.Context, keys ...string) (int64, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	return c.client.Do(ctx, c.client.B().Del().Key(c.keys(keys)...).Build()).AsInt64()
+}
+
+// Exists reports whether key exists. It does not open the value.
+func (c *Cache) Exists(ctx context.Context, key string) (bool, error) {
+	n, err := c.client.Do(ctx, c.client.B().Exists().Key(c.prefix+key).Build()).AsInt64()
+	return n > 0, err
+}
+
+// TTL returns the time key has left, NoExpiry when it never expires, and
+// ErrNotFound when it does not exist.
+func (c *Cache) TTL(ctx context.Context, key string) (time.Duration, error) {
+	ms, err := c.client.Do(ctx, c.client.B().Pttl().Key(c.prefix+key).Build()).AsInt64()
+	switch {
+	case err != nil:
+		return 0, err
+	case ms == -2:
+		return 0, ErrNotFound
+	case ms == -1:
+		return NoExpiry, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// GetMany fetches keys in one pipelined round trip. Keys that do not exist
+// are absent from the map. Values that fail authentication are absent too,
+// and the returned error (matching ErrUndecryptable) names each of them;
+// the other values are still returned.
+func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	cmds := make(rueidis.Commands, len(keys))
+	for i, k := range keys {
+		cmds[i] = c.client.B().Get().Key(c.prefix + k).Build()
+	}
+	values := make(map[string][]byte, len(keys))
+	var errs []error
+	for i, resp := range c.client.DoMulti(ctx, cmds...) {
+		token, err := resp.AsBytes()
+		if rueidis.IsRedisNil(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.open(ctx, keys[i], token)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		values[keys[i]] = v
+	}
+	return values, errors.Join(errs...)
+}
+
+// SetMany seals and stores every item with the same ttl in one pipelined
+// round trip. It returns the first error; items before it may be stored.
+func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) error {
+	cmds := make(rueidis.Commands, 0, len(items))
+	for k, v := range items {
+		cmd, err := c.setCommand(k, v, ttl)
+		if err != nil {
+			return err
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, resp := range c.client.DoMulti(ctx, cmds...) {
+		if err := resp.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cache) setCommand(key string, value []byte, ttl time.Duration) (rueidis.Completed, error) {
+	if ttl < 0 {
+		return rueidis.Completed{}, fmt.Errorf("redsafe: negative ttl %v for Set; use 0 for no expiry", ttl)
+	}
+	token := c.sealer.Seal(make([]byte, 0, seal.SealedLen(len(value))), value)
+	set := c.client.B().Set().Key(c.prefix + key).Value(rueidis.BinaryString(token))
+	if ttl == 0 {
+		return set.Build(), nil
+	}
+	return set.Px(max(ttl, time.Millisecond)).Build(), nil
+}
+
+// open authenticates and decrypts a stored token, counting and logging the
+// failures. It never falls back to treating the bytes as plaintext.
+func (c *Cache) open(ctx context.Context, key string, token []byte) ([]byte, error) {
+	v, keyIndex, err := c.sealer.OpenKey(nil, token, c.tokenTTL)
+	if err != nil {
+		c.decryptFailures.Add(1)
+		c.log.LogAttrs(ctx, slog.LevelWarn, "redsafe: stored value refused",
+			slog.String("key_sha256", keyDigest(c.prefix+key)), slog.String("reason", err.Error()))
+		return nil, &DecryptError{Key: key, Err: err}
+	}
+	if keyIndex > 0 {
+		c.previousKeyReads.Add(1)
+	}
+	return v, nil
+}
+
+func (c *Cache) keys(keys []string) []string {
+	if c.prefix == "" {
+		return keys
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = c.prefix + k
+	}
+	return out
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/seal"
+)
+
+var envCmd = &command{
+	name:    "env",
+	summary: "write a complete, validated env file for a service",
+	usage: `Usage: redsafe env --environment ENV [--output .env.secure] [--force] [flags]
+       redsafe env --validate-only [--output .env.secure]
+
+Writes every REDIS_* variable a service needs for ENV: a rediss:// URL, a
+password that meets ENV's policy, a new encryption key, and the TLS settings.
+The file is validated before it is written, and written with mode 0600. An
+existing file is refused unless --force, which moves it to a timestamped
+backup first. Nothing secret is printed.
+
+Flags:
+  --environment ENV     production, staging, development or testing (required)
+  --output FILE         the env file (default .env.secure)
+  --force               replace an existing file, keeping a backup
+  --validate-only       validate an existing file instead; exit 1 on an error
+  --host HOST           the server's host name as clients reach it (default localhost)
+  --port PORT           its TLS port (default 6380)
+  --user NAME           the ACL user (default app)
+  --password-file FILE  use the password in FILE (such as secrets/app.password
+                        from redsafe conf) instead of generating one
+  --key-file FILE       use the encryption key in FILE instead of a new one
+  --certs DIR           where redsafe certs wrote ca.crt (default certs)
+  --client NAME         add DIR/NAME.crt and DIR/NAME.key for mutual TLS
+
+Examples:
+  redsafe env --environment development
+  redsafe env --environment production --host redis.internal \
+      --password-file redis-secure/secrets/app.password --certs redis-secure/certs
+  redsafe env --validate-only --output .env.secure
+`,
+	run: runEnv,
+}
+
+func runEnv(c *cli, cmd *command, args []string) int {
+	fs := c.flags(cmd)
+	envName := fs.String("environment", "", "")
+	output := fs.String("output", ".env.secure", "")
+	force := fs.Bool("force", false, "")
+	validateOnly := fs.Bool("validate-only", false, "")
+	host := fs.String("host", "localhost", "")
+	port := fs.Int("port", 6380, "")
+	user := fs.String("user", "app", "")
+	passwordFile := fs.String("password-file", "", "")
+	keyFile := fs.String("key-file", "", "")
+	certsDir := fs.String("certs", "certs", "")
+	client := fs.String("client", "", "")
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		return code
+	}
+	if *validateOnly {
+		return validateEnvFile(c, *output)
+	}
+	if *envName == "" {
+		c.errorf("env: --environment is required (production, staging, development or testing)")
+		return 2
+	}
+	env, err := redsafe.ParseEnvironment(*envName)
+	if err != nil {
+		c.errorf("env: %v", err)
+		return 2
+	}
+	if *port < 1 || *port > 65535 {
+		c.errorf("env: --port %d is not a port number", *port)
+		return 2
+	}
+	spec := envSpec{Environment: env, Host: *host, Port: *port, User: *user}
+	if spec.Password, err = secretFrom(*passwordFile, func() string { return redsafe.GeneratePassword(env) }); err != nil {
+		c.errorf("env: %v", err)
+		return 1
+	}
+	if spec.Key, err = secretFrom(*keyFile, func() string { return seal.GenerateKey().Encode() }); err != nil {
+		c.errorf("env: %v", err)
+		return 1
+	}
+	if spec.CAFile, err = filepath.Abs(filepath.Join(*certsDir, "ca.crt")); err != nil {
+		c.errorf("env: %v", err)
+		return 1
+	}
+	if *client != "" {
+		spec.CertFile, _ = filepath.Abs(filepath.Join(*certsDir, *client+".crt"))
+		spec.KeyFile, _ = filepath.Abs(filepath.Join(*certsDir, *client+".key"))
+	}
+	if report := redsafe.Validate(spec.options()); !report.OK() {
+		writeReportText(c.stderr, report)
+		c.errorf("env: refusing to write %s: it would not pass its own policy (run `redsafe certs --dir %s` first if ca.crt is missing)", *output, *certsDir)
+		return 1
+	}
+	backupPath, err := writeSecretFile(*output, spec.render(time.Now()), *force)
+	if err != nil {
+		c.errorf("env: %v", err)
+		return 1
+	}
+	if backupPath != "" {
+		fmt.Fprintf(c.stdout, "moved the old file to %s\n", backupPath)
+	}
+	fmt.Fprintf(c.stdout, "wrote %s (mode 0600) for %s: REDIS_URL=rediss://%s@%s/0 and a new %s\n",
+		*output, env, *user, hostPort(*host, *port), map[bool]string{true: "encryption key", false: "password and encryption key"}[*passwordFile != ""])
+	fmt.Fprintf(c.stdout, "load it with: set -a; . %s; set +a\n", shellPath(*output))
+	return 0
+}
+
+// secretFrom reads a one-line secret from path, or generates one when path
+// is empty.
+func secretFrom(path string, generate func() string) (string, error) {
+	if path == "" {
+		return generate(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
+}
+
+func validateEnvFile(c *cli, path string) int {
+	vars, err := envfile.Read(path)
+	if err != nil {
+		c.errorf("env: cannot read %s: %v", path, err)
+		return 2
+	}
+	report := redsafe.Validate(redsafe.OptionsFromLookup(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }))
+	writeReportText(c.stdout, report)
+	if !report.OK() {
+		return 1
+	}
+	return 0
+}
+
+// shellPath makes a relative path usable with the shell's `.` builtin,
+// which searches PATH for names without a slash.
+func shellPath(p string) string {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") {
+		return p
+	}
+	return "./" + p
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/backup"
+	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/internal/secretfile"
+)
+
+// envSpec is the content of a generated env file: the environment contract
+// for one service.
+type envSpec struct {
+	Environment redsafe.Environment
+	Host        string
+	Port        int
+	User        string
+	Password    string
+	Key         string
+	CAFile      string // absolute
+	CertFile    string // client certificate, optional
+	KeyFile     string
+}
+
+// vars lists the variables in the order they are written.
+func (s envSpec) vars() [][2]string {
+	url := "rediss://"
+	if s.User != "" {
+		url += s.User + "@"
+	}
+	url += hostPort(s.Host, s.Port) + "/0"
+	minVersion := "1.2"
+	if s.Environment == redsafe.Production {
+		minVersion = "1.3"
+	}
+	v := [][2]string{
+		{"ENVIRONMENT", string(s.Environment)},
+		{redsafe.EnvURL, url},
+		{redsafe.EnvPassword, s.Password},
+		{redsafe.EnvEncryptionKey, s.Key},
+		{redsafe.EnvTLSCACert, s.CAFile},
+		{redsafe.EnvTLSCertReqs, string(redsafe.VerifyRequired)},
+		{redsafe.EnvTLSMinVersion, minVersion},
+	}
+	if s.CertFile != "" {
+		v = append(v, [2]string{redsafe.EnvTLSCert, s.CertFile}, [2]string{redsafe.EnvTLSKey, s.KeyFile})
+	}
+	return v
+}
+
+func (s envSpec) render(now time.Time) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# redsafe environment for %s, written %s.\n", s.Environment, now.UTC().Format(time.RFC3339))
+	b.WriteString("# It holds a password and an encryption key: keep it mode 0600 and out of version control.\n")
+	b.WriteString("# Load it with: set -a; . ./FILE; set +a   (or docker compose env_file, systemd EnvironmentFile)\n")
+	for _, kv := range s.vars() {
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], envfile.Quote(kv[1]))
+	}
+	return []byte(b.String())
+}
+
+// options returns the library options the file describes, to validate it
+// before it is written.
+func (s envSpec) options() redsafe.Options {
+	m := map[string]string{}
+	for _, kv := range s.vars() {
+		m[kv[0]] = kv[1]
+	}
+	return redsafe.OptionsFromLookup(func(k string) (string, bool) { v, ok := m[k]; return v, ok })
+}
+
+// writeSecretFile writes a file of secrets with mode 0600. An existing file
+// is refused unless force, and then moved to a timestamped backup first.
+func writeSecretFile(path string, data []byte, force bool) (backupPath string, err error) {
+	if _, err := os.Lstat(path); err == nil && !force {
+		return "", fmt.Errorf("%s already exists; use --force to replace it (the old file is kept as a backup): %w", path, fs.ErrExist)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if backupPath, err = backup.MoveAside(path, time.Now()); err != nil {
+		return "", err
+	}
+	return backupPath, secretfile.Create(path, data)
+}
+
+func hostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + strconv.Itoa(port)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// freeport VAR sets VAR to a free loopback port.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// waitport PORT waits up to 10 s until 127.0.0.1:PORT accepts connections.
+func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitport PORT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+args[0], time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("nothing listens on port %s", args[0])
+}
+
+// loadenv FILE sets the script's environment from an env file, as
+// `set -a; . FILE; set +a` would.
+func cmdLoadEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: loadenv FILE")
+	}
+	vars, err := envfile.Read(ts.MkAbs(args[0]))
+	ts.Check(err)
+	for k, v := range vars {
+		ts.Setenv(k, v)
+	}
+}
+
+// setfile VAR FILE sets VAR to the trimmed content of FILE, so that secrets
+// reach commands through the environment rather than the script's text.
+func cmdSetFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: setfile VAR FILE")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	ts.Setenv(args[0], strings.TrimSpace(string(b)))
+}
+
+// pidgone FILE asserts that the process whose pid FILE holds has exited.
+func cmdPidGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pidgone FILE")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	ts.Check(err)
+	if syscall.Kill(pid, 0) == nil {
+		ts.Fatalf("process %d is still running", pid)
+	}
+}
+
+// nosecrets FILE... asserts that the content of no FILE appears in the last
+// command's stdout or stderr.
+func cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: nosecrets FILE...")
+	}
+	out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	for _, f := range args {
+		b, err := os.ReadFile(ts.MkAbs(f))
+		ts.Check(err)
+		if s := strings.TrimSpace(string(b)); s != "" && strings.Contains(out, s) {
+			ts.Fatalf("the output contains the secret in %s", f)
+		}
+	}
+}
+
+// stopLeftoverServers stops any redis-server that `redsafe up` left in a
+// script's work directory, so a failed script leaks no process.
+func stopLeftoverServers(workDir string) {
+	pids, _ := filepath.Glob(filepath.Join(workDir, "*", "redis.pid"))
+	for _, p := range pids {
+		if srv, err := localredis.In(filepath.Dir(p)); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			srv.Stop(ctx)
+			cancel()
+		}
+	}
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/certs"
+	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/internal/secretfile"
+	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/verify"
+	"github.com/redsafe/redsafe/seal"
+)
+
+var upCmd = &command{
+	name:    "up",
+	summary: "start a TLS-only local Redis, verified end to end",
+	usage: `Usage: redsafe up [--dir .redsafe] [--port 6380] [--environment development] [--key-type ecdsa-p256]
+
+Creates whatever is missing in DIR, starts redis-server on 127.0.0.1 in the
+background, and proves it is secure:
+
+  DIR/certs/             CA and server certificate (localhost, 127.0.0.1, ::1)
+  DIR/secrets/           admin, app and health passwords, the encryption key (0600)
+  DIR/redis.conf         TLS port only (port 0), protected mode, limits
+  DIR/users.acl          default user off; app user without dangerous commands
+  DIR/.env.secure        the REDIS_* variables for your service (0600)
+  DIR/redis.pid, redis.log
+
+Then it runs every check of redsafe verify and prints each as it passes.
+Running it again while the server is up changes nothing and verifies again.
+Stop the server with redsafe down.
+
+Flags:
+  --dir DIR            where everything lives (default .redsafe)
+  --port PORT          the TLS port (default 6380)
+  --environment ENV    the policy for passwords and TLS (default development)
+  --key-type TYPE      ecdsa-p256 (default) or rsa-4096
+  --timeout D          how long to wait for the server (default 15s)
+
+Examples:
+  redsafe up
+  set -a; . ./.redsafe/.env.secure; set +a     # then run your service
+  redsafe up --port 6390 --environment production --dir /tmp/redsafe-prod
+`,
+	run: runUp,
+}
+
+func runUp(c *cli, cmd *command, args []string) int {
+	fs := c.flags(cmd)
+	dir := fs.String("dir", ".redsafe", "")
+	port := fs.Int("port", 6380, "")
+	envName := fs.String("environment", string(redsafe.Development), "")
+	keyTypeName := fs.String("key-type", string(certs.ECDSAP256), "")
+	timeout := fs.Duration("timeout", 15*time.Second, "")
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		return code
+	}
+	env, err := redsafe.ParseEnvironment(*envName)
+	if err != nil {
+		c.errorf("up: %v", err)
+		return 2
+	}
+	keyType, err := certs.ParseKeyType(*keyTypeName)
+	if err != nil {
+		c.errorf("up: %v", err)
+		return 2
+	}
+	if *port < 1 || *port > 65535 {
+		c.errorf("up: --port %d is not a port number", *port)
+		return 2
+	}
+	if _, err := localredis.Binary(); err != nil {
+		c.errorf("up: %v", err)
+		return 1
+	}
+	l, err := prepareLocal(c, *dir, env, keyType, *port)
+	if err != nil {
+		c.errorf("up: %v", err)
+		return 1
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if pid, running := l.server.Pid(); running {
+		fmt.Fprintf(c.stdout, "redis-server is already running (pid %d) on 127.0.0.1:%d; verifying it\n", pid, l.port)
+	} else {
+		fmt.Fprintf(c.stdout, "starting redis-server on 127.0.0.1:%d (TLS only)\n", l.port)
+		if err := l.server.Start(ctx, l.ready); err != nil {
+			c.errorf("up: %v", err)
+			if strings.Contains(err.Error(), "Address already in use") {
+				c.errorf("up: port %d is taken; choose another with --port (and a new --dir)", l.port)
+			}
+			return 1
+		}
+		pid, _ := l.server.Pid()
+		fmt.Fprintf(c.stdout, "redis-server is running (pid %d), logging to %s\n", pid, l.server.LogFile)
+	}
+
+	opts := redsafe.OptionsFromLookup(overlay(l.env, func(string) (string, bool) { return "", false }))
+	opts.Logger = quietLogger()
+	fmt.Fprintln(c.stdout, "verifying:")
+	results := verify.Run(ctx, verify.Target{Options: opts, Admin: &redsafe.Credentials{Username: l.users.Admin.Name, Password: l.users.Admin.Password}}, printResult(c.stdout))
+	code := summarize(c.stdout, results)
+	if code == 0 {
+		fmt.Fprintf(c.stdout, "\nload the settings into your shell:\n  set -a; . %s; set +a\nstop the server with: redsafe down --dir %s\n", shellPath(l.envFile), *dir)
+	}
+	return code
+}
+
+// local is the state of an `up` directory.
+type local struct {
+	server  localredis.Server
+	port    int
+	users   serverconf.Users
+	env     map[string]string // the variables of .env.secure
+	envFile string
+	ca      *x509.CertPool
+}
+
+// prepareLocal creates whatever is missing in dir and loads the rest. What
+// exists is kept, so that a second run changes nothing.
+func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int) (*local, error) {
+	srv, err := localredis.In(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(srv.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	note := func(format string, args ...any) { fmt.Fprintf(c.stdout, "  "+format+"\n", args...) }
+	l := &local{server: srv, port: port, envFile: filepath.Join(dir, ".env.secure")}
+
+	certDir := filepath.Join(srv.Dir, "certs")
+	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, fs.ErrNotExist) {
+		if _, err := certs.Generate(certDir, certs.GenerateOptions{KeyType: keyType}); err != nil {
+			return nil, fmt.Errorf("creating certificates: %w", err)
+		}
+		note("created %s: a %s CA and a server certificate for localhost, 127.0.0.1 and ::1", rel(certDir), keyType)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(certDir, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	l.ca = x509.NewCertPool()
+	l.ca.AppendCertsFromPEM(caPEM)
+
+	secrets := filepath.Join(srv.Dir, "secrets")
+	created, err := loadOrCreateUsers(secrets, env, &l.users)
+	if err != nil {
+		return nil, err
+	}
+	key, keyCreated, err := loadOrCreate(filepath.Join(secrets, "encryption.key"), func() string { return seal.GenerateKey().Encode() })
+	if err != nil {
+		return nil, err
+	}
+	if created || keyCreated {
+		note("created %s: admin, app and health passwords and an encryption key (mode 0600)", rel(secrets))
+	}
+
+	spec := serverconf.Spec{
+		Environment: env, Port: port, TLSDir: certDir, ACLFile: filepath.Join(srv.Dir, "users.acl"),
+		DataDir: srv.Dir, PidFile: srv.PidFile, LogFile: srv.LogFile, Daemonize: true,
+	}
+	if existing, ok := confPort(srv.Conf); ok {
+		l.port, spec.Port = existing, existing
+		if existing != port && port != 6380 {
+			return nil, fmt.Errorf("%s is set up for port %d; run `redsafe down --dir %s` and remove the directory to change the port", dir, existing, dir)
+		}
+	} else {
+		conf, err := serverconf.RedisConf(spec)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(srv.Conf, conf, 0o644); err != nil {
+			return nil, err
+		}
+		note("created %s: TLS port %d only, TLS %s", rel(srv.Conf), port, map[bool]string{true: "1.3", false: "1.2 and 1.3"}[env == redsafe.Production])
+	}
+	if _, err := os.Stat(spec.ACLFile); errors.Is(err, fs.ErrNotExist) {
+		acl, err := serverconf.ACL(spec, l.users)
+		if err != nil {
+			return nil, err
+		}
+		if err := secretfile.Create(spec.ACLFile, acl); err != nil {
+			return nil, err
+		}
+		note("created %s: default user off, passwords stored as SHA-256 hashes", rel(spec.ACLFile))
+	}
+
+	if _, err := os.Stat(l.envFile); errors.Is(err, fs.ErrNotExist) {
+		s := envSpec{Environment: env, Host: "127.0.0.1", Port: l.port, User: l.users.App.Name,
+			Password: l.users.App.Password, Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
+		if err := secretfile.Create(l.envFile, s.render(time.Now())); err != nil {
+			return nil, err
+		}
+		note("created %s: the REDIS_* settings for your service (mode 0600)", rel(l.envFile))
+	}
+	if l.env, err = envfile.Read(l.envFile); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ready reports whether the server answers an authenticated PING over TLS.
+func (l *local) ready(ctx context.Context) error {
+	addr := "127.0.0.1:" + strconv.Itoa(l.port)
+	conn, err := resp.Dial(addr, &tls.Config{RootCAs: l.ca, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if reply, err := conn.Do("AUTH", l.users.Admin.Name, l.users.Admin.Password); err != nil || reply != "+OK" {
+		return fmt.Errorf("AUTH as %s: %s", l.users.Admin.Name, strings.SplitN(reply+fmt.Sprint(err), " ", 2)[0])
+	}
+	if reply, err := conn.Do("PING"); err != nil || reply != "+PONG" {
+		return fmt.Errorf("PING: %v %s", err, reply)
+	}
+	return nil
+}
+
+func loadOrCreateUsers(dir string, env redsafe.Environment, u *serverconf.Users) (created bool, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, err
+	}
+	fresh := serverconf.NewUsers(env)
+	*u = fresh
+	for _, p := range []struct {
+		user  *serverconf.User
+		fresh string
+	}{{&u.Admin, fresh.Admin.Password}, {&u.App, fresh.App.Password}, {&u.Health, fresh.Health.Password}} {
+		pw, made, err := loadOrCreate(filepath.Join(dir, p.user.Name+".password"), func() string { return p.fresh })
+		if err != nil {
+			return false, err
+		}
+		p.user.Password, created = pw, created || made
+	}
+	return created, nil
+}
+
+// loadOrCreate reads a one-line secret file, or writes a new secret to it
+// with mode 0600.
+func loadOrCreate(path string, generate func() string) (secret string, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return s, false, nil
+		}
+		return "", false, fmt.Errorf("%s is empty; remove it to have a new secret generated", path)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, err
+	}
+	secret = generate()
+	return secret, true, secretfile.Create(path, []byte(secret+"\n"))
+}
+
+var tlsPortLine = regexp.MustCompile(`(?m)^tls-port\s+(\d+)`)
+
+// confPort reads the TLS port of an existing redis.conf.
+func confPort(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	m := tlsPortLine.FindSubmatch(b)
+	if m == nil {
+		return 0, false
+	}
+	p, err := strconv.Atoi(string(m[1]))
+	return p, err == nil
+}
+
+// rel shortens an absolute path under the working directory for messages.
+func rel(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}

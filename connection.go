@@ -1,0 +1,30 @@
+package redsafe
+
+import "crypto/tls"
+
+// Connection is what Open dials for a set of Options, after validation:
+// for probes and for other clients that must connect exactly as redsafe
+// does.
+type Connection struct {
+	Addr     string // host:port
+	Host     string
+	DB       int
+	TLS      *tls.Config // nil when TLS is off
+	Username string      // "" means the default user
+	Password string
+}
+
+// Connection validates o and returns the settings Open would use. It
+// returns a *ConfigError when o breaks its environment's policy. With
+// Options.Credentials set, Username and Password are empty.
+func (o Options) Connection() (*Connection, error) {
+	s, r := resolve(o)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	c := &Connection{Addr: s.url.Addr(), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password}
+	if s.useTLS {
+		c.TLS = s.tlsConfig
+	}
+	return c, nil
+}

@@ -1,0 +1,109 @@
+package redsafe
+
+import (
+	"crypto/tls"
+	"os"
+	"strings"
+)
+
+// The environment contract. The names match the Python services redsafe
+// replaces, so a service can move over without renaming anything.
+const (
+	EnvURL                    = "REDIS_URL"
+	EnvUsername               = "REDIS_USERNAME"
+	EnvACLUsername            = "REDIS_ACL_USERNAME" // alias of REDIS_USERNAME
+	EnvPassword               = "REDIS_PASSWORD"
+	EnvEncryptionKey          = "REDIS_ENCRYPTION_KEY"
+	EnvEncryptionPreviousKeys = "REDIS_ENCRYPTION_PREVIOUS_KEYS"
+	EnvTLSEnabled             = "REDIS_TLS_ENABLED"
+	EnvTLSCACert              = "REDIS_TLS_CA_CERT"
+	EnvTLSCert                = "REDIS_TLS_CERT"
+	EnvTLSKey                 = "REDIS_TLS_KEY"
+	EnvTLSCertReqs            = "REDIS_TLS_CERT_REQS"
+	EnvTLSMinVersion          = "REDIS_TLS_MIN_VERSION"
+	EnvTLSServerName          = "REDIS_TLS_SERVER_NAME"
+	EnvInsecureAllowPlaintext = "REDIS_INSECURE_ALLOW_PLAINTEXT"
+)
+
+// OptionsFromEnv reads the environment contract from the process
+// environment. Values it cannot understand are not guessed at: they become
+// error findings that Validate and Open report.
+func OptionsFromEnv() Options { return OptionsFromLookup(os.LookupEnv) }
+
+// OptionsFromLookup is OptionsFromEnv with another source of variables,
+// such as a parsed env file.
+func OptionsFromLookup(lookup func(string) (string, bool)) Options {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	d := detectEnvironment(lookup)
+	o := Options{
+		Environment:   d.env,
+		URL:           get(EnvURL),
+		Username:      get(EnvUsername),
+		EncryptionKey: get(EnvEncryptionKey),
+		TLS: TLSOptions{
+			CAFile:     get(EnvTLSCACert),
+			CertFile:   get(EnvTLSCert),
+			KeyFile:    get(EnvTLSKey),
+			ServerName: get(EnvTLSServerName),
+		},
+		detected: &d,
+	}
+	// A password may legitimately begin or end with spaces; keep it whole.
+	o.Password, _ = lookup(EnvPassword)
+	if alias := get(EnvACLUsername); alias != "" {
+		if o.Username != "" && o.Username != alias {
+			o.envFindings = append(o.envFindings, Finding{ID: "auth.username-conflict", Severity: SeverityError,
+				Message: EnvUsername + " and " + EnvACLUsername + " name different users",
+				Fix:     "set only one of them"})
+		}
+		if o.Username == "" {
+			o.Username = alias
+		}
+	}
+	for _, k := range strings.Split(get(EnvEncryptionPreviousKeys), ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			o.PreviousEncryptionKeys = append(o.PreviousEncryptionKeys, k)
+		}
+	}
+	o.TLS.Enabled = o.envBool(get, EnvTLSEnabled)
+	o.AllowInsecurePlaintext = o.envBool(get, EnvInsecureAllowPlaintext)
+	if v := get(EnvTLSCertReqs); v != "" {
+		switch m := VerifyMode(strings.ToLower(v)); m {
+		case VerifyRequired, VerifyOptional, VerifyNone:
+			o.TLS.Verify = m
+		default:
+			o.envFindings = append(o.envFindings, Finding{ID: "tls.verify-invalid", Severity: SeverityError,
+				Message: EnvTLSCertReqs + "=" + quote(v) + " is not a verification mode",
+				Fix:     "set " + EnvTLSCertReqs + " to required, optional or none"})
+		}
+	}
+	switch v := get(EnvTLSMinVersion); v {
+	case "":
+	case "1.2", "TLSv1.2":
+		o.TLS.MinVersion = tls.VersionTLS12
+	case "1.3", "TLSv1.3":
+		o.TLS.MinVersion = tls.VersionTLS13
+	default:
+		o.envFindings = append(o.envFindings, Finding{ID: "tls.min-version-invalid", Severity: SeverityError,
+			Message: EnvTLSMinVersion + "=" + quote(v) + " is not a supported TLS version",
+			Fix:     "set " + EnvTLSMinVersion + " to 1.2 or 1.3; older versions are never allowed"})
+	}
+	return o
+}
+
+func (o *Options) envBool(get func(string) string, name string) bool {
+	switch v := strings.ToLower(get(name)); v {
+	case "", "0", "false", "no", "off":
+		return false
+	case "1", "true", "yes", "on":
+		return true
+	default:
+		o.envFindings = append(o.envFindings, Finding{ID: "env.invalid-bool", Severity: SeverityError,
+			Message: name + "=" + quote(v) + " is not true or false",
+			Fix:     "set " + name + " to true or false"})
+		return false
+	}
+}

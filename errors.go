@@ -1,0 +1,70 @@
+package redsafe
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrNotFound is returned when a key does not exist. It is never returned
+// for any other failure.
+var ErrNotFound = errors.New("redsafe: key not found")
+
+// ErrUndecryptable matches every *DecryptError: a stored value that failed
+// authentication (tampered with, or sealed with a key that is not
+// configured) or is older than Options.TokenTTL. Such a value is never
+// returned and never deleted.
+var ErrUndecryptable = errors.New("redsafe: stored value failed authentication")
+
+// DecryptError reports a stored value that could not be opened. Err is a
+// seal error: errors.Is(err, seal.ErrAuthentication), seal.ErrExpired, ...
+type DecryptError struct {
+	Key string
+	Err error
+}
+
+func (e *DecryptError) Error() string {
+	return "redsafe: value of key " + quote(e.Key) + " refused: " + e.Err.Error()
+}
+
+func (e *DecryptError) Unwrap() []error { return []error{ErrUndecryptable, e.Err} }
+
+// Causes of a failed connection, matched with errors.Is on the error Open
+// returns. Each *ConnectError carries a Fix that says what to do.
+var (
+	ErrUnreachable         = errors.New("server unreachable")
+	ErrTimeout             = errors.New("timed out")
+	ErrCertUntrusted       = errors.New("server certificate signed by an unknown authority")
+	ErrCertHostname        = errors.New("server certificate does not cover the host name")
+	ErrCertExpired         = errors.New("server certificate expired or not yet valid")
+	ErrCertInvalid         = errors.New("server certificate rejected")
+	ErrTLSVersion          = errors.New("server does not offer the required TLS version")
+	ErrNotTLS              = errors.New("server answered in plaintext, not TLS")
+	ErrTLSRequired         = errors.New("server closed a plaintext connection: it probably requires TLS")
+	ErrClientCertRequired  = errors.New("server requires a client certificate")
+	ErrNoAuth              = errors.New("server requires authentication")
+	ErrWrongPassword       = errors.New("authentication failed: wrong user name or password")
+	ErrNoPermission        = errors.New("the user lacks a permission redsafe needs")
+	ErrCredentialsRejected = errors.New("credentials refused by the policy")
+)
+
+// ConnectError explains why Open could not use the server.
+type ConnectError struct {
+	Addr  string // host:port; never credentials
+	Cause error  // one of the Err* causes above
+	Fix   string // what to do about it
+	Err   error  // the underlying error
+}
+
+func (e *ConnectError) Error() string {
+	var b strings.Builder
+	b.WriteString("redsafe: cannot use Redis at " + e.Addr + ": " + e.Cause.Error())
+	if e.Err != nil && e.Err.Error() != e.Cause.Error() {
+		b.WriteString(" (" + e.Err.Error() + ")")
+	}
+	if e.Fix != "" {
+		b.WriteString("\n  fix: " + e.Fix)
+	}
+	return b.String()
+}
+
+func (e *ConnectError) Unwrap() []error { return []error{e.Cause, e.Err} }

@@ -1,0 +1,38 @@
+// Package backup moves files aside before they are replaced, so that a
+// regenerated certificate, key or env file never destroys the old one.
+package backup
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// MoveAside renames path to path.bak-YYYYMMDD-HHMMSS (with a counter when
+// that exists too) and returns the new name. It returns "" and no error
+// when path does not exist. The rename keeps the file's mode, so a 0600
+// key stays 0600.
+func MoveAside(path string, now time.Time) (string, error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	base := path + ".bak-" + now.UTC().Format("20060102-150405")
+	target := base
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if i > 1000 {
+			return "", fmt.Errorf("too many backups of %s", path)
+		}
+		target = fmt.Sprintf("%s.%d", base, i)
+	}
+	if err := os.Rename(path, target); err != nil {
+		return "", err
+	}
+	return target, nil
+}

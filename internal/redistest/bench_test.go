@@ -1,0 +1,12 @@
+package redistest
+
+import "testing"
+
+// BenchmarkStart measures one full Start (certs, config, process, ready
+// probe) plus Stop: go test -run '^$' -bench Start ./internal/redistest
+func BenchmarkStart(b *testing.B) {
+	for b.Loop() {
+		s := Start(b, Config{})
+		s.Stop()
+	}
+}

@@ -1,0 +1,114 @@
+package serverconf
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/backup"
+	"github.com/redsafe/redsafe/internal/secretfile"
+)
+
+// Modes of what Write creates.
+const (
+	PublicFileMode fs.FileMode = 0o644
+	DirMode        fs.FileMode = 0o700 // the deployment and secrets directories
+)
+
+// Written is one file that Write wrote.
+type Written struct {
+	Path   string
+	Mode   fs.FileMode
+	Backup string // where the previous file was moved, "" if there was none
+}
+
+// ExistsError is returned when files exist and replacing was not asked for.
+// Nothing has been written or moved.
+type ExistsError struct{ Paths []string }
+
+func (e *ExistsError) Error() string {
+	return "already exists: " + strings.Join(e.Paths, ", ")
+}
+
+// Write writes files into dir, creating it (and secrets/) with mode 0700.
+// If any file exists, Write refuses before touching anything, unless
+// replace is set: then each existing file is first moved aside to a
+// timestamped backup (backup.MoveAside), so that no password or key is ever
+// lost by regenerating.
+func Write(dir string, files []File, replace bool, now time.Time) ([]Written, error) {
+	var existing []string
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if _, err := os.Lstat(p); err == nil {
+			existing = append(existing, p)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if len(existing) > 0 && !replace {
+		return nil, &ExistsError{Paths: existing}
+	}
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return nil, err
+	}
+	var out []Written
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := makeParent(dir, p, f.Secret); err != nil {
+			return out, err
+		}
+		bak, err := backup.MoveAside(p, now)
+		if err != nil {
+			return out, fmt.Errorf("moving %s aside: %w", p, err)
+		}
+		mode := PublicFileMode
+		if f.Secret {
+			mode = secretfile.Mode
+			err = secretfile.Create(p, f.Data)
+		} else {
+			err = createPublic(p, f.Data)
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Written{Path: p, Mode: mode, Backup: bak})
+	}
+	return out, nil
+}
+
+// makeParent creates the directory of p. A directory below dir that holds
+// secrets is forced to 0700 even if it already existed with a wider mode.
+func makeParent(dir, p string, secret bool) error {
+	parent := filepath.Dir(p)
+	if parent == filepath.Clean(dir) {
+		return nil
+	}
+	if err := os.MkdirAll(parent, DirMode); err != nil {
+		return err
+	}
+	if secret {
+		return os.Chmod(parent, DirMode)
+	}
+	return nil
+}
+
+// createPublic writes a new file with exactly mode 0644, whatever the umask.
+func createPublic(p string, data []byte) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, PublicFileMode)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(PublicFileMode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,304 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// run carries what earlier checks learned.
+type run struct {
+	target Target
+	conn   *redsafe.Connection
+	state  *tls.ConnectionState
+}
+
+func (r *run) dial() (*resp.Conn, error) {
+	return resp.Dial(r.conn.Addr, r.conn.TLS)
+}
+
+// auth opens an authenticated probe connection as the application user.
+func (r *run) auth() (*resp.Conn, error) {
+	c, err := r.dial()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"AUTH", r.conn.Password}
+	if r.conn.Username != "" {
+		args = []string{"AUTH", r.conn.Username, r.conn.Password}
+	}
+	reply, err := c.Do(args...)
+	if err == nil && reply != "+OK" {
+		err = fmt.Errorf("AUTH refused: %s", firstWord(reply))
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func checkHandshake(ctx context.Context, r *run) Result {
+	conn, err := r.target.Options.Connection()
+	if err != nil {
+		return Result{Status: Fail, Detail: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
+	}
+	r.conn = conn
+	if conn.TLS == nil {
+		return Result{Status: Fail, Detail: "TLS is off: the URL is redis://", Fix: "use a rediss:// URL to the server's TLS port"}
+	}
+	c, err := r.dial()
+	if err != nil {
+		return Result{Status: Fail, Detail: "TLS handshake with " + conn.Addr + " failed: " + err.Error(), Fix: handshakeFix(err)}
+	}
+	defer c.Close()
+	st := c.Conn.(*tls.Conn).ConnectionState()
+	r.state = &st
+	detail := fmt.Sprintf("%s with %s", tls.VersionName(st.Version), conn.Addr)
+	if conn.TLS.InsecureSkipVerify {
+		return Result{Status: Warn, Detail: detail + ", but the certificate's host name is not verified", Fix: "set REDIS_TLS_CERT_REQS=required"}
+	}
+	return Result{Status: Pass, Detail: detail + ", certificate and host name verified"}
+}
+
+func handshakeFix(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unknown authority"):
+		return "set REDIS_TLS_CA_CERT to the CA that signed the server certificate"
+	case strings.Contains(msg, "not valid for") || strings.Contains(msg, "valid for"):
+		return "connect with a host name the certificate lists, or set REDIS_TLS_SERVER_NAME"
+	case strings.Contains(msg, "expired"):
+		return "renew the server certificate with `redsafe certs --force` and restart Redis"
+	case strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return "the server answered in plaintext: point REDIS_URL at its TLS port, or enable TLS"
+	case strings.Contains(msg, "connection refused"):
+		return "start the server (`redsafe up`), or fix the host and port in REDIS_URL"
+	}
+	return "check that REDIS_URL names the server's TLS port"
+}
+
+func checkCertificate(ctx context.Context, r *run) Result {
+	if r.state == nil || len(r.state.PeerCertificates) == 0 {
+		return Result{Status: Skip, Detail: "no TLS connection"}
+	}
+	leaf := r.state.PeerCertificates[0]
+	left := time.Until(leaf.NotAfter)
+	detail := fmt.Sprintf("%s, expires %s (%d days)", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
+	if left < 30*24*time.Hour {
+		return Result{Status: Warn, Detail: detail, Fix: "renew it: `redsafe certs --force`, then restart Redis"}
+	}
+	return Result{Status: Pass, Detail: "chain valid: " + detail}
+}
+
+func checkAuthRequired(ctx context.Context, r *run) Result {
+	if r.state == nil {
+		return Result{Status: Skip, Detail: "no TLS connection"}
+	}
+	c, err := r.dial()
+	if err != nil {
+		return Result{Status: Fail, Detail: err.Error()}
+	}
+	defer c.Close()
+	reply, err := c.Do("PING")
+	switch {
+	case err != nil:
+		return Result{Status: Fail, Detail: "PING without credentials: " + err.Error()}
+	case strings.HasPrefix(reply, "-NOAUTH"):
+		return Result{Status: Pass, Detail: "a connection without a password gets NOAUTH"}
+	}
+	return Result{Status: Fail, Detail: "a connection without a password got " + firstWord(reply), Fix: "disable the default user (`user default off`) or give it a password"}
+}
+
+func checkWrongPassword(ctx context.Context, r *run) Result {
+	if r.state == nil {
+		return Result{Status: Skip, Detail: "no TLS connection"}
+	}
+	c, err := r.dial()
+	if err != nil {
+		return Result{Status: Fail, Detail: err.Error()}
+	}
+	defer c.Close()
+	wrong := make([]byte, 24)
+	rand.Read(wrong)
+	user := r.conn.Username
+	if user == "" {
+		user = "default"
+	}
+	reply, err := c.Do("AUTH", user, hex.EncodeToString(wrong))
+	switch {
+	case err != nil:
+		return Result{Status: Fail, Detail: "AUTH with a wrong password: " + err.Error()}
+	case strings.HasPrefix(reply, "-WRONGPASS"):
+		return Result{Status: Pass, Detail: "a wrong password for " + user + " is refused"}
+	}
+	return Result{Status: Fail, Detail: "a wrong password for " + user + " got " + firstWord(reply), Fix: "give the user a password (ACL SETUSER " + user + " resetpass >...)"}
+}
+
+// checkDenied proves the application user may not run a command, without
+// ever running it: inside MULTI, Redis checks ACLs when a command is queued
+// and refuses it there, and whatever was queued is discarded.
+func checkDenied(args ...string) func(context.Context, *run) Result {
+	return func(ctx context.Context, r *run) Result {
+		if r.state == nil {
+			return Result{Status: Skip, Detail: "no TLS connection"}
+		}
+		c, err := r.auth()
+		if err != nil {
+			return Result{Status: Fail, Detail: "cannot authenticate as the application user: " + err.Error(), Fix: "check REDIS_USERNAME and REDIS_PASSWORD"}
+		}
+		defer c.Close()
+		if reply, err := c.Do("MULTI"); err != nil || reply != "+OK" {
+			return Result{Status: Fail, Detail: "MULTI: " + errText(reply, err)}
+		}
+		reply, err := c.Do(args...)
+		c.Do("DISCARD")
+		name := strings.Join(args, " ")
+		switch {
+		case err != nil:
+			return Result{Status: Fail, Detail: name + ": " + err.Error()}
+		case strings.HasPrefix(reply, "-NOPERM"):
+			return Result{Status: Pass, Detail: "the application user cannot run " + args[0]}
+		case reply == "+QUEUED":
+			return Result{Status: Fail, Detail: "the application user may run " + name + " (probed inside MULTI and discarded)",
+				Fix: "deny it in the user's ACL: -" + strings.ToLower(args[0]) + " (see `redsafe conf`)"}
+		}
+		return Result{Status: Fail, Detail: name + " got " + firstWord(reply)}
+	}
+}
+
+func checkNoPlaintext(ctx context.Context, r *run) Result {
+	if r.conn == nil {
+		return Result{Status: Skip, Detail: "no connection settings"}
+	}
+	ports := []string{r.conn.Addr}
+	how := "the TLS port does not answer plaintext"
+	if port, ok := r.configuredPort(); ok {
+		if port != "0" {
+			ports = append(ports, net.JoinHostPort(r.conn.Host, port))
+		}
+		how += fmt.Sprintf("; the server's plaintext port is %s", map[bool]string{true: "off (port 0)", false: port}[port == "0"])
+	}
+	for _, addr := range ports {
+		if answersPlaintext(addr, r.target.Timeout) {
+			return Result{Status: Fail, Detail: addr + " answers plaintext RESP", Fix: "set `port 0` so that only tls-port listens"}
+		}
+	}
+	return Result{Status: Pass, Detail: how}
+}
+
+// configuredPort reads `port` with the admin credentials, when given.
+func (r *run) configuredPort() (string, bool) {
+	a := r.target.Admin
+	if a == nil || r.conn.TLS == nil {
+		return "", false
+	}
+	c, err := r.dial()
+	if err != nil {
+		return "", false
+	}
+	defer c.Close()
+	if reply, err := c.Do("AUTH", a.Username, a.Password); err != nil || reply != "+OK" {
+		return "", false
+	}
+	reply, err := c.Do("CONFIG", "GET", "port")
+	lines := strings.Split(reply, "\n")
+	if err != nil || len(lines) != 2 {
+		return "", false
+	}
+	return lines[1], true
+}
+
+func answersPlaintext(addr string, timeout time.Duration) bool {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(min(timeout, 2*time.Second)))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	b := make([]byte, 1)
+	n, _ := c.Read(b)
+	return n == 1 && (b[0] == '+' || b[0] == '-')
+}
+
+func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
+	if r.state == nil {
+		return Result{Status: Skip, Detail: "no TLS connection"}
+	}
+	o := r.target.Options
+	o.DialTimeout = r.target.Timeout
+	ctx, cancel := context.WithTimeout(ctx, 2*r.target.Timeout)
+	defer cancel()
+	c, err := redsafe.Open(ctx, o)
+	if err != nil {
+		return Result{Status: Fail, Detail: "the library cannot open: " + err.Error()}
+	}
+	defer c.Close()
+	nonce := make([]byte, 8)
+	rand.Read(nonce)
+	key := "redsafe:verify:" + hex.EncodeToString(nonce)
+	plaintext := []byte("redsafe verify " + hex.EncodeToString(nonce) + " plaintext")
+	if err := c.Set(ctx, key, plaintext, time.Minute); err != nil {
+		return Result{Status: Fail, Detail: "SET through the library: " + err.Error(), Fix: "allow the application user to write " + key}
+	}
+	defer c.Delete(context.WithoutCancel(ctx), key)
+	got, err := c.Get(ctx, key)
+	if err != nil || !bytes.Equal(got, plaintext) {
+		return Result{Status: Fail, Detail: "GET through the library did not return the value: " + errText("", err)}
+	}
+	raw, err := r.rawGet(o.KeyPrefix + key)
+	if err != nil {
+		return Result{Status: Fail, Detail: "raw GET: " + err.Error()}
+	}
+	if bytes.Contains([]byte(raw), plaintext) || !strings.HasPrefix(raw, "gAAAAA") {
+		return Result{Status: Fail, Detail: "the value stored in Redis is not a Fernet token"}
+	}
+	if k, err := seal.ParseKey(o.EncryptionKey); err != nil {
+		return Result{Status: Fail, Detail: "the encryption key does not parse"}
+	} else if pt, err := seal.New(k).Open(nil, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
+		return Result{Status: Fail, Detail: "the stored token does not open with REDIS_ENCRYPTION_KEY"}
+	}
+	return Result{Status: Pass, Detail: fmt.Sprintf("round trip through the library; Redis holds a %d-byte Fernet token, not the plaintext", len(raw))}
+}
+
+func (r *run) rawGet(key string) (string, error) {
+	c, err := r.auth()
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if r.conn.DB != 0 {
+		if reply, err := c.Do("SELECT", fmt.Sprint(r.conn.DB)); err != nil || reply != "+OK" {
+			return "", errors.New("SELECT: " + errText(reply, err))
+		}
+	}
+	return c.Do("GET", key)
+}
+
+func firstWord(reply string) string {
+	if i := strings.IndexAny(reply, " \n"); i > 0 {
+		return reply[:i]
+	}
+	return reply
+}
+
+func errText(reply string, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return firstWord(reply)
+}

@@ -1,0 +1,90 @@
+// Package verify proves, against a live server, that a Redis deployment is
+// as secure as its configuration claims: it probes instead of trusting.
+// `redsafe up` and `redsafe verify` print its results.
+package verify
+
+import (
+	"context"
+	"time"
+
+	"github.com/redsafe/redsafe"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+const (
+	Pass Status = "ok"
+	Warn Status = "warn"
+	Fail Status = "FAIL"
+	Skip Status = "skip"
+)
+
+// Result is one check's outcome. Detail and Fix never hold a secret.
+type Result struct {
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Target is the deployment to verify.
+type Target struct {
+	// Options are the application's own settings, as the service would use
+	// them.
+	Options redsafe.Options
+	// Admin, when known, lets the checks read the server's configuration
+	// (CONFIG GET port) instead of only probing from outside.
+	Admin *redsafe.Credentials
+	// Timeout bounds each network step. Default 5s.
+	Timeout time.Duration
+}
+
+// check is one verification step. It may record facts in the run for
+// later checks.
+type check struct {
+	id  string
+	run func(ctx context.Context, r *run) Result
+}
+
+// checks run in this order; later ones rely on facts found by earlier ones,
+// and are skipped when those are missing.
+var checks = []check{
+	{"tls.handshake", checkHandshake},
+	{"tls.certificate", checkCertificate},
+	{"auth.required", checkAuthRequired},
+	{"auth.wrong-password", checkWrongPassword},
+	{"acl.flushall", checkDenied("FLUSHALL")},
+	{"acl.config", checkDenied("CONFIG", "GET", "port")},
+	{"tls.no-plaintext", checkNoPlaintext},
+	{"data.encrypted", checkEncryptedRoundTrip},
+}
+
+// Run runs every check in order, calling report after each so that progress
+// can be printed as it happens, and returns all results.
+func Run(ctx context.Context, t Target, report func(Result)) []Result {
+	if t.Timeout <= 0 {
+		t.Timeout = 5 * time.Second
+	}
+	r := &run{target: t}
+	var results []Result
+	for _, c := range checks {
+		res := c.run(ctx, r)
+		res.ID = c.id
+		results = append(results, res)
+		if report != nil {
+			report(res)
+		}
+	}
+	return results
+}
+
+// Failed reports whether any result failed.
+func Failed(results []Result) bool {
+	for _, r := range results {
+		if r.Status == Fail {
+			return true
+		}
+	}
+	return false
+}

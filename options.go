@@ -1,0 +1,133 @@
+package redsafe
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"time"
+)
+
+// Options configures a Cache. The zero value of every field is a safe
+// default; OptionsFromEnv fills Options from the environment contract.
+type Options struct {
+	// Environment selects the security policy. Empty means: detect it from
+	// ENVIRONMENT, APP_ENV, GO_ENV, NODE_ENV and ENV, in that order, and use
+	// Production when none of them says.
+	Environment Environment
+
+	// URL locates the server: rediss://[user:password@]host[:port][/db].
+	// rediss:// means TLS. Required.
+	URL string
+
+	// Username and Password authenticate. When the URL carries them too,
+	// the two must agree.
+	Username string
+	Password string
+
+	// Credentials, when set, is called for every new connection and
+	// overrides Username and Password, so that a password can be rotated
+	// without restarting the service. Each password it returns must meet the
+	// environment's policy, or the connection is refused.
+	Credentials func(ctx context.Context) (Credentials, error)
+
+	// EncryptionKey is the primary Fernet key (url-safe base64 of 32 bytes):
+	// every value is sealed with it. Required in every environment.
+	EncryptionKey string
+
+	// PreviousEncryptionKeys are only used to open values sealed before a
+	// key rotation, tried in order after EncryptionKey.
+	PreviousEncryptionKeys []string
+
+	TLS TLSOptions
+
+	// AllowInsecurePlaintext lets production run without TLS. It logs a
+	// warning at every start. Staging ignores it.
+	AllowInsecurePlaintext bool
+
+	// KeyPrefix is prepended to every key, to keep services apart in one
+	// database.
+	KeyPrefix string
+
+	// TokenTTL, when positive, refuses values whose Fernet timestamp is
+	// older than this, whatever their Redis TTL.
+	TokenTTL time.Duration
+
+	// DialTimeout bounds connecting, the TLS handshake and authentication.
+	// Default 5s.
+	DialTimeout time.Duration
+
+	// CommandTimeout bounds how long a command may wait to be written and
+	// answered when the caller's context has no deadline. Default 5s.
+	CommandTimeout time.Duration
+
+	// Logger receives security events. Default slog.Default().
+	Logger *slog.Logger
+
+	// Clock replaces time.Now, for tests of TokenTTL.
+	Clock func() time.Time
+
+	// problems found while reading the environment; reported by Validate.
+	envFindings []Finding
+	detected    *detection
+}
+
+// Credentials are a user name and password for one connection.
+type Credentials struct {
+	Username string
+	Password string
+}
+
+// TLSOptions configures TLS. It is used when the URL is rediss:// or
+// Enabled is true.
+type TLSOptions struct {
+	// Enabled forces TLS even for a redis:// URL.
+	Enabled bool
+
+	// CAFile is a PEM bundle trusted in addition to the system roots.
+	CAFile string
+
+	// CertFile and KeyFile are a client certificate and key for mutual TLS.
+	CertFile string
+	KeyFile  string
+
+	// Verify is how the server certificate is checked. Default
+	// VerifyRequired.
+	Verify VerifyMode
+
+	// MinVersion is tls.VersionTLS12 or tls.VersionTLS13. Default: the
+	// policy's minimum (TLS 1.3 in production, 1.2 elsewhere).
+	MinVersion uint16
+
+	// ServerName overrides the host name that is verified. Default: the
+	// URL's host.
+	ServerName string
+}
+
+// VerifyMode is how the server certificate is verified, with the values of
+// redis-py's ssl_cert_reqs.
+type VerifyMode string
+
+const (
+	// VerifyRequired verifies the chain and the host name.
+	VerifyRequired VerifyMode = "required"
+	// VerifyOptional verifies the chain against TLSOptions.CAFile but not
+	// the host name.
+	VerifyOptional VerifyMode = "optional"
+	// VerifyNone verifies nothing. Testing only.
+	VerifyNone VerifyMode = "none"
+)
+
+const (
+	defaultDialTimeout    = 5 * time.Second
+	defaultCommandTimeout = 5 * time.Second
+)
+
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS12:
+		return "1.2"
+	case tls.VersionTLS13:
+		return "1.3"
+	}
+	return tls.VersionName(v)
+}

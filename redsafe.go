@@ -1,0 +1,201 @@
+// Package redsafe is a Redis cache that cannot be used insecurely.
+//
+// Every connection uses TLS and authenticates, and every value is sealed
+// with Fernet (AES-128-CBC and HMAC-SHA256, readable by Python's
+// cryptography.fernet) before it leaves the process. A configuration that is
+// unsafe for its environment makes Open fail with every problem named and
+// the fix for each:
+//
+//	c, err := redsafe.OpenFromEnv(ctx)
+//	if err != nil {
+//		log.Fatal(err) // lists each problem and how to fix it
+//	}
+//	defer c.Close()
+//	err = c.Set(ctx, "session:42", []byte(`{"user":7}`), time.Hour)
+//	v, err := c.Get(ctx, "session:42")
+//
+// The environment (production, staging, development or testing) selects a
+// fixed policy; see PolicyFor. When the environment cannot be told, it is
+// production. Values that fail authentication are never returned: Get
+// reports them as a *DecryptError and leaves them in place.
+//
+// Services with their own Redis client can seal and open values the same
+// way with package seal.
+package redsafe
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// Cache is an encrypted cache on one Redis server. It is safe for
+// concurrent use; commands from concurrent callers are pipelined on shared
+// connections.
+type Cache struct {
+	client   rueidis.Client
+	sealer   *seal.Sealer
+	prefix   string
+	tokenTTL time.Duration
+	log      *slog.Logger
+	addr     string
+	env      Environment
+	dialer   *dialer
+
+	decryptFailures  atomic.Uint64
+	previousKeyReads atomic.Uint64
+}
+
+// OpenFromEnv opens a Cache configured by the environment contract; see
+// OptionsFromEnv.
+func OpenFromEnv(ctx context.Context) (*Cache, error) {
+	return Open(ctx, OptionsFromEnv())
+}
+
+// Open validates o, connects, authenticates and sends PING. It returns a
+// *ConfigError when the configuration breaks its environment's policy, and a
+// *ConnectError naming the cause and the fix when the server cannot be used.
+// It never waits longer than the context allows, nor than
+// Options.DialTimeout for each connection attempt.
+func Open(ctx context.Context, o Options) (*Cache, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s, report := resolve(o)
+	logReport(ctx, log, report, s)
+	if err := report.Err(); err != nil {
+		return nil, err
+	}
+
+	c := &Cache{
+		sealer:   s.sealer,
+		prefix:   o.KeyPrefix,
+		tokenTTL: o.TokenTTL,
+		log:      log,
+		addr:     s.url.Addr(),
+		env:      s.policy.Environment,
+	}
+	if o.Clock != nil {
+		c.sealer = c.sealer.WithClock(o.Clock)
+	}
+	opt := c.clientOption(o, s)
+	client, err := rueidis.NewClient(opt)
+	if err == nil {
+		err = c.ping(ctx, client)
+	}
+	if err != nil {
+		if client != nil {
+			client.Close()
+		}
+		err = classify(err, s, c.addr, c.dialer)
+		log.LogAttrs(ctx, slog.LevelError, "redsafe: open failed", slog.String("addr", c.addr), slog.String("error", err.Error()))
+		return nil, err
+	}
+	c.client = client
+	attrs := []slog.Attr{slog.String("addr", c.addr), slog.String("environment", string(c.env)), slog.Int("db", s.url.DB)}
+	if st := c.dialer.state.Load(); st != nil {
+		attrs = append(attrs, slog.String("tls", tls.VersionName(st.Version)), slog.Bool("tls_resumed", st.DidResume))
+	} else {
+		attrs = append(attrs, slog.Bool("tls", false))
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "redsafe: opened", attrs...)
+	return c, nil
+}
+
+func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
+	dialTimeout := o.DialTimeout
+	if dialTimeout <= 0 {
+		dialTimeout = defaultDialTimeout
+	}
+	cmdTimeout := o.CommandTimeout
+	if cmdTimeout <= 0 {
+		cmdTimeout = defaultCommandTimeout
+	}
+	c.dialer = &dialer{timeout: dialTimeout}
+	if s.useTLS {
+		c.dialer.tls = s.tlsConfig
+	}
+	opt := rueidis.ClientOption{
+		InitAddress: []string{c.addr},
+		SelectDB:    s.url.DB,
+		Dialer:      net.Dialer{Timeout: dialTimeout},
+		DialCtxFn:   c.dialer.dial,
+		// A connection that does not answer within this is closed and its
+		// pending commands fail, so no command waits forever.
+		ConnWriteTimeout:  cmdTimeout,
+		ForceSingleClient: true,
+		DisableCache:      true,
+		ClientName:        "redsafe",
+	}
+	if o.Credentials != nil {
+		policy := s.policy
+		opt.AuthCredentialsFn = func(ac rueidis.AuthCredentialsContext) (rueidis.AuthCredentials, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+			defer cancel()
+			cr, err := o.Credentials(ctx)
+			if err != nil {
+				return rueidis.AuthCredentials{}, err
+			}
+			if fs := passwordFindings(cr.Password, policy); len(fs) > 0 {
+				return rueidis.AuthCredentials{}, &credentialsError{f: fs[0]}
+			}
+			return rueidis.AuthCredentials{Username: cr.Username, Password: cr.Password}, nil
+		}
+	} else {
+		opt.Username, opt.Password = s.username, s.password
+	}
+	return opt
+}
+
+func (c *Cache) ping(ctx context.Context, client rueidis.Client) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*defaultDialTimeout)
+		defer cancel()
+	}
+	return client.Do(ctx, client.B().Ping().Build()).Error()
+}
+
+// Close closes the connections.
+func (c *Cache) Close() { c.client.Close() }
+
+// Environment is the environment whose policy the Cache was opened under.
+func (c *Cache) Environment() Environment { return c.env }
+
+// TLSVersion is the TLS version of the last connection made, or 0 when
+// TLS is off.
+func (c *Cache) TLSVersion() uint16 {
+	if st := c.dialer.state.Load(); st != nil {
+		return st.Version
+	}
+	return 0
+}
+
+// Stats are counters of security events since Open.
+type Stats struct {
+	// DecryptFailures counts stored values refused because they failed
+	// authentication or were too old.
+	DecryptFailures uint64
+	// PreviousKeyReads counts values that opened only with a previous key:
+	// when it stays at zero, a key rotation is complete.
+	PreviousKeyReads uint64
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	return Stats{DecryptFailures: c.decryptFailures.Load(), PreviousKeyReads: c.previousKeyReads.Load()}
+}
+
+type credentialsError struct{ f Finding }
+
+func (e *credentialsError) Error() string { return "[" + e.f.ID + "] " + e.f.Message }
+func (e *credentialsError) Is(target error) bool {
+	return target == ErrCredentialsRejected
+}

@@ -1,0 +1,98 @@
+package redsafe
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severity ranks a finding. Only SeverityError stops Open.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Finding is one result of validation. IDs are stable, for scripts and
+// alerting. No finding ever contains a password or key.
+type Finding struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+}
+
+// Report is the result of Validate.
+type Report struct {
+	Environment Environment `json:"environment"`
+	// EnvironmentSource says how the environment was decided: "option",
+	// the variable that set it, or "default" (production, because nothing
+	// said otherwise).
+	EnvironmentSource string    `json:"environment_source"`
+	Findings          []Finding `json:"findings"`
+}
+
+// OK reports whether no finding is an error.
+func (r Report) OK() bool { return len(r.Errors()) == 0 }
+
+// Errors returns the error findings.
+func (r Report) Errors() []Finding { return r.bySeverity(SeverityError) }
+
+// Warnings returns the warning findings.
+func (r Report) Warnings() []Finding { return r.bySeverity(SeverityWarning) }
+
+func (r Report) bySeverity(s Severity) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Severity == s {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Err returns a *ConfigError listing every error finding, or nil.
+func (r Report) Err() error {
+	if r.OK() {
+		return nil
+	}
+	return &ConfigError{Report: r}
+}
+
+func (r *Report) add(id string, sev Severity, fix, format string, args ...any) {
+	r.Findings = append(r.Findings, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// ConfigError is returned by Open when the configuration is unsafe for its
+// environment. It names every problem, not only the first.
+type ConfigError struct {
+	Report Report
+}
+
+func (e *ConfigError) Error() string {
+	errs := e.Report.Errors()
+	var b strings.Builder
+	fmt.Fprintf(&b, "redsafe: refusing to connect: %d configuration problem", len(errs))
+	if len(errs) != 1 {
+		b.WriteString("s")
+	}
+	fmt.Fprintf(&b, " for %s", e.Report.Environment)
+	for _, f := range errs {
+		fmt.Fprintf(&b, "\n  - [%s] %s", f.ID, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(&b, "\n    fix: %s", f.Fix)
+		}
+	}
+	return b.String()
+}
+
+// quote quotes a non-secret value from the environment for a message,
+// shortened so that a misplaced secret cannot be echoed whole.
+func quote(v string) string {
+	const max = 24
+	if len(v) > max {
+		v = v[:max] + "…"
+	}
+	return fmt.Sprintf("%q", v)
+}

@@ -1,0 +1,52 @@
+package seal
+
+import "errors"
+
+// ErrInvalidToken is matched, through errors.Is, by every error that reports
+// a token that cannot be opened. The more specific errors below say why, so
+// that callers can tell data corruption or attack (ErrAuthentication) from
+// routine expiry (ErrExpired).
+var ErrInvalidToken = errors.New("seal: invalid token")
+
+var (
+	// ErrMalformed reports a token that is not a structurally valid Fernet
+	// token: bad base64, too short, wrong version byte, or a ciphertext
+	// that is not a whole number of AES blocks.
+	ErrMalformed error = &tokenError{"seal: malformed token", ErrInvalidToken}
+
+	// ErrAuthentication reports that the HMAC matched none of the keys.
+	ErrAuthentication error = &tokenError{"seal: token authentication failed: tampered or encrypted with a different key", ErrInvalidToken}
+
+	// ErrExpired reports an authentic token older than the ttl given to Open.
+	ErrExpired error = &tokenError{"seal: token expired", ErrInvalidToken}
+
+	// ErrFutureTimestamp reports an authentic token whose timestamp is more
+	// than MaxClockSkew ahead of the clock, when a ttl was given to Open.
+	ErrFutureTimestamp error = &tokenError{"seal: token timestamp is too far in the future (clock skew?)", ErrInvalidToken}
+
+	// ErrBadPadding reports an authentic token whose plaintext padding is
+	// invalid. Only a holder of the key can produce one, so it points at a
+	// broken encoder rather than at an attacker.
+	ErrBadPadding error = &tokenError{"seal: token has invalid padding", ErrInvalidToken}
+)
+
+// Detailed malformed errors are preallocated so that rejecting garbage, which
+// a cache may see often, costs no allocation.
+var (
+	errEmpty     error = &tokenError{"seal: malformed token: empty", ErrMalformed}
+	errBase64    error = &tokenError{"seal: malformed token: not padded url-safe base64", ErrMalformed}
+	errTooShort  error = &tokenError{"seal: malformed token: too short", ErrMalformed}
+	errVersion   error = &tokenError{"seal: malformed token: unknown version byte", ErrMalformed}
+	errBlockSize error = &tokenError{"seal: malformed token: ciphertext is not a whole number of blocks", ErrMalformed}
+)
+
+// ErrInvalidKey is matched by every error from ParseKey.
+var ErrInvalidKey = errors.New("seal: invalid key")
+
+type tokenError struct {
+	msg    string
+	parent error
+}
+
+func (e *tokenError) Error() string { return e.msg }
+func (e *tokenError) Unwrap() error { return e.parent }
