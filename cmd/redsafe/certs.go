@@ -1,11 +1,154 @@
 package main
 
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redsafe/redsafe/internal/certs"
+)
+
 var certsCmd = &command{
 	name:    "certs",
-	summary: "(not yet built)",
-	usage:   "Usage: redsafe certs\n",
-	run: func(c *cli, cmd *command, args []string) int {
-		c.errorf("certs: not built yet")
+	summary: "create a CA and TLS certificates for Redis, or check existing ones",
+	usage: `Usage: redsafe certs [--dir certs] [--hosts redis,localhost,127.0.0.1,::1]
+                    [--key-type ecdsa-p256|rsa-4096] [--days 365] [--client NAME] [--force]
+       redsafe certs check [--dir certs] [--hosts HOST,...] [--json]
+
+Creates a private certificate authority and a server certificate signed by
+it, valid for every host in --hosts (names and IP addresses), with SHA-256
+signatures:
+
+  DIR/ca.crt, DIR/ca.key            the CA (give ca.crt to clients; keep ca.key offline)
+  DIR/server.crt, DIR/server.key    for redis-server
+  DIR/client.crt, DIR/client.key    with --client, for mutual TLS
+
+Keys are written with mode 0600, certificates 0644. Existing files are
+refused unless --force, which moves them to timestamped backups first;
+nothing is deleted.
+
+ECDSA P-256 is the default: a full handshake with it takes about 1 ms,
+against about 5.5 ms with RSA 4096. Use rsa-4096 only where policy demands
+RSA.
+
+"certs check" verifies the chain, the host names, key files and their
+modes, and the expiry dates. It warns when a certificate has under 30 days
+left, and exits 1 when one is expired, does not chain to the CA, or does
+not cover a host given with --hosts.
+
+Flags:
+  --dir DIR          where the files are (default certs)
+  --hosts LIST       comma-separated host names and IPs (default redis,localhost,127.0.0.1,::1)
+  --key-type TYPE    ecdsa-p256 (default) or rsa-4096
+  --days N           validity of the server and client certificates (default 365)
+  --client NAME      also issue a client certificate with common name NAME
+  --force            replace existing files, keeping backups
+  --json             (check) print the report as JSON
+
+Examples:
+  redsafe certs
+  redsafe certs --dir redis-secure/certs --hosts redis.internal,10.0.0.5 --client api
+  redsafe certs check --dir redis-secure/certs --hosts redis.internal
+  redsafe certs check --json | jq '.certificates[] | {file, days_left}'
+`,
+	run: runCerts,
+}
+
+func runCerts(c *cli, cmd *command, args []string) int {
+	if len(args) > 0 && args[0] == "check" {
+		return runCertsCheck(c, cmd, args[1:])
+	}
+	fs := c.flags(cmd)
+	dir := fs.String("dir", "certs", "")
+	hosts := fs.String("hosts", strings.Join(certs.DefaultHosts, ","), "")
+	keyTypeName := fs.String("key-type", string(certs.ECDSAP256), "")
+	days := fs.Int("days", 365, "")
+	client := fs.String("client", "", "")
+	force := fs.Bool("force", false, "")
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		return code
+	}
+	keyType, err := certs.ParseKeyType(*keyTypeName)
+	if err != nil {
+		c.errorf("certs: %v", err)
 		return 2
-	},
+	}
+	hostList := splitList(*hosts)
+	if len(hostList) == 0 {
+		c.errorf("certs: --hosts is empty; name at least one host, such as --hosts localhost,127.0.0.1")
+		return 2
+	}
+	if *days < 1 || *days > 3650 {
+		c.errorf("certs: --days %d must be between 1 and 3650", *days)
+		return 2
+	}
+	if keyType == certs.RSA4096 {
+		fmt.Fprintln(c.stderr, "generating RSA 4096 keys; this can take a few seconds")
+	}
+	files, err := certs.Generate(*dir, certs.GenerateOptions{Hosts: hostList, KeyType: keyType, Days: *days, Client: *client, Force: *force})
+	if err != nil {
+		var exists *certs.ExistsError
+		if errors.As(err, &exists) {
+			c.errorf("%s\ncheck the existing ones with `redsafe certs check --dir %s`", strings.TrimPrefix(err.Error(), "certs: "), *dir)
+			return 1
+		}
+		c.errorf("%v", err)
+		return 1
+	}
+	for _, b := range files.Backups {
+		fmt.Fprintf(c.stdout, "moved old file to %s\n", b)
+	}
+	fmt.Fprintf(c.stdout, "created a %s CA and a server certificate for %s, valid %d days:\n", keyType, strings.Join(hostList, ", "), *days)
+	fmt.Fprintf(c.stdout, "  %-28s give to clients (REDIS_TLS_CA_CERT)\n", files.CA)
+	fmt.Fprintf(c.stdout, "  %-28s keep offline; it can issue certificates (0600)\n", files.CAKey)
+	fmt.Fprintf(c.stdout, "  %-28s tls-cert-file\n", files.Server)
+	fmt.Fprintf(c.stdout, "  %-28s tls-key-file (0600)\n", files.ServerKey)
+	if files.Client != "" {
+		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_CERT, client %q\n", files.Client, *client)
+		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_KEY (0600)\n", files.ClientKey)
+	}
+	fmt.Fprintf(c.stdout, "next: redsafe conf, or check them with `redsafe certs check --dir %s`\n", *dir)
+	return 0
+}
+
+func runCertsCheck(c *cli, cmd *command, args []string) int {
+	fs := c.flags(cmd)
+	dir := fs.String("dir", "certs", "")
+	hosts := fs.String("hosts", "", "")
+	asJSON := fs.Bool("json", false, "")
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		return code
+	}
+	report := certs.CheckDir(*dir, certs.CheckOptions{Hosts: splitList(*hosts)})
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(report)
+	} else {
+		fmt.Fprintf(c.stdout, "checking %s\n", *dir)
+		for _, ch := range report.Checks {
+			fmt.Fprintf(c.stdout, "  %-4s  %-26s %s\n", strings.ToUpper(string(ch.Status)), ch.Name, ch.Detail)
+		}
+		if report.OK {
+			fmt.Fprintln(c.stdout, "OK")
+		} else {
+			fmt.Fprintln(c.stdout, "FAIL")
+		}
+	}
+	if !report.OK {
+		return 1
+	}
+	return 0
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -53,6 +53,8 @@ func TestScripts(t *testing.T) {
 			"setfile":   cmdSetFile,
 			"pidgone":   cmdPidGone,
 			"nosecrets": cmdNoSecrets,
+			"cmpglob":   cmdCmpGlob,
+			"replace":   cmdReplace,
 		},
 	})
 }

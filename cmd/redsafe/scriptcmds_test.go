@@ -109,3 +109,36 @@ func stopLeftoverServers(workDir string) {
 		}
 	}
 }
+
+// cmpglob PATTERN FILE asserts that exactly one file matches PATTERN and that
+// it has FILE's content: a backup kept what it replaced.
+func cmdCmpGlob(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmpglob PATTERN FILE")
+	}
+	matches, err := filepath.Glob(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if len(matches) != 1 {
+		ts.Fatalf("%s matches %d files, want 1", args[0], len(matches))
+	}
+	got, err := os.ReadFile(matches[0])
+	ts.Check(err)
+	if want := ts.ReadFile(args[1]); string(got) != want {
+		ts.Fatalf("%s differs from %s", matches[0], args[1])
+	}
+}
+
+// replace FILE OLD NEW rewrites every OLD in FILE to NEW ($WORK is expanded
+// in the arguments as usual).
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	p := ts.MkAbs(args[0])
+	b, err := os.ReadFile(p)
+	ts.Check(err)
+	if !strings.Contains(string(b), args[1]) {
+		ts.Fatalf("%s does not contain %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(p, []byte(strings.ReplaceAll(string(b), args[1], args[2])), 0o644))
+}

@@ -146,7 +146,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 
 	certDir := filepath.Join(srv.Dir, "certs")
 	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, fs.ErrNotExist) {
-		if _, err := certs.Generate(certDir, certs.GenerateOptions{KeyType: keyType}); err != nil {
+		if _, err := certs.Generate(certDir, certs.GenerateOptions{KeyType: keyType, Hosts: []string{"localhost", "127.0.0.1", "::1"}}); err != nil {
 			return nil, fmt.Errorf("creating certificates: %w", err)
 		}
 		note("created %s: a %s CA and a server certificate for localhost, 127.0.0.1 and ::1", rel(certDir), keyType)

@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
@@ -194,7 +195,7 @@ func (r *CheckReport) keyMatches(dir, name string, cert *x509.Certificate, role 
 		r.add(role+".key", Fail, "%s: %v", name, err)
 		return
 	}
-	pub, ok := key.Public().(interface{ Equal(any) bool })
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
 		r.add(role+".key", Fail, "%s does not belong to the %s certificate; reissue both with `redsafe certs --force`", name, role)
 		return
