@@ -99,7 +99,7 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	for _, b := range files.Backups {
 		fmt.Fprintf(c.stdout, "moved old file to %s\n", b)
 	}
-	fmt.Fprintf(c.stdout, "created a %s CA and a server certificate for %s, valid %d days:\n", keyType, strings.Join(hostList, ", "), *days)
+	fmt.Fprintf(c.stdout, "created a CA and a server certificate for %s, valid %d days (%s keys):\n", strings.Join(hostList, ", "), *days, keyType)
 	fmt.Fprintf(c.stdout, "  %-28s give to clients (REDIS_TLS_CA_CERT)\n", files.CA)
 	fmt.Fprintf(c.stdout, "  %-28s keep offline; it can issue certificates (0600)\n", files.CAKey)
 	fmt.Fprintf(c.stdout, "  %-28s tls-cert-file\n", files.Server)

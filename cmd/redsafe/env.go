@@ -109,8 +109,19 @@ func runEnv(c *cli, cmd *command, args []string) int {
 	if backupPath != "" {
 		fmt.Fprintf(c.stdout, "moved the old file to %s\n", backupPath)
 	}
-	fmt.Fprintf(c.stdout, "wrote %s (mode 0600) for %s: REDIS_URL=rediss://%s@%s/0 and a new %s\n",
-		*output, env, *user, hostPort(*host, *port), map[bool]string{true: "encryption key", false: "password and encryption key"}[*passwordFile != ""])
+	var fresh []string
+	if *passwordFile == "" {
+		fresh = append(fresh, "a new password")
+	}
+	if *keyFile == "" {
+		fresh = append(fresh, "a new encryption key")
+	}
+	what := ""
+	if len(fresh) > 0 {
+		what = " with " + strings.Join(fresh, " and ")
+	}
+	fmt.Fprintf(c.stdout, "wrote %s (mode 0600) for %s: REDIS_URL=rediss://%s@%s/0%s\n",
+		*output, env, *user, hostPort(*host, *port), what)
 	fmt.Fprintf(c.stdout, "load it with: set -a; . %s; set +a\n", shellPath(*output))
 	return 0
 }

@@ -149,7 +149,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 		if _, err := certs.Generate(certDir, certs.GenerateOptions{KeyType: keyType, Hosts: []string{"localhost", "127.0.0.1", "::1"}}); err != nil {
 			return nil, fmt.Errorf("creating certificates: %w", err)
 		}
-		note("created %s: a %s CA and a server certificate for localhost, 127.0.0.1 and ::1", rel(certDir), keyType)
+		note("created %s: a CA and a server certificate for localhost, 127.0.0.1 and ::1 (%s keys)", rel(certDir), keyType)
 	}
 	caPEM, err := os.ReadFile(filepath.Join(certDir, "ca.crt"))
 	if err != nil {

@@ -60,6 +60,12 @@ func checkHandshake(ctx context.Context, r *run) Result {
 	}
 	c, err := r.dial()
 	if err != nil {
+		// A plaintext Redis waits for a command and never answers a
+		// ClientHello, so the handshake only times out; say what it is.
+		if answersPlaintext(conn.Addr, r.target.Timeout) {
+			return Result{Status: Fail, Detail: conn.Addr + " speaks plaintext RESP, not TLS",
+				Fix: "point REDIS_URL at the server's TLS port, or enable TLS on the server (`redsafe conf` writes a TLS-only redis.conf)"}
+		}
 		return Result{Status: Fail, Detail: "TLS handshake with " + conn.Addr + " failed: " + err.Error(), Fix: handshakeFix(err)}
 	}
 	defer c.Close()
