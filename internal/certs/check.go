@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +74,9 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	r := &CheckReport{OK: true, Dir: dir}
+	// Certificates is never nil so JSON consumers can always iterate it
+	// (`jq '.certificates[]'` fails on null).
+	r := &CheckReport{OK: true, Dir: dir, Certificates: []CertInfo{}}
 
 	ca := r.load(dir, CAFile, "ca", true, o.Now)
 	server := r.load(dir, ServerFile, "server", true, o.Now)
@@ -104,6 +107,8 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 	if hosts == nil {
 		if len(server.DNSNames)+len(server.IPAddresses) == 0 {
 			r.add("server.hosts", Fail, "%s names no host (no subject alternative names); clients will refuse it", ServerFile)
+		} else {
+			r.add("server.hosts", OK, "covers %s", strings.Join(certHosts(server), ", "))
 		}
 		return r
 	}
@@ -139,7 +144,9 @@ func (r *CheckReport) load(dir, name, role string, required bool, now time.Time)
 		return nil
 	}
 	left := cert.NotAfter.Sub(now)
-	days := int(left.Hours() / 24)
+	// Floor, not truncation: a certificate that expired hours ago has -1
+	// days left, not 0.
+	days := int(math.Floor(left.Hours() / 24))
 	r.Certificates = append(r.Certificates, CertInfo{
 		File: name, Subject: cert.Subject.CommonName, Hosts: certHosts(cert), KeyType: keyDescription(cert),
 		NotAfter: cert.NotAfter.UTC(), DaysLeft: days, Signature: cert.SignatureAlgorithm.String(),
@@ -203,7 +210,7 @@ func (r *CheckReport) keyMatches(dir, name string, cert *x509.Certificate, role 
 	r.add(role+".key", OK, "%s matches its certificate", name)
 }
 
-// keyPrivate warns when a key file can be read by group or others.
+// keyPrivate fails when a key file can be read by group or others.
 func (r *CheckReport) keyPrivate(dir, name string, required bool) {
 	fi, err := os.Stat(filepath.Join(dir, name))
 	if err != nil {
@@ -216,7 +223,7 @@ func (r *CheckReport) keyPrivate(dir, name string, required bool) {
 		r.add("permissions."+name, Fail, "%s has mode %04o; run `chmod 600 %s`", name, m, filepath.Join(dir, name))
 		return
 	}
-	r.add("permissions."+name, OK, "%s has mode 0600", name)
+	r.add("permissions."+name, OK, "%s has mode %04o", name, fi.Mode().Perm())
 }
 
 func certHosts(c *x509.Certificate) []string {

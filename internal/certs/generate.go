@@ -86,7 +86,11 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 	if o.Client != "" {
 		f.Client, f.ClientKey = filepath.Join(dir, ClientFile), filepath.Join(dir, ClientKeyFile)
 	}
-	targets := []string{f.CA, f.CAKey, f.Server, f.ServerKey, f.Client, f.ClientKey}
+	// The client files count even when no client certificate is requested:
+	// a client.crt left from an earlier run is signed by the CA being
+	// replaced, so it is refused without Force and moved aside with it.
+	targets := []string{f.CA, f.CAKey, f.Server, f.ServerKey,
+		filepath.Join(dir, ClientFile), filepath.Join(dir, ClientKeyFile)}
 
 	// Issue everything in memory first, so bad input (an invalid host) fails
 	// before any existing file has been touched.
@@ -118,9 +122,6 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 
 	var existing []string
 	for _, p := range targets {
-		if p == "" {
-			continue
-		}
 		if _, err := os.Lstat(p); err == nil {
 			existing = append(existing, p)
 		} else if !errors.Is(err, os.ErrNotExist) {
