@@ -41,11 +41,13 @@ type ComposeOptions struct {
 }
 
 var (
-	userRE     = regexp.MustCompile(`^([0-9]+)(?::([0-9]+))?$`)
-	nameRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
-	sizeRE     = regexp.MustCompile(`^[1-9][0-9]*[kmg]?$`)
-	imageRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$`)
-	imageTagRE = regexp.MustCompile(`:[A-Za-z0-9._-]*[0-9][A-Za-z0-9._-]*$`)
+	userRE  = regexp.MustCompile(`^([0-9]+)(?::([0-9]+))?$`)
+	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+	sizeRE  = regexp.MustCompile(`^[1-9][0-9]*[kmg]?$`)
+	imageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$`)
+	// A tag is pinned when it names a patch release (7.4.6, 7.4.6-alpine);
+	// "7", "7.4" and "7-alpine" move with every release.
+	imageTagRE = regexp.MustCompile(`:v?[0-9]+\.[0-9]+\.[0-9]+([._-][A-Za-z0-9._-]*)?$`)
 )
 
 func (o ComposeOptions) normalize() (ComposeOptions, error) {
@@ -76,13 +78,20 @@ func (o ComposeOptions) normalize() (ComposeOptions, error) {
 	}
 	if m := userRE.FindStringSubmatch(o.User); m == nil {
 		errs = append(errs, fmt.Errorf("user %q must be numeric UID or UID:GID", o.User))
-	} else if m[1] == "0" {
+	} else if strings.Trim(m[1], "0") == "" {
+		// Numerically, not textually: docker runs "00" or "000:1000" as root too.
 		errs = append(errs, errors.New("the server must not run as root (user 0); use the uid that owns the deployment files"))
 	}
 	for _, n := range []string{o.Service, o.Network} {
 		if !nameRE.MatchString(n) {
 			errs = append(errs, fmt.Errorf("name %q: use lower-case letters, digits, '.', '_' and '-'", n))
 		}
+	}
+	switch o.Network {
+	case "bridge", "host", "none":
+		// Docker's predefined networks exist already: compose would attach
+		// the server to them (or fail) instead of creating an internal one.
+		errs = append(errs, fmt.Errorf("network %q is one of docker's predefined networks, not an internal one; choose another name", o.Network))
 	}
 	if len(o.Listen) == 0 {
 		errs = append(errs, errors.New("Listen needs at least one address"))
@@ -104,6 +113,9 @@ func (o ComposeOptions) normalize() (ComposeOptions, error) {
 // healthHost is the address the in-container health check dials: loopback
 // when the server listens on every address, otherwise the first address.
 func (o ComposeOptions) healthHost() string {
+	if len(o.Listen) == 0 {
+		return "127.0.0.1"
+	}
 	for _, b := range o.Listen {
 		switch a := strings.TrimPrefix(b, "-"); a {
 		case "*", "0.0.0.0", "127.0.0.1":
@@ -122,6 +134,10 @@ func (o ComposeOptions) healthHost() string {
 // its environment, which only the same uid can read. redis-cli exits 0 even
 // on an error reply, hence the grep for PONG.
 func HealthCommand(s Spec, o ComposeOptions) string {
+	// The defaults of Compose, so that the zero values render the command
+	// Compose would (normalize fills them in even when it reports an error).
+	s, _ = s.normalize()
+	o, _ = o.normalize()
 	args := []string{"redis-cli", "--tls", "--cacert", shQuote(s.CAFile())}
 	if s.MutualTLS {
 		args = append(args, "--cert", shQuote(path.Join(s.TLSDir, ClientCertFileName)),
@@ -142,6 +158,11 @@ func Compose(s Spec, o ComposeOptions) ([]byte, error) {
 	}
 	if s.PidFile != "" || s.LogFile != "" || s.Daemonize {
 		return nil, errors.New("serverconf: in a container redis must log to stdout, keep no pid file and not daemonize; use ContainerSpec")
+	}
+	if strings.ContainsAny(s.DataDir, ":,") {
+		// The tmpfs entry is "PATH:OPTIONS": a ':' or ',' in the path would
+		// change the mount options (e.g. drop noexec) instead of naming a path.
+		return nil, fmt.Errorf("serverconf: DataDir %q contains ':' or ',', which the tmpfs mount cannot express; use ContainerSpec", s.DataDir)
 	}
 	if o, err = o.normalize(); err != nil {
 		return nil, fmt.Errorf("serverconf: %w", err)
@@ -199,7 +220,17 @@ func Compose(s Spec, o ComposeOptions) ([]byte, error) {
 	w(2, "volumes:")
 	mount("./"+ConfFileName, ContainerConfFile)
 	mount("./"+ACLFileName, s.ACLFile)
-	mount("./"+CertsDirName, s.TLSDir)
+	// The TLS files one by one, never the whole certs directory: it also
+	// holds ca.key, which can issue certificates and has no business inside
+	// the server's container.
+	tlsFiles := []string{CAFileName, ServerCertFileName, ServerKeyFileName}
+	if s.MutualTLS {
+		// The health check presents a client certificate.
+		tlsFiles = append(tlsFiles, ClientCertFileName, ClientKeyFileName)
+	}
+	for _, name := range tlsFiles {
+		mount("./"+CertsDirName+"/"+name, path.Join(s.TLSDir, name))
+	}
 	w(2, "secrets:")
 	w(3, "- %s", q(HealthSecret))
 	w(2, "networks:")

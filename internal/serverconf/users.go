@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"unicode"
 
 	"github.com/redsafe/redsafe"
 )
@@ -73,11 +75,11 @@ func (u Users) check(env redsafe.Environment) error {
 			errs = append(errs, fmt.Errorf("user name %q is used twice", x.Name))
 		}
 		names[x.Name] = true
-		switch {
-		case len(x.Password) < p.MinPasswordLength || redsafe.PasswordBits(x.Password) < p.MinPasswordBits:
+		switch problems := passwordProblems(x.Password, env); {
+		case len(problems) > 0:
 			// Never echo the password, only what is wrong with it.
-			errs = append(errs, fmt.Errorf("the password of %q is too weak for %s (need %d characters, %.0f bits); generate one with `redsafe password --environment %s`",
-				x.Name, env, p.MinPasswordLength, p.MinPasswordBits, env))
+			errs = append(errs, fmt.Errorf("the password of %q is refused by the %s policy (at least %d characters, %.0f bits): %s; generate one with `redsafe password --environment %s`",
+				x.Name, env, p.MinPasswordLength, p.MinPasswordBits, strings.Join(problems, "; "), env))
 		case passwords[x.Password] != "":
 			errs = append(errs, fmt.Errorf("users %q and %q share a password; give each its own", passwords[x.Password], x.Name))
 		}
@@ -87,4 +89,27 @@ func (u Users) check(env redsafe.Environment) error {
 		return fmt.Errorf("serverconf: %w", err)
 	}
 	return nil
+}
+
+// passwordProblems is what is wrong with pw under env's policy, without the
+// password itself. It applies the client's own rules (redsafe.Validate:
+// length in characters, entropy, placeholders, repeated patterns), so that
+// no server is configured with a password its clients refuse to send.
+// Passwords also travel as one-line secret files that readers trim, so
+// control characters and surrounding spaces are refused: the password read
+// back would not be the one whose hash is in the ACL file.
+func passwordProblems(pw string, env redsafe.Environment) []string {
+	var out []string
+	for _, f := range redsafe.Validate(redsafe.Options{Environment: env, Password: pw}).Errors() {
+		if strings.HasPrefix(f.ID, "auth.password") {
+			out = append(out, f.Message)
+		}
+	}
+	switch {
+	case strings.IndexFunc(pw, unicode.IsControl) >= 0:
+		out = append(out, "the password contains a newline or control character")
+	case strings.TrimSpace(pw) != pw:
+		out = append(out, "the password starts or ends with a space")
+	}
+	return out
 }
