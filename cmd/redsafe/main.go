@@ -25,7 +25,7 @@ type command struct {
 }
 
 var commands = []*command{
-	upCmd, downCmd, statusCmd, verifyCmd,
+	upCmd, downCmd, statusCmd, verifyCmd, auditCmd,
 	checkCmd, certsCmd, confCmd, envCmd,
 	keygenCmd, passwordCmd, encryptCmd, decryptCmd,
 }

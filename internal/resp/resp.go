@@ -1,6 +1,6 @@
 // Package resp is a minimal RESP2 client for probing servers: the CLI's
-// verification and the test harness use it instead of the client library
-// under test, so that their checks do not share that library's bugs.
+// verification and audit, and the test harness use it instead of the client
+// library under test, so that their checks do not share that library's bugs.
 package resp
 
 import (
@@ -27,14 +27,21 @@ const maxBulk = 64 << 20
 // test, so harness checks do not share that library's bugs.
 type Conn struct {
 	net.Conn
-	r *bufio.Reader
+	r       *bufio.Reader
+	timeout time.Duration
 }
 
 // Dial connects to addr over TLS with cfg, or in plaintext when cfg is nil.
 // The TLS handshake completes before Dial returns; with TLS 1.3 a rejected
 // client certificate only surfaces on the first Do.
 func Dial(addr string, cfg *tls.Config) (*Conn, error) {
-	d := &net.Dialer{Timeout: IOTimeout}
+	return DialTimeout(addr, cfg, IOTimeout)
+}
+
+// DialTimeout is Dial with timeout bounding the dial, the handshake and
+// then every command, instead of IOTimeout.
+func DialTimeout(addr string, cfg *tls.Config, timeout time.Duration) (*Conn, error) {
+	d := &net.Dialer{Timeout: timeout}
 	var (
 		c   net.Conn
 		err error
@@ -47,7 +54,40 @@ func Dial(addr string, cfg *tls.Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{Conn: c, r: bufio.NewReader(c)}, nil
+	return &Conn{Conn: c, r: bufio.NewReader(c), timeout: timeout}, nil
+}
+
+// Value is one RESP2 reply.
+type Value struct {
+	// Type is the reply's type byte: '+' simple string, '-' error,
+	// ':' integer, '$' bulk string, '*' array.
+	Type  byte
+	Str   string  // the text of a simple string, error or integer (without the type byte), or the bulk content
+	Nil   bool    // a null bulk string or null array
+	Elems []Value // the elements of an array
+}
+
+// IsError reports whether v is an error reply.
+func (v Value) IsError() bool { return v.Type == '-' }
+
+// String renders v as Do does.
+func (v Value) String() string {
+	switch {
+	case v.Nil:
+		return "(nil)"
+	case v.Type == '+' || v.Type == '-' || v.Type == ':':
+		return string(v.Type) + v.Str
+	case v.Type == '*':
+		if len(v.Elems) == 0 {
+			return "(empty array)"
+		}
+		parts := make([]string, len(v.Elems))
+		for i, e := range v.Elems {
+			parts[i] = e.String()
+		}
+		return strings.Join(parts, "\n")
+	}
+	return v.Str
 }
 
 // Do sends one command and returns its reply rendered as text:
@@ -58,8 +98,23 @@ func Dial(addr string, cfg *tls.Config) (*Conn, error) {
 //
 // Error replies are not Go errors; err is only for I/O and protocol failures.
 func (c *Conn) Do(args ...string) (string, error) {
-	if err := c.SetDeadline(time.Now().Add(IOTimeout)); err != nil {
+	v, err := c.DoValue(args...)
+	if err != nil {
 		return "", err
+	}
+	return v.String(), nil
+}
+
+// DoValue sends one command and returns its reply as a Value, for replies
+// whose structure matters (arrays of bulk strings that may hold newlines).
+// Error replies are not Go errors; err is only for I/O and protocol failures.
+func (c *Conn) DoValue(args ...string) (Value, error) {
+	timeout := c.timeout
+	if timeout <= 0 {
+		timeout = IOTimeout
+	}
+	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return Value{}, err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
@@ -67,7 +122,7 @@ func (c *Conn) Do(args ...string) (string, error) {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
 	}
 	if _, err := io.WriteString(c.Conn, b.String()); err != nil {
-		return "", err
+		return Value{}, err
 	}
 	return c.readReply()
 }
@@ -83,45 +138,60 @@ func (c *Conn) readLine() (string, error) {
 	return line[:len(line)-2], nil
 }
 
-func (c *Conn) readReply() (string, error) {
+func (c *Conn) readReply() (Value, error) {
 	line, err := c.readLine()
 	if err != nil {
-		return "", err
+		return Value{}, err
 	}
 	switch line[0] {
 	case '+', '-', ':':
-		return line, nil
+		return Value{Type: line[0], Str: line[1:]}, nil
 	case '$':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil || n < -1 || n > maxBulk {
-			return "", fmt.Errorf("resp: bad bulk length %q", line)
+			return Value{}, fmt.Errorf("resp: bad bulk length %q", line)
 		}
 		if n == -1 {
-			return "(nil)", nil
+			return Value{Type: '$', Nil: true}, nil
 		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(c.r, buf); err != nil {
-			return "", err
+			return Value{}, err
 		}
-		return string(buf[:n]), nil
+		return Value{Type: '$', Str: string(buf[:n])}, nil
 	case '*':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil || n < -1 || n > maxBulk {
-			return "", fmt.Errorf("resp: bad array length %q", line)
+			return Value{}, fmt.Errorf("resp: bad array length %q", line)
 		}
 		if n == -1 {
-			return "(nil)", nil
+			return Value{Type: '*', Nil: true}, nil
 		}
-		if n == 0 {
-			return "(empty array)", nil
-		}
-		parts := make([]string, n)
-		for i := range parts {
-			if parts[i], err = c.readReply(); err != nil {
-				return "", err
+		v := Value{Type: '*', Elems: make([]Value, n)}
+		for i := range v.Elems {
+			if v.Elems[i], err = c.readReply(); err != nil {
+				return Value{}, err
 			}
 		}
-		return strings.Join(parts, "\n"), nil
+		return v, nil
 	}
-	return "", errors.New("resp: unexpected reply type " + strconv.Quote(line))
+	return Value{}, errors.New("resp: unexpected reply type " + strconv.Quote(line))
+}
+
+// AnswersPlaintext reports whether addr answers an inline PING in
+// plaintext RESP. A TLS port never does: it waits for a ClientHello or
+// closes the connection.
+func AnswersPlaintext(addr string, timeout time.Duration) bool {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(min(timeout, 2*time.Second)))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	b := make([]byte, 1)
+	n, _ := c.Read(b)
+	return n == 1 && (b[0] == '+' || b[0] == '-')
 }

@@ -62,7 +62,7 @@ func checkHandshake(ctx context.Context, r *run) Result {
 	if err != nil {
 		// A plaintext Redis waits for a command and never answers a
 		// ClientHello, so the handshake only times out; say what it is.
-		if answersPlaintext(conn.Addr, r.target.Timeout) {
+		if resp.AnswersPlaintext(conn.Addr, r.target.Timeout) {
 			return Result{Status: Fail, Detail: conn.Addr + " speaks plaintext RESP, not TLS",
 				Fix: "point REDIS_URL at the server's TLS port, or enable TLS on the server (`redsafe conf` writes a TLS-only redis.conf)"}
 		}
@@ -197,7 +197,7 @@ func checkNoPlaintext(ctx context.Context, r *run) Result {
 		how += fmt.Sprintf("; the server's plaintext port is %s", map[bool]string{true: "off (port 0)", false: port}[port == "0"])
 	}
 	for _, addr := range ports {
-		if answersPlaintext(addr, r.target.Timeout) {
+		if resp.AnswersPlaintext(addr, r.target.Timeout) {
 			return Result{Status: Fail, Detail: addr + " answers plaintext RESP", Fix: "set `port 0` so that only tls-port listens"}
 		}
 	}
@@ -224,21 +224,6 @@ func (r *run) configuredPort() (string, bool) {
 		return "", false
 	}
 	return lines[1], true
-}
-
-func answersPlaintext(addr string, timeout time.Duration) bool {
-	c, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(min(timeout, 2*time.Second)))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	b := make([]byte, 1)
-	n, _ := c.Read(b)
-	return n == 1 && (b[0] == '+' || b[0] == '-')
 }
 
 func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {

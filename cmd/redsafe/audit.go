@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/audit"
+	"github.com/redsafe/redsafe/internal/envfile"
+)
+
+var auditCmd = &command{
+	name:    "audit",
+	summary: "probe a live Redis and report its security posture, worst first",
+	usage: `Usage: redsafe audit [URL] [--json] [--fail-on high] [--sample 100] [--env-file FILE] [--timeout 5s]
+
+Connects to the server that URL (or REDIS_URL) names, as the user that
+REDIS_USERNAME and REDIS_PASSWORD (or the URL) give, and probes it instead of
+trusting its configuration: TLS versions and certificate, authentication, the
+user's rights, network and memory settings, replication, a sample of the
+cached values and key names, the server version against published security
+advisories. Unlike the library, it connects to insecure servers too: that is
+what it is for.
+
+It only reads. It never writes a key or changes configuration; whether a
+command would be allowed is asked with ACL DRYRUN, or by queueing it inside
+MULTI and discarding the transaction. Values are judged, never printed;
+passwords never appear in the output.
+
+Each finding has a stable id, a severity (critical, high, medium, low,
+info), the evidence and the fix. What the user may not see (a confined
+service user may not run CONFIG or ACL) is listed under
+audit.limited-visibility: those checks did not pass, they did not run.
+Audit with an operations user for the complete picture.
+
+Exit status: 2 when a finding is at or above --fail-on, 1 when the audit
+could not run (unreachable, credentials refused, bad flags), 0 otherwise.
+
+Flags:
+  --json            print {target, environment, findings, summary} as JSON
+  --fail-on SEV     exit 2 at this severity or above: critical, high (default), medium, low
+  --sample N        string values to read for data.unencrypted (default 100)
+  --env-file FILE   read the REDIS_* variables from FILE, over the process environment
+  --timeout D       bound each network step (default 5s)
+
+Checks: auth.none auth.default-user auth.weak-password auth.brute-force
+auth.replica-no-masterauth tls.disabled tls.plaintext-port tls.old-protocol
+tls.cert-expiry tls.cert-weak tls.cert-hostname tls.cert-untrusted
+tls.client-auth tls.replication tls.cluster acl.dangerous-commands
+net.protected-mode net.bind-all limits.maxclients limits.eviction
+config.dangerous-features data.unencrypted data.secret-in-keyname
+persistence.plaintext-dump server.version
+
+Examples:
+  set -a; . ./.redsafe/.env.secure; set +a; redsafe audit
+  REDIS_USERNAME=admin REDIS_PASSWORD="$(cat secrets/admin.password)" redsafe audit rediss://redis.internal:6380
+  redsafe audit redis://127.0.0.1:6379 --fail-on critical
+  redsafe audit --json | jq '.findings[] | select(.severity=="critical") | .id'
+
+Give the password through REDIS_PASSWORD rather than in the URL: the
+command line is visible to other users of the machine.
+`,
+	run: runAudit,
+}
+
+func runAudit(c *cli, cmd *command, args []string) int {
+	fs := c.flags(cmd)
+	asJSON := fs.Bool("json", false, "")
+	failOnName := fs.String("fail-on", string(audit.High), "")
+	sample := fs.Int("sample", audit.DefaultSample, "")
+	envFile := fs.String("env-file", "", "")
+	timeout := fs.Duration("timeout", 5*time.Second, "")
+	url, args := urlArgument(args)
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		// Exit 2 means "findings at --fail-on" here, so a usage error is 1.
+		return min(code, 1)
+	}
+	failOn, err := audit.ParseSeverity(*failOnName)
+	if err != nil || failOn == audit.Info {
+		c.errorf("audit: --fail-on %q: use critical, high, medium or low", *failOnName)
+		return 1
+	}
+	if *sample < 1 || *sample > 100000 {
+		c.errorf("audit: --sample %d must be between 1 and 100000", *sample)
+		return 1
+	}
+	lookup := c.lookupEnv
+	if *envFile != "" {
+		vars, err := envfile.Read(*envFile)
+		if err != nil {
+			c.errorf("audit: cannot read the env file: %v", err)
+			return 1
+		}
+		lookup = overlay(vars, c.lookupEnv)
+	}
+	opts := redsafe.OptionsFromLookup(lookup)
+	if url != "" {
+		opts.URL = url
+	}
+	opts.Logger = quietLogger()
+	ctx, cancel := context.WithTimeout(context.Background(), 20**timeout+30*time.Second)
+	defer cancel()
+	report := audit.Run(ctx, audit.Target{Options: opts, Sample: *sample, Timeout: *timeout})
+	if *asJSON {
+		writeAuditJSON(c.stdout, report)
+	} else {
+		writeAuditText(c.stdout, report, failOn)
+	}
+	if report.Err != nil {
+		c.errorf("audit: %v", report.Err)
+		return 1
+	}
+	if len(report.Worst(failOn)) > 0 {
+		return 2
+	}
+	return 0
+}
+
+// urlArgument takes the one redis:// or rediss:// argument out of args,
+// wherever it is, so that flags may come before or after it.
+func urlArgument(args []string) (string, []string) {
+	for i, a := range args {
+		l := strings.ToLower(a)
+		if strings.HasPrefix(l, "redis://") || strings.HasPrefix(l, "rediss://") {
+			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
+		}
+	}
+	return "", args
+}
+
+func writeAuditJSON(w io.Writer, r *audit.Report) {
+	out := struct {
+		*audit.Report
+		Error string `json:"error,omitempty"`
+	}{Report: r}
+	if r.Err != nil {
+		out.Error = r.Err.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
+}
+
+func writeAuditText(w io.Writer, r *audit.Report, failOn audit.Severity) {
+	fmt.Fprintf(w, "auditing %s (environment: %s)\n\n", r.Target, r.Environment)
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "%-9s %-27s %s\n", "SEVERITY", "ID", "FINDING")
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "%-9s %-27s %s\n", f.Severity, f.ID, f.Title)
+		fmt.Fprintf(w, "%-37s evidence: %s\n", "", f.Evidence)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "%-37s fix:      %s\n", "", f.Fix)
+		}
+	}
+	s := r.Summary
+	verdict := "OK: nothing at " + string(failOn) + " or above"
+	switch {
+	case r.Err != nil:
+		verdict = "INCOMPLETE: the audit could not finish"
+	case len(r.Worst(failOn)) > 0:
+		verdict = fmt.Sprintf("FAIL: %d at %s or above", len(r.Worst(failOn)), failOn)
+	}
+	fmt.Fprintf(w, "\n%d critical, %d high, %d medium, %d low, %d info — %s\n", s.Critical, s.High, s.Medium, s.Low, s.Info, verdict)
+}

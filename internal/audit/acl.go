@@ -1,0 +1,153 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// verdict is whether the audited user may run a command.
+type verdict int
+
+const (
+	unknown verdict = iota
+	allowed
+	denied
+)
+
+// probes are the commands asked about, with arguments of the right arity.
+// They are never executed: ACL DRYRUN only evaluates the ACL, and the
+// fallback queues them inside MULTI and discards the transaction.
+var probes = map[string][]string{
+	"FLUSHALL": {"FLUSHALL"},
+	"FLUSHDB":  {"FLUSHDB"},
+	"CONFIG":   {"CONFIG", "SET", "dir", "/tmp"},
+	"DEBUG":    {"DEBUG", "OBJECT", "redsafe:audit"},
+	"MODULE":   {"MODULE", "LOAD", "/nonexistent/redsafe-audit.so"},
+	"KEYS":     {"KEYS", "*"},
+	"SHUTDOWN": {"SHUTDOWN"},
+	"MIGRATE":  {"MIGRATE", "127.0.0.1", "1", "redsafe:audit", "0", "1"},
+	"SCRIPT":   {"SCRIPT", "FLUSH"},
+	"EVAL":     {"EVAL", "return 0", "0"},
+	// Lua and HyperLogLog: the reach of server.version's advisories.
+	"EVALSHA":    {"EVALSHA", strings.Repeat("0", 40), "0"},
+	"EVAL_RO":    {"EVAL_RO", "return 0", "0"},
+	"EVALSHA_RO": {"EVALSHA_RO", strings.Repeat("0", 40), "0"},
+	"FCALL":      {"FCALL", "redsafe_audit", "0"},
+	"FCALL_RO":   {"FCALL_RO", "redsafe_audit", "0"},
+	"FUNCTION":   {"FUNCTION", "LOAD", "#!lua name=redsafe_audit\n"},
+	"PFADD":      {"PFADD", "redsafe:audit", "x"},
+	"PFCOUNT":    {"PFCOUNT", "redsafe:audit"},
+	"PFMERGE":    {"PFMERGE", "redsafe:audit", "redsafe:audit"},
+}
+
+// dangerous are the commands acl.dangerous-commands asks about; the first
+// seven can destroy data or take over the server.
+var dangerous = []string{"FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "MODULE", "SHUTDOWN", "MIGRATE", "KEYS", "SCRIPT", "EVAL"}
+
+const destructive = 7
+
+// may reports whether the audited user may run cmd (a key of probes).
+func (r *run) may(cmd string) verdict {
+	if v, ok := r.canRun[cmd]; ok {
+		return v
+	}
+	v := r.dryRun(probes[cmd])
+	if v == unknown && !r.dryRunWorks {
+		v = r.queueInMulti(probes[cmd])
+	}
+	r.canRun[cmd] = v
+	return v
+}
+
+// dryRun asks ACL DRYRUN, which needs ACL rights and Redis 7.
+func (r *run) dryRun(args []string) verdict {
+	if r.dryRunRefused {
+		return unknown
+	}
+	v, err := r.do(append([]string{"ACL", "DRYRUN", r.ep.user()}, args...)...)
+	switch {
+	case err != nil:
+		return unknown
+	case v.Type == '+' && v.Str == "OK":
+		r.dryRunWorks = true
+		return allowed
+	case v.Type == '$' && strings.Contains(v.Str, "no permissions"):
+		r.dryRunWorks = true
+		return denied
+	case v.IsError() && strings.Contains(v.Str, "not found") && strings.Contains(v.Str, "Command"):
+		return denied // the server has no such command: nobody can run it
+	}
+	r.dryRunRefused = true // NOPERM, no session, or a server without DRYRUN
+	r.dryRunWhy = why(v, err)
+	return unknown
+}
+
+// queueInMulti asks the server by queueing the command in a transaction:
+// ACLs are checked when a command is queued, and the transaction is
+// discarded, so nothing runs. The command is only sent after MULTI was
+// acknowledged.
+func (r *run) queueInMulti(args []string) verdict {
+	if r.sess == nil {
+		return unknown
+	}
+	if v, err := r.do("MULTI"); err != nil || v.Type != '+' {
+		return unknown
+	}
+	v, err := r.do(args...)
+	if d, derr := r.do("DISCARD"); derr != nil || d.Type != '+' {
+		// Never leave a transaction open on a connection we keep using.
+		r.sess.Close()
+		r.sess, r.noSession = nil, "DISCARD failed, the connection was closed"
+		return unknown
+	}
+	switch {
+	case err != nil:
+		return unknown
+	case v.Type == '+' && v.Str == "QUEUED":
+		return allowed
+	case strings.HasPrefix(v.Str, "NOPERM"), strings.HasPrefix(v.Str, "ERR unknown command"):
+		return denied
+	case strings.Contains(v.Str, "command not allowed") && strings.Contains(v.Str, "enable-"):
+		// enable-debug-command / enable-module-command refuse it to this
+		// connection whatever the ACL says.
+		return denied
+	}
+	return unknown
+}
+
+// checkDangerousCommands reports the dangerous commands the user may run.
+func checkDangerousCommands(r *run) {
+	var may, cannotTell []string
+	worst := Medium
+	for i, cmd := range dangerous {
+		switch r.may(cmd) {
+		case allowed:
+			may = append(may, cmd)
+			if i < destructive {
+				worst = High
+			}
+		case unknown:
+			cannotTell = append(cannotTell, cmd)
+		}
+	}
+	how := "ACL DRYRUN"
+	if !r.dryRunWorks {
+		how = "queued inside MULTI and discarded, never run"
+	}
+	if len(may) > 0 {
+		r.add("acl.dangerous-commands", worst, fmt.Sprintf("%s may run dangerous commands", r.ep.shown()),
+			fmt.Sprintf("%s may run %s (%s)", r.ep.shown(), strings.Join(may, ", "), how),
+			fmt.Sprintf("if %s is a service's user, deny what it does not need, e.g. `-@dangerous -@scripting -flushall -flushdb -keys -config` in its ACL rules (`redsafe conf` writes a confined app user); keep those commands for an admin user used only by operators", r.ep.shown()))
+	}
+	if len(cannotTell) > 0 {
+		reason := "neither ACL DRYRUN nor MULTI could tell"
+		if r.dryRunWhy != "" {
+			reason += " (ACL DRYRUN: " + r.dryRunWhy + ")"
+		}
+		if slices.Contains(cannotTell, "SHUTDOWN") && len(cannotTell) == 1 {
+			reason = "SHUTDOWN cannot be queued in MULTI and ACL DRYRUN is not available (" + r.dryRunWhy + ")"
+		}
+		r.cannotSee("acl.dangerous-commands", strings.Join(cannotTell, ", ")+": "+reason)
+	}
+}

@@ -1,0 +1,79 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// Plaintext values written by an admin, persisted with AOF, under key names
+// that carry a JWT and an email address.
+func TestPlaintextValuesPersisted(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{"appendonly yes"}})
+	key := seal.GenerateKey()
+	ours, theirs := seal.New(key), seal.New(seal.GenerateKey())
+	jwt := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+	plaintext := map[string]string{
+		"session:" + jwt:                "plain-session-value-1",
+		"user:alice@example.com":        "plain-profile-value-2",
+		"config:feature-flags":          "plain-flags-value-3",
+		"sess:3f9a1c7be2d84a6f91b05c2e": "plain-value-4", // 24 hex characters: a session id
+	}
+	for k, v := range plaintext {
+		if got := s.Do(t, "SET", k, v); got != "+OK" {
+			t.Fatalf("SET: %s", got)
+		}
+	}
+	for i, tok := range [][]byte{ours.Seal(nil, []byte("sealed-1")), ours.Seal(nil, []byte("sealed-2")), theirs.Seal(nil, []byte("sealed-3"))} {
+		s.Do(t, "SET", "cache:"+itoa(i), string(tok))
+	}
+	s.Do(t, "RPUSH", "queue:jobs", "not-a-string-value") // other types are not judged
+	secrets := []string{jwt, "alice@example.com", "3f9a1c7be2d84a6f91b05c2e"}
+	for _, v := range plaintext {
+		secrets = append(secrets, v)
+	}
+	o := tlsOptions(s, redsafe.Development, "", s.Password)
+	o.EncryptionKey = key.Encode()
+	r := auditOK(t, o, secrets...)
+
+	f := want(t, r, "data.unencrypted", High)
+	wantContains(t, f, "4 of 7 sampled string values", "(57%)", "1 more are Fernet tokens the configured key does not open")
+	wantContains(t, want(t, r, "persistence.plaintext-dump", High), "appendonly yes", "4 sampled values")
+	f = want(t, r, "data.secret-in-keyname", High)
+	wantContains(t, f, "of 8 key names", "1 name looks like bearer tokens (JWT)", `"session:eyJh…[`,
+		"1 name looks like email addresses", `"user:al…[17 chars]"`, "long random strings")
+}
+
+// Only sealed values: nothing to report, even with persistence on.
+func TestEncryptedValuesPersisted(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{"appendonly yes", `save "3600 1"`}})
+	sealer := seal.New(seal.GenerateKey())
+	for i := range 20 {
+		s.Do(t, "SET", "cache:item:"+itoa(i), string(sealer.Seal(nil, []byte("value"))))
+	}
+	// Without a configured key the audit still tells tokens from plaintext.
+	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
+	wantNone(t, r, "data.unencrypted", "persistence.plaintext-dump", "data.secret-in-keyname")
+}
+
+// The sample is bounded: with --sample 5 only five values are read.
+func TestSampleSize(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{})
+	for i := range 30 {
+		s.Do(t, "SET", "k:"+itoa(i), "plain")
+	}
+	r := auditWith(t, Target{Options: tlsOptions(s, redsafe.Development, "", s.Password), Sample: 5})
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	wantContains(t, want(t, r, "data.unencrypted", High), "5 of 5 sampled", "(100%)")
+	if f, _ := r.Find("data.unencrypted"); strings.Contains(f.Evidence, "plain ") {
+		t.Errorf("evidence shows a value: %s", f.Evidence)
+	}
+}

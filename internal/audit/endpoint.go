@@ -1,0 +1,123 @@
+package audit
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/redisurl"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// endpoint is where and how the audit connects: the settings the service
+// itself would use, resolved even when its policy refuses them, because an
+// insecure deployment is exactly what an audit must be able to look at.
+type endpoint struct {
+	addr, host string
+	db         int
+	tls        *tls.Config // the service's own TLS settings; nil for redis://
+	username   string      // "" means the default user
+	password   string
+	// userHidden: the user name came from a URL without a password, the
+	// form redis-cli reads as a password ("redis://secret@host"), so it is
+	// never shown, as redisurl.Redact does not show it.
+	userHidden bool
+	policy     redsafe.Policy
+	sealer     *seal.Sealer // the configured keys, to tell our tokens from others; nil without a key
+}
+
+// resolveEndpoint applies the environment contract to o. When o's policy
+// refuses it (plaintext, no password, no encryption key), the connection
+// settings are resolved again under the testing policy, which allows all of
+// that; the refused password itself is judged by auth.weak-password. Only
+// settings that cannot describe a connection at all are an error.
+func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) {
+	ep := &endpoint{policy: redsafe.PolicyFor(redsafe.Validate(o).Environment)}
+	if k, err := seal.ParseKey(o.EncryptionKey); err == nil {
+		ep.sealer = seal.New(k)
+	}
+	conn, err := o.Connection()
+	if err != nil {
+		relaxed := o
+		relaxed.Environment = redsafe.Testing
+		relaxed.EncryptionKey = seal.GenerateKey().Encode()
+		relaxed.PreviousEncryptionKeys = nil
+		// Credentials only stop the password from being judged here; the
+		// URL and the variables are read below.
+		relaxed.Credentials = func(context.Context) (redsafe.Credentials, error) { return redsafe.Credentials{}, nil }
+		if conn, err = relaxed.Connection(); err != nil {
+			return nil, fmt.Errorf("the connection settings cannot be used: %s; run `redsafe check` for each problem and its fix", configProblems(err))
+		}
+		conn.Username, conn.Password = credentialsOf(o)
+	}
+	ep.addr, ep.host, ep.db, ep.tls = conn.Addr, conn.Host, conn.DB, conn.TLS
+	ep.username, ep.password = conn.Username, conn.Password
+	if u, err := redisurl.Parse(o.URL); err == nil && u.Username != "" && !u.HasPassword && o.Username == "" && ep.password == "" {
+		ep.userHidden = true
+	}
+	if o.Credentials != nil {
+		c, err := o.Credentials(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("the credentials function failed: %w", err)
+		}
+		ep.username, ep.password, ep.userHidden = c.Username, c.Password, false
+	}
+	return ep, nil
+}
+
+// credentialsOf applies the rules of the environment contract: the URL's
+// user and password win over REDIS_USERNAME and REDIS_PASSWORD (a conflict
+// between them is an error that Connection has reported already).
+func credentialsOf(o redsafe.Options) (user, password string) {
+	user, password = o.Username, o.Password
+	if u, err := redisurl.Parse(o.URL); err == nil {
+		if u.Username != "" {
+			user = u.Username
+		}
+		if u.HasPassword && u.Password != "" {
+			password = u.Password
+		}
+	}
+	return user, password
+}
+
+// configProblems lists the ids of a *ConfigError's error findings, which
+// never contain a secret.
+func configProblems(err error) string {
+	var ce *redsafe.ConfigError
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	var msgs []string
+	for _, f := range ce.Report.Errors() {
+		msgs = append(msgs, f.ID+": "+f.Message)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// serverName is the name the certificate must cover.
+func (ep *endpoint) serverName() string {
+	if ep.tls != nil && ep.tls.ServerName != "" {
+		return ep.tls.ServerName
+	}
+	return ep.host
+}
+
+// shown names the user in findings and errors.
+func (ep *endpoint) shown() string {
+	if ep.userHidden {
+		return "the user named in the URL"
+	}
+	return ep.user()
+}
+
+// user is the ACL user the audit runs as.
+func (ep *endpoint) user() string {
+	if ep.username == "" {
+		return "default"
+	}
+	return ep.username
+}

@@ -1,0 +1,67 @@
+package resp_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/resp"
+)
+
+func TestDoValueKeepsStructure(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	c, err := resp.DialTimeout(s.Addr, nil, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, cmd := range [][]string{{"SET", "a", "line 1\nline 2"}, {"SET", "b", ""}} {
+		if v, err := c.DoValue(cmd...); err != nil || v.Type != '+' || v.Str != "OK" {
+			t.Fatalf("%v: %+v %v", cmd, v, err)
+		}
+	}
+	v, err := c.DoValue("MGET", "a", "b", "missing")
+	if err != nil || v.Type != '*' || len(v.Elems) != 3 {
+		t.Fatalf("MGET: %+v %v", v, err)
+	}
+	if v.Elems[0].Str != "line 1\nline 2" || v.Elems[1].Str != "" || v.Elems[1].Nil || !v.Elems[2].Nil {
+		t.Errorf("MGET elements: %+v", v.Elems)
+	}
+	// Do renders the same reply as text, one element per line.
+	if got, _ := c.Do("MGET", "a", "b", "missing"); got != "line 1\nline 2\n\n(nil)" {
+		t.Errorf("Do MGET = %q", got)
+	}
+	// Nested arrays (SCAN: cursor and keys) and errors.
+	v, err = c.DoValue("SCAN", "0", "COUNT", "100")
+	if err != nil || len(v.Elems) != 2 || v.Elems[0].Str != "0" {
+		t.Fatalf("SCAN: %+v %v", v, err)
+	}
+	var keys []string
+	for _, k := range v.Elems[1].Elems {
+		keys = append(keys, k.Str)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, []string{"a", "b"}) {
+		t.Errorf("SCAN keys %q", keys)
+	}
+	if v, err := c.DoValue("NOSUCHCOMMAND"); err != nil || !v.IsError() || v.String()[:4] != "-ERR" {
+		t.Errorf("unknown command: %+v %v", v, err)
+	}
+	if got, _ := c.Do("LRANGE", "nothing", "0", "-1"); got != "(empty array)" {
+		t.Errorf("empty array = %q", got)
+	}
+}
+
+func TestAnswersPlaintext(t *testing.T) {
+	t.Parallel()
+	plain := redistest.Start(t, redistest.Config{Plaintext: true})
+	tlsOnly := redistest.Start(t, redistest.Config{})
+	if !resp.AnswersPlaintext(plain.Addr, time.Second) {
+		t.Error("a plaintext server does not answer plaintext")
+	}
+	if resp.AnswersPlaintext(tlsOnly.Addr, time.Second) {
+		t.Error("a TLS port answers plaintext")
+	}
+}
