@@ -17,8 +17,10 @@ const NoExpiry time.Duration = -1
 // Get returns the value of key. It returns ErrNotFound when the key does not
 // exist, and a *DecryptError (matching ErrUndecryptable) when the stored
 // value fails authentication; such a value is neither returned nor deleted.
-func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
-	token, err := c.client.Do(ctx, c.client.B().Get().Key(c.prefix+key).Build()).AsBytes()
+func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
+	start := c.begin()
+	defer func() { c.done(CommandGet, start, err) }()
+	token, err := c.do(ctx, c.client.B().Get().Key(c.prefix+key).Build()).AsBytes()
 	if err != nil {
 		if rueidis.IsRedisNil(err) {
 			return nil, ErrNotFound
@@ -30,32 +32,40 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Set seals value and stores it under key. A positive ttl sets an expiry
 // (rounded up to a millisecond); zero means no expiry.
-func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
+	start := c.begin()
+	defer func() { c.done(CommandSet, start, err) }()
 	cmd, err := c.setCommand(key, value, ttl)
 	if err != nil {
 		return err
 	}
-	return c.client.Do(ctx, cmd).Error()
+	return c.do(ctx, cmd).Error()
 }
 
 // Delete removes keys and returns how many existed.
-func (c *Cache) Delete(ctx context.Context, keys ...string) (int64, error) {
+func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	return c.client.Do(ctx, c.client.B().Del().Key(c.keys(keys)...).Build()).AsInt64()
+	start := c.begin()
+	defer func() { c.done(CommandDelete, start, err) }()
+	return c.do(ctx, c.client.B().Del().Key(c.keys(keys)...).Build()).AsInt64()
 }
 
 // Exists reports whether key exists. It does not open the value.
-func (c *Cache) Exists(ctx context.Context, key string) (bool, error) {
-	n, err := c.client.Do(ctx, c.client.B().Exists().Key(c.prefix+key).Build()).AsInt64()
+func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
+	start := c.begin()
+	defer func() { c.done(CommandExists, start, err) }()
+	n, err := c.do(ctx, c.client.B().Exists().Key(c.prefix+key).Build()).AsInt64()
 	return n > 0, err
 }
 
 // TTL returns the time key has left, NoExpiry when it never expires, and
 // ErrNotFound when it does not exist.
-func (c *Cache) TTL(ctx context.Context, key string) (time.Duration, error) {
-	ms, err := c.client.Do(ctx, c.client.B().Pttl().Key(c.prefix+key).Build()).AsInt64()
+func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
+	start := c.begin()
+	defer func() { c.done(CommandTTL, start, err) }()
+	ms, err := c.do(ctx, c.client.B().Pttl().Key(c.prefix+key).Build()).AsInt64()
 	switch {
 	case err != nil:
 		return 0, err
@@ -71,14 +81,16 @@ func (c *Cache) TTL(ctx context.Context, key string) (time.Duration, error) {
 // are absent from the map. Values that fail authentication are absent too,
 // and the returned error (matching ErrUndecryptable) names each of them;
 // the other values are still returned.
-func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte, err error) {
+	start := c.begin()
+	defer func() { c.done(CommandGetMany, start, err) }()
 	cmds := make(rueidis.Commands, len(keys))
 	for i, k := range keys {
 		cmds[i] = c.client.B().Get().Key(c.prefix + k).Build()
 	}
 	values := make(map[string][]byte, len(keys))
 	var errs []error
-	for i, resp := range c.client.DoMulti(ctx, cmds...) {
+	for i, resp := range c.doMulti(ctx, cmds...) {
 		token, err := resp.AsBytes()
 		if rueidis.IsRedisNil(err) {
 			continue
@@ -98,7 +110,9 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string][]byte, 
 
 // SetMany seals and stores every item with the same ttl in one pipelined
 // round trip. It returns the first error; items before it may be stored.
-func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) error {
+func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) (err error) {
+	start := c.begin()
+	defer func() { c.done(CommandSetMany, start, err) }()
 	cmds := make(rueidis.Commands, 0, len(items))
 	for k, v := range items {
 		cmd, err := c.setCommand(k, v, ttl)
@@ -107,7 +121,7 @@ func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.D
 		}
 		cmds = append(cmds, cmd)
 	}
-	for _, resp := range c.client.DoMulti(ctx, cmds...) {
+	for _, resp := range c.doMulti(ctx, cmds...) {
 		if err := resp.Error(); err != nil {
 			return err
 		}
@@ -119,7 +133,9 @@ func (c *Cache) setCommand(key string, value []byte, ttl time.Duration) (rueidis
 	if ttl < 0 {
 		return rueidis.Completed{}, fmt.Errorf("redsafe: negative ttl %v for Set; use 0 for no expiry", ttl)
 	}
+	start := c.begin()
 	token := c.sealer.Seal(make([]byte, 0, seal.SealedLen(len(value))), value)
+	c.encrypted(start)
 	set := c.client.B().Set().Key(c.prefix + key).Value(rueidis.BinaryString(token))
 	if ttl == 0 {
 		return set.Build(), nil
@@ -130,7 +146,9 @@ func (c *Cache) setCommand(key string, value []byte, ttl time.Duration) (rueidis
 // open authenticates and decrypts a stored token, counting and logging the
 // failures. It never falls back to treating the bytes as plaintext.
 func (c *Cache) open(ctx context.Context, key string, token []byte) ([]byte, error) {
+	start := c.begin()
 	v, keyIndex, err := c.sealer.OpenKey(nil, token, c.tokenTTL)
+	c.decrypted(start, err)
 	if err != nil {
 		c.decryptFailures.Add(1)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "redsafe: stored value refused",

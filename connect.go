@@ -26,12 +26,18 @@ type dialer struct {
 	timeout       time.Duration
 	certRequested atomic.Bool // the server asked for a client certificate
 	state         atomic.Pointer[tls.ConnectionState]
+	obs           Observer // nil: nothing observes
 }
 
 func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.Config) (net.Conn, error) {
+	start := time.Now()
 	conn, err := nd.DialContext(ctx, "tcp", addr)
-	if err != nil || d.tls == nil {
-		return conn, err
+	if err != nil {
+		d.failed(start, err)
+		return nil, err
+	}
+	if d.tls == nil {
+		return d.watch(conn, start), nil
 	}
 	cfg := d.tls
 	if len(cfg.Certificates) == 0 {
@@ -44,13 +50,25 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
+	handshake := time.Now()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		conn.Close()
+		d.failed(start, err)
 		return nil, err
 	}
 	st := tc.ConnectionState()
 	d.state.Store(&st)
-	return tc, nil
+	if d.obs != nil {
+		d.obs.TLSHandshake(time.Since(handshake), st)
+	}
+	return d.watch(tc, start), nil
+}
+
+// failed reports a connection that could not be dialed or handshaken.
+func (d *dialer) failed(start time.Time, err error) {
+	if d.obs != nil {
+		d.obs.Connect(time.Since(start), ClassifyError(err))
+	}
 }
 
 // speaksPlaintextRESP reports whether addr answers a plaintext PING. A

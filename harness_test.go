@@ -76,3 +76,14 @@ func assertNotIn(t *testing.T, what, text string, secrets ...string) {
 		}
 	}
 }
+
+// aclUserCache starts a server with an ACL user "app" allowed rules, and
+// opens a cache as that user; it returns the user's password too.
+func aclUserCache(t *testing.T, rules string) (*redistest.Server, *Cache, string) {
+	t.Helper()
+	password := GeneratePassword(Production)
+	s := redistest.Start(t, redistest.Config{Users: []redistest.User{{Name: "app", Password: password, Rules: rules}}})
+	o := serverOptions(s)
+	o.Username, o.Password = "app", password
+	return s, openCache(t, o), password
+}

@@ -31,7 +31,7 @@ func logReport(ctx context.Context, log *slog.Logger, r Report, s settings) {
 	}
 	log.LogAttrs(ctx, level, "redsafe: configuration validated", attrs...)
 	for _, f := range r.Findings {
-		if f.ID == "tls.insecure-override" {
+		if f.ID == insecureOverrideID {
 			log.LogAttrs(ctx, slog.LevelError, "redsafe: INSECURE OVERRIDE: connecting without TLS",
 				slog.String("environment", string(r.Environment)), slog.String("addr", s.url.Addr()),
 				slog.String("fix", f.Fix))

@@ -63,6 +63,11 @@ type Options struct {
 	// Logger receives security events. Default slog.Default().
 	Logger *slog.Logger
 
+	// Observer receives operations, timings and security events for
+	// metrics; redsafeprom.New makes one for Prometheus. Default nil:
+	// nothing is observed, at no cost.
+	Observer Observer
+
 	// Clock replaces time.Now, for tests of TokenTTL.
 	Clock func() time.Time
 

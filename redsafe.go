@@ -47,6 +47,10 @@ type Cache struct {
 	addr     string
 	env      Environment
 	dialer   *dialer
+	obs      Observer // nil: nothing observes
+
+	// cmdTimeout bounds a command whose context has no deadline.
+	cmdTimeout time.Duration
 
 	decryptFailures  atomic.Uint64
 	previousKeyReads atomic.Uint64
@@ -70,6 +74,7 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 	}
 	s, report := resolve(o)
 	logReport(ctx, log, report, s)
+	observeValidation(o.Observer, report)
 	if err := report.Err(); err != nil {
 		return nil, err
 	}
@@ -81,6 +86,7 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 		log:      log,
 		addr:     s.url.Addr(),
 		env:      s.policy.Environment,
+		obs:      o.Observer,
 	}
 	if o.Clock != nil {
 		c.sealer = c.sealer.WithClock(o.Clock)
@@ -118,7 +124,8 @@ func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
 	if cmdTimeout <= 0 {
 		cmdTimeout = defaultCommandTimeout
 	}
-	c.dialer = &dialer{timeout: dialTimeout}
+	c.cmdTimeout = cmdTimeout
+	c.dialer = &dialer{timeout: dialTimeout, obs: o.Observer}
 	if s.useTLS {
 		c.dialer.tls = s.tlsConfig
 	}

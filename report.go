@@ -42,6 +42,16 @@ func (r Report) Errors() []Finding { return r.bySeverity(SeverityError) }
 // Warnings returns the warning findings.
 func (r Report) Warnings() []Finding { return r.bySeverity(SeverityWarning) }
 
+// has reports whether a finding has the given id.
+func (r Report) has(id string) bool {
+	for _, f := range r.Findings {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (r Report) bySeverity(s Severity) []Finding {
 	var out []Finding
 	for _, f := range r.Findings {

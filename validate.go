@@ -220,7 +220,7 @@ func (s *settings) checkPlaintext(o Options, r *Report) {
 	}
 	switch {
 	case p.RequireTLS && p.PlaintextOverride && o.AllowInsecurePlaintext:
-		r.add("tls.insecure-override", SeverityWarning, useTLS+", then remove "+EnvInsecureAllowPlaintext,
+		r.add(insecureOverrideID, SeverityWarning, useTLS+", then remove "+EnvInsecureAllowPlaintext,
 			"INSECURE: %s runs without TLS because %s=true; passwords and data cross the network in clear", p.Environment, EnvInsecureAllowPlaintext)
 	case p.RequireTLS && p.PlaintextOverride:
 		r.add("tls.disabled", SeverityError, useTLS,
@@ -241,6 +241,10 @@ func (s *settings) checkPlaintext(o Options, r *Report) {
 		r.add("tls.off", SeverityInfo, useTLS, "TLS is off, which %s allows", p.Environment)
 	}
 }
+
+// insecureOverrideID is the finding of production running without TLS
+// through AllowInsecurePlaintext: logged loudly and observed at every Open.
+const insecureOverrideID = "tls.insecure-override"
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
