@@ -8,9 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/audit"
-	"github.com/redsafe/redsafe/internal/envfile"
 )
 
 var auditCmd = &command{
@@ -88,20 +86,14 @@ func runAudit(c *cli, cmd *command, args []string) int {
 		c.errorf("audit: --sample %d must be between 1 and 100000", *sample)
 		return 1
 	}
-	lookup := c.lookupEnv
-	if *envFile != "" {
-		vars, err := envfile.Read(*envFile)
-		if err != nil {
-			c.errorf("audit: cannot read the env file: %v", err)
-			return 1
-		}
-		lookup = overlay(vars, c.lookupEnv)
+	opts, err := c.options(*envFile)
+	if err != nil {
+		c.errorf("audit: %v", err)
+		return 1
 	}
-	opts := redsafe.OptionsFromLookup(lookup)
 	if url != "" {
 		opts.URL = url
 	}
-	opts.Logger = quietLogger()
 	ctx, cancel := context.WithTimeout(context.Background(), 20**timeout+30*time.Second)
 	defer cancel()
 	report := audit.Run(ctx, audit.Target{Options: opts, Sample: *sample, Timeout: *timeout})

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/envfile"
 )
 
 var checkCmd = &command{
@@ -41,14 +40,10 @@ func runCheck(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	lookup := c.lookupEnv
-	if *envFile != "" {
-		vars, err := envfile.Read(*envFile)
-		if err != nil {
-			c.errorf("check: cannot read the env file: %v", err)
-			return 2
-		}
-		lookup = overlay(vars, c.lookupEnv)
+	lookup, err := c.lookup(*envFile)
+	if err != nil {
+		c.errorf("check: %v", err)
+		return 2
 	}
 	report := redsafe.Validate(redsafe.OptionsFromLookup(lookup))
 	if *asJSON {

@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/verify"
 )
@@ -55,17 +53,11 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	lookup := c.lookupEnv
-	if *envFile != "" {
-		vars, err := envfile.Read(*envFile)
-		if err != nil {
-			c.errorf("verify: cannot read the env file: %v", err)
-			return 2
-		}
-		lookup = overlay(vars, c.lookupEnv)
+	opts, err := c.options(*envFile)
+	if err != nil {
+		c.errorf("verify: %v", err)
+		return 2
 	}
-	opts := redsafe.OptionsFromLookup(lookup)
-	opts.Logger = quietLogger()
 	target := verify.Target{Options: opts, Timeout: *timeout}
 	ctx, cancel := context.WithTimeout(context.Background(), 10**timeout)
 	defer cancel()
@@ -122,12 +114,3 @@ func writeVerifyJSON(w io.Writer, target string, results []verify.Result) {
 	}{!verify.Failed(results), target, results})
 }
 
-// overlay looks variables up in vars first, then in next.
-func overlay(vars map[string]string, next func(string) (string, bool)) func(string) (string, bool) {
-	return func(name string) (string, bool) {
-		if v, ok := vars[name]; ok {
-			return v, true
-		}
-		return next(name)
-	}
-}
