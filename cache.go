@@ -156,7 +156,7 @@ func (c *Cache) open(ctx context.Context, key string, token []byte) ([]byte, err
 		return nil, &DecryptError{Key: key, Err: err}
 	}
 	if keyIndex > 0 {
-		c.previousKeyReads.Add(1)
+		c.previousKeyRead(ctx, key)
 	}
 	return v, nil
 }
@@ -170,4 +170,20 @@ func (c *Cache) keys(keys []string) []string {
 		out[i] = c.prefix + k
 	}
 	return out
+}
+
+// previousKeyRead counts a value that opened only with a previous key, and
+// says so in the log the first time, so that operators see from the service
+// side when `redsafe rotate-key` has more to do; later reads are logged at
+// debug level only, to keep a busy service's log readable.
+func (c *Cache) previousKeyRead(ctx context.Context, key string) {
+	level := slog.LevelDebug
+	if c.previousKeyReads.Add(1) == 1 {
+		level = slog.LevelInfo
+	}
+	c.log.LogAttrs(ctx, level, "redsafe: value opened with a previous encryption key; run `redsafe rotate-key` to re-encrypt",
+		slog.String("key_sha256", keyDigest(c.prefix+key)))
+	if c.obs != nil {
+		c.obs.PreviousKeyRead()
+	}
 }

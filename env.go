@@ -13,6 +13,7 @@ const (
 	EnvUsername               = "REDIS_USERNAME"
 	EnvACLUsername            = "REDIS_ACL_USERNAME" // alias of REDIS_USERNAME
 	EnvPassword               = "REDIS_PASSWORD"
+	EnvPasswordFile           = "REDIS_PASSWORD_FILE"
 	EnvEncryptionKey          = "REDIS_ENCRYPTION_KEY"
 	EnvEncryptionPreviousKeys = "REDIS_ENCRYPTION_PREVIOUS_KEYS"
 	EnvTLSEnabled             = "REDIS_TLS_ENABLED"
@@ -42,6 +43,7 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 		Environment:   d.env,
 		URL:           get(EnvURL),
 		Username:      get(EnvUsername),
+		PasswordFile:  get(EnvPasswordFile),
 		EncryptionKey: get(EnvEncryptionKey),
 		TLS: TLSOptions{
 			CAFile:     get(EnvTLSCACert),

@@ -37,6 +37,11 @@ type Observer interface {
 	// seal.ErrExpired, ...), which never names the key.
 	DecryptFailure(err error)
 
+	// PreviousKeyRead is called for each stored value that opened only with
+	// one of PreviousEncryptionKeys: a value key rotation has not reached
+	// yet. When it stops being called, the old key can be retired.
+	PreviousKeyRead()
+
 	// Validated is called once by every Open, before it refuses an unsafe
 	// configuration, with the validation report and whether production runs
 	// without TLS through the insecure override (AllowInsecurePlaintext,
@@ -78,6 +83,7 @@ func (NopObserver) Operation(string, time.Duration, ErrorClass)     {}
 func (NopObserver) Encrypt(time.Duration)                           {}
 func (NopObserver) Decrypt(time.Duration)                           {}
 func (NopObserver) DecryptFailure(error)                            {}
+func (NopObserver) PreviousKeyRead()                                {}
 func (NopObserver) Validated(Report, bool)                          {}
 func (NopObserver) TLSHandshake(time.Duration, tls.ConnectionState) {}
 func (NopObserver) Connect(time.Duration, ErrorClass)               {}

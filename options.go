@@ -30,6 +30,12 @@ type Options struct {
 	// environment's policy, or the connection is refused.
 	Credentials func(ctx context.Context) (Credentials, error)
 
+	// PasswordFile names a file holding the password on one line. It is read
+	// at Open and again for every new connection, so a service picks up a
+	// password that `redsafe rotate-password` wrote without a restart. Use
+	// it instead of Password, not with it; keep the file mode 0600.
+	PasswordFile string
+
 	// EncryptionKey is the primary Fernet key (url-safe base64 of 32 bytes):
 	// every value is sealed with it. Required in every environment.
 	EncryptionKey string

@@ -91,6 +91,9 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 	if o.Clock != nil {
 		c.sealer = c.sealer.WithClock(o.Clock)
 	}
+	if o.PasswordFile != "" {
+		o.Credentials = passwordFileCredentials(o.PasswordFile, s.username)
+	}
 	opt := c.clientOption(o, s)
 	client, err := rueidis.NewClient(opt)
 	if err == nil {

@@ -95,6 +95,10 @@ func (s *settings) checkCredentials(o Options, r *Report) {
 		}
 		s.password = u.Password
 	}
+	if o.PasswordFile != "" {
+		s.checkPasswordFile(o, r)
+		return
+	}
 	if o.Credentials != nil {
 		// Checked on every connection instead: see Open.
 		r.add("auth.dynamic", SeverityInfo, "",

@@ -49,3 +49,40 @@ func TestTamperedValueRaisesDecryptFailures(t *testing.T) {
 		t.Errorf("Stats().DecryptFailures = %d: the metric and the stats disagree", got)
 	}
 }
+
+// TestPreviousKeyReads: a value sealed with a key that has since become a
+// previous key opens, and is counted, so that operators can see from the
+// service when rotation is complete; values under the primary key are not.
+func TestPreviousKeyReads(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{})
+	ctx := testContext(t)
+	old := options(s)
+	before, _ := open(t, old)
+	if err := before.Set(ctx, "k", []byte("sealed with the old key"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	rotated := old
+	rotated.PreviousEncryptionKeys = []string{old.EncryptionKey}
+	rotated.EncryptionKey = seal.GenerateKey().Encode()
+	c, m := open(t, rotated)
+	if got, err := c.Get(ctx, "k"); err != nil || string(got) != "sealed with the old key" {
+		t.Fatalf("Get under the previous key = %q, %v", got, err)
+	}
+	if got := value(t, m.previousKeyReads); got != 1 {
+		t.Errorf("previous_key_reads_total = %v after one old value, want 1", got)
+	}
+	if err := c.Set(ctx, "k", []byte("sealed with the new key"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(t, m.previousKeyReads); got != 1 {
+		t.Errorf("previous_key_reads_total = %v after reading a value under the primary key, want still 1", got)
+	}
+	if got := c.Stats().PreviousKeyReads; got != 1 {
+		t.Errorf("Stats().PreviousKeyReads = %d: the metric and the stats disagree", got)
+	}
+}

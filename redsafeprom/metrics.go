@@ -34,18 +34,19 @@ type Options struct {
 // (insecure override, findings, certificate expiry) describe the last Cache
 // opened with it.
 type Metrics struct {
-	operations      *prometheus.CounterVec   // operations_total{command}
-	errors          *prometheus.CounterVec   // errors_total{command,class}
-	operationTime   *prometheus.HistogramVec // operation_seconds{command}
-	encryptTime     prometheus.Histogram
-	decryptTime     prometheus.Histogram
-	decryptFailures prometheus.Counter
-	insecure        prometheus.Gauge
-	findings        *prometheus.GaugeVec // validation_findings{severity}
-	handshakeTime   prometheus.Histogram
-	certExpiry      *certExpiry
-	readyTime       prometheus.Histogram
-	connects        prometheus.Counter // operations_total{command="connect"}
+	operations       *prometheus.CounterVec   // operations_total{command}
+	errors           *prometheus.CounterVec   // errors_total{command,class}
+	operationTime    *prometheus.HistogramVec // operation_seconds{command}
+	encryptTime      prometheus.Histogram
+	decryptTime      prometheus.Histogram
+	decryptFailures  prometheus.Counter
+	previousKeyReads prometheus.Counter
+	insecure         prometheus.Gauge
+	findings         *prometheus.GaugeVec // validation_findings{severity}
+	handshakeTime    prometheus.Histogram
+	certExpiry       *certExpiry
+	readyTime        prometheus.Histogram
+	connects         prometheus.Counter // operations_total{command="connect"}
 
 	// commands holds the series of every command redsafe has, made in New
 	// and never written after, so the hot path reads it without a lock or
@@ -105,6 +106,8 @@ func New(o Options) *Metrics {
 			"Time to authenticate and open one stored value.", cryptoBuckets)),
 		decryptFailures: prometheus.NewCounter(counter("decrypt_failures_total",
 			"Stored values refused: tampered with, sealed with a key that is not configured, malformed, or too old.")),
+		previousKeyReads: prometheus.NewCounter(counter("previous_key_reads_total",
+			"Stored values that opened only with a previous encryption key: rotation is not complete while this grows.")),
 		insecure: prometheus.NewGauge(gauge("insecure_override",
 			"1 when production runs without TLS through REDIS_INSECURE_ALLOW_PLAINTEXT, else 0.")),
 		findings: prometheus.NewGaugeVec(gauge("validation_findings",
@@ -126,7 +129,7 @@ func New(o Options) *Metrics {
 		m.findings.WithLabelValues(string(s))
 	}
 	m.collectors = []prometheus.Collector{
-		m.operations, m.errors, m.operationTime, m.encryptTime, m.decryptTime, m.decryptFailures,
+		m.operations, m.errors, m.operationTime, m.encryptTime, m.decryptTime, m.decryptFailures, m.previousKeyReads,
 		m.insecure, m.findings, m.handshakeTime, m.certExpiry, m.readyTime,
 	}
 	return m

@@ -29,6 +29,9 @@ func (m *Metrics) Decrypt(d time.Duration) { m.decryptTime.Observe(d.Seconds()) 
 // DecryptFailure implements redsafe.Observer.
 func (m *Metrics) DecryptFailure(error) { m.decryptFailures.Inc() }
 
+// PreviousKeyRead implements redsafe.Observer.
+func (m *Metrics) PreviousKeyRead() { m.previousKeyReads.Inc() }
+
 // Validated implements redsafe.Observer. The gauges are set, not added
 // to, so a service that retries Open reports the last attempt.
 func (m *Metrics) Validated(r redsafe.Report, insecureOverride bool) {
