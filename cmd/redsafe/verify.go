@@ -113,4 +113,3 @@ func writeVerifyJSON(w io.Writer, target string, results []verify.Result) {
 		Checks []verify.Result `json:"checks"`
 	}{!verify.Failed(results), target, results})
 }
-
