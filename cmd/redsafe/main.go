@@ -26,6 +26,7 @@ type command struct {
 
 var commands = []*command{
 	upCmd, downCmd, statusCmd, verifyCmd, auditCmd,
+	rotatePasswordCmd,
 	checkCmd, certsCmd, confCmd, envCmd,
 	keygenCmd, passwordCmd, encryptCmd, decryptCmd,
 }

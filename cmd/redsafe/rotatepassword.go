@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/backup"
+	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/internal/passrotate"
+	"github.com/redsafe/redsafe/internal/secretfile"
+)
+
+var rotatePasswordCmd = &command{
+	name:    "rotate-password",
+	summary: "change a Redis user's password without dropping a connection",
+	usage: `Usage: redsafe rotate-password --add        --admin-password-file F [--env-file F] [flags]
+       redsafe rotate-password --remove-old --admin-password-file F [--env-file F] [flags]
+       redsafe rotate-password --status     --admin-password-file F [--env-file F]
+
+Rotates the password of the service's ACL user (the user of REDIS_URL or
+REDIS_USERNAME) in three steps, none of which drops a connection:
+
+  1. --add         ACL SETUSER USER >NEW: now the old and the new password
+                   both work. The new password is written where the service
+                   reads it: the file named by REDIS_PASSWORD_FILE, or
+                   REDIS_PASSWORD in --env-file (old file kept as a backup,
+                   mode 0600).
+  2.               Clients move over. A service that reads REDIS_PASSWORD_FILE
+                   picks the new password up on its next connection, without
+                   a restart; others pick it up when they restart.
+  3. --remove-old  Proves the new password logs in, then removes every other
+                   password of the user (by hash: the old password is never
+                   needed), and proves the new one still logs in.
+
+Every step is verified on fresh connections, and saved with ACL SAVE when the
+server keeps an ACL file. The changes need an operations user (admin in a
+redsafe conf or up deployment); its password is read from a file, never from
+the command line.
+
+Flags:
+  --add | --remove-old | --status   the step
+  --env-file FILE             the service's env file (read, and updated by --add)
+  --user NAME                 the user to rotate (default: the service's user)
+  --admin-user NAME           the operations user (default admin)
+  --admin-password-file FILE  its password (required)
+  --new-password-file FILE    --add: use this password instead of generating one
+  --json                      print the result as JSON
+
+Examples:
+  redsafe rotate-password --add --env-file .redsafe/.env.secure \
+      --admin-password-file .redsafe/secrets/admin.password
+  # deploy, or wait until every service has reconnected, then:
+  redsafe rotate-password --remove-old --env-file .redsafe/.env.secure \
+      --admin-password-file .redsafe/secrets/admin.password
+`,
+	run: runRotatePassword,
+}
+
+func runRotatePassword(c *cli, cmd *command, args []string) int {
+	fs := c.flags(cmd)
+	add := fs.Bool("add", false, "")
+	removeOld := fs.Bool("remove-old", false, "")
+	status := fs.Bool("status", false, "")
+	envFile := fs.String("env-file", "", "")
+	user := fs.String("user", "", "")
+	adminUser := fs.String("admin-user", "admin", "")
+	adminFile := fs.String("admin-password-file", "", "")
+	newFile := fs.String("new-password-file", "", "")
+	asJSON := fs.Bool("json", false, "")
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		return code
+	}
+	if n := countTrue(*add, *removeOld, *status); n != 1 {
+		c.errorf("rotate-password: choose one step: --add, --remove-old or --status")
+		return 2
+	}
+	if *adminFile == "" {
+		c.errorf("rotate-password: --admin-password-file is required: the operations user changes the password (admin in a redsafe deployment: secrets/admin.password)")
+		return 2
+	}
+	adminPassword, err := secretFrom(*adminFile, nil)
+	if err != nil {
+		c.errorf("rotate-password: %v", err)
+		return 1
+	}
+	opts, err := c.options(*envFile)
+	if err != nil {
+		c.errorf("rotate-password: %v", err)
+		return 2
+	}
+	conn, err := opts.Connection()
+	if err != nil {
+		c.errorf("rotate-password: the service's configuration is refused by its policy; run `redsafe check` for every problem:\n%v", err)
+		return 1
+	}
+	if *user == "" {
+		*user = conn.Username
+	}
+	if *user == "" || *user == "default" {
+		c.errorf("rotate-password: name an ACL user with --user or in REDIS_URL; the default user is not rotated")
+		return 2
+	}
+	srv := passrotate.Server{Addr: conn.Addr, TLS: conn.TLS, AdminUser: *adminUser, AdminPassword: adminPassword}
+
+	var res *passrotate.Result
+	switch {
+	case *status:
+		n, err := srv.Passwords(*user)
+		if err != nil {
+			c.errorf("rotate-password: %v", err)
+			return 1
+		}
+		res = &passrotate.Result{User: *user, Passwords: n}
+		if !*asJSON {
+			fmt.Fprintf(c.stdout, "%s has %d password(s)%s\n", *user, n, map[bool]string{true: ": a rotation is in progress; finish it with --remove-old", false: ""}[n > 1])
+		}
+	case *add:
+		res, err = rotateAdd(c, srv, opts, *user, conn.Password, *envFile, *newFile)
+	case *removeOld:
+		if conn.Password == "" {
+			c.errorf("rotate-password: the service's configuration has no password to keep")
+			return 1
+		}
+		res, err = srv.RemoveOthers(*user, conn.Password)
+	}
+	if err != nil {
+		c.errorf("rotate-password: %v", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+		return 0
+	}
+	for _, s := range res.Steps {
+		fmt.Fprintf(c.stdout, "  ok    %-14s %s\n", s.Name, s.Detail)
+	}
+	if res.SaveNote != "" {
+		fmt.Fprintf(c.stdout, "  warn  %-14s %s\n", "saved", res.SaveNote)
+	}
+	switch {
+	case *add:
+		fmt.Fprintf(c.stdout, "next: let every client reconnect with the new password, then run\n  redsafe rotate-password --remove-old%s --admin-password-file %s\n", envFlag(*envFile), *adminFile)
+	case *removeOld:
+		fmt.Fprintf(c.stdout, "done: %s has only the new password\n", *user)
+	}
+	return 0
+}
+
+// rotateAdd adds the new password and then writes it where the service
+// reads it, so that the change and the configuration cannot drift apart
+// unnoticed.
+func rotateAdd(c *cli, srv passrotate.Server, opts redsafe.Options, user, current, envFile, newFile string) (*passrotate.Result, error) {
+	dest, err := passwordDestination(opts, envFile)
+	if err != nil {
+		return nil, err
+	}
+	next, err := secretFrom(newFile, func() string { return redsafe.GeneratePassword(redsafe.Validate(opts).Environment) })
+	if err != nil {
+		return nil, err
+	}
+	if next == current {
+		return nil, errors.New("the new password is the current one; generate a new one (leave out --new-password-file)")
+	}
+	check := opts
+	check.Password, check.PasswordFile, check.Credentials = next, "", nil
+	for _, f := range redsafe.Validate(check).Errors() {
+		if strings.HasPrefix(f.ID, "auth.password") {
+			return nil, fmt.Errorf("the new password is refused by the policy: %s; %s", f.Message, f.Fix)
+		}
+	}
+	res, err := srv.Add(user, current, next)
+	if err != nil {
+		return nil, err
+	}
+	bak, err := dest.write(next)
+	if err != nil {
+		return nil, fmt.Errorf("the new password is active on the server, but writing it to %s failed: %w; the old password still works, so nothing is locked out; fix the file and run --add again", dest.path, err)
+	}
+	res.Steps = append(res.Steps, passrotate.Step{Name: "config", Detail: fmt.Sprintf("wrote the new password to %s (mode 0600; the previous file is %s)", dest.describe(), bak)})
+	return res, nil
+}
+
+// passwordFile is where the service reads its password: a password file, or
+// one variable of an env file.
+type passwordFile struct {
+	path     string
+	variable string // "" for a password file
+}
+
+func passwordDestination(opts redsafe.Options, envFile string) (passwordFile, error) {
+	switch {
+	case opts.PasswordFile != "":
+		return passwordFile{path: opts.PasswordFile}, nil
+	case envFile != "":
+		return passwordFile{path: envFile, variable: redsafe.EnvPassword}, nil
+	}
+	return passwordFile{}, errors.New("--add must write the new password where the service reads it: pass its --env-file, or set REDIS_PASSWORD_FILE")
+}
+
+func (p passwordFile) describe() string {
+	if p.variable == "" {
+		return p.path
+	}
+	return p.variable + " in " + p.path
+}
+
+// write replaces the password, keeping the old file as a timestamped backup.
+func (p passwordFile) write(password string) (string, error) {
+	data := []byte(password + "\n")
+	if p.variable != "" {
+		old, err := os.ReadFile(p.path)
+		if err != nil {
+			return "", err
+		}
+		data = envfile.Set(old, p.variable, password)
+	}
+	bak, err := backup.MoveAside(p.path, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return bak, secretfile.Create(p.path, data)
+}
+
+func envFlag(envFile string) string {
+	if envFile == "" {
+		return ""
+	}
+	return " --env-file " + envFile
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
