@@ -26,7 +26,7 @@ type command struct {
 
 var commands = []*command{
 	upCmd, downCmd, statusCmd, verifyCmd, auditCmd,
-	rotatePasswordCmd,
+	rotateKeyCmd, rotatePasswordCmd, migrateCmd,
 	checkCmd, certsCmd, confCmd, envCmd,
 	keygenCmd, passwordCmd, encryptCmd, decryptCmd,
 }

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// What rotate-key and migrate share: the environment contract, the
+// connection, the sealer, Ctrl-C, progress and the report.
+
+// exitInterrupted is the exit code after Ctrl-C or SIGTERM, as shells use
+// for SIGINT; the checkpoint is saved and --resume continues.
+const exitInterrupted = 130
+
+// jobFlags are the flags of every keyspace job.
+type jobFlags struct {
+	envFile  *string
+	match    *string
+	count    *int
+	rate     *float64
+	dryRun   *bool
+	state    *string
+	resume   *bool
+	asJSON   *bool
+	progress *string
+	timeout  *time.Duration
+}
+
+func (c *cli) jobFlagSet(cmd *command, stateFile string, defaultCount int) (*jobFlags, *flag.FlagSet) {
+	fs := c.flags(cmd)
+	return &jobFlags{
+		envFile:  fs.String("env-file", "", ""),
+		match:    fs.String("match", "", ""),
+		count:    fs.Int("count", defaultCount, ""),
+		rate:     fs.Float64("rate", 0, ""),
+		dryRun:   fs.Bool("dry-run", false, ""),
+		state:    fs.String("state", stateFile, ""),
+		resume:   fs.Bool("resume", false, ""),
+		asJSON:   fs.Bool("json", false, ""),
+		progress: fs.String("progress", string(keyspace.ProgressAuto), ""),
+		timeout:  fs.Duration("timeout", 5*time.Second, ""),
+	}, fs
+}
+
+// check validates the shared flags; it returns a usage error.
+func (f *jobFlags) check(fs *flag.FlagSet) error {
+	switch {
+	case *f.count < 1 || *f.count > 100_000:
+		return fmt.Errorf("--count %d must be between 1 and 100000", *f.count)
+	case math.IsNaN(*f.rate) || math.IsInf(*f.rate, 0) || *f.rate < 0:
+		return fmt.Errorf("--rate %v: give keys per second, or 0 for no limit", *f.rate)
+	case *f.dryRun && *f.resume:
+		return errors.New("--dry-run keeps no state, so there is nothing to --resume")
+	case *f.state == "":
+		return errors.New("--state must name a file")
+	case *f.timeout <= 0:
+		return errors.New("--timeout must be positive")
+	}
+	if _, err := keyspace.ParseProgressMode(*f.progress); err != nil {
+		return err
+	}
+	// Under a rate limit, small batches: a steady pace and frequent
+	// checkpoints rather than bursts.
+	if !isSet(fs, "count") {
+		*f.count = keyspace.BatchFor(*f.rate, *f.count)
+	}
+	return nil
+}
+
+// isSet reports whether the command line gave the flag.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// connection applies the policy to opts and returns where to connect, the
+// database, and the sealer of its keys. Errors name every problem and never
+// contain a secret.
+func connection(ctx context.Context, opts redsafe.Options, name string, timeout time.Duration) (keyspace.Target, int, *seal.Sealer, error) {
+	conn, err := opts.Connection()
+	if err != nil {
+		return keyspace.Target{}, 0, nil, err
+	}
+	t := keyspace.Target{Addr: conn.Addr, TLS: conn.TLS, Username: conn.Username, Password: conn.Password, Name: name, DialTimeout: timeout}
+	if opts.Credentials != nil {
+		cr, err := opts.Credentials(ctx)
+		if err != nil {
+			return keyspace.Target{}, 0, nil, fmt.Errorf("credentials: %w", err)
+		}
+		t.Username, t.Password = cr.Username, cr.Password
+	}
+	// Validation has parsed the keys already; these cannot fail.
+	primary, err := seal.ParseKey(opts.EncryptionKey)
+	if err != nil {
+		return keyspace.Target{}, 0, nil, fmt.Errorf("%s: %w", redsafe.EnvEncryptionKey, err)
+	}
+	var previous []*seal.Key
+	for i, text := range opts.PreviousEncryptionKeys {
+		k, err := seal.ParseKey(text)
+		if err != nil {
+			return keyspace.Target{}, 0, nil, fmt.Errorf("entry %d of %s is not a Fernet key", i+1, redsafe.EnvEncryptionPreviousKeys)
+		}
+		previous = append(previous, k)
+	}
+	return t, conn.DB, seal.New(primary, previous...), nil
+}
+
+// diagnose replaces a failure to connect with the library's diagnosis,
+// which names the cause (certificate, password, TLS version, ...) and the
+// fix.
+func diagnose(ctx context.Context, opts redsafe.Options, err error) error {
+	var dial *keyspace.DialError
+	if !errors.As(err, &dial) {
+		return err
+	}
+	opts.Logger = quietLogger()
+	cache, oerr := redsafe.Open(ctx, opts)
+	if oerr != nil {
+		return oerr
+	}
+	cache.Close()
+	return err
+}
+
+// errText is an error for c.errorf, without the library's own prefix.
+func errText(err error) string {
+	return strings.ReplaceAll(err.Error(), "redsafe: ", "")
+}
+
+// interrupts turns the first Ctrl-C or SIGTERM into a clean stop after the
+// batch in progress, with the checkpoint saved; a second one cancels ctx.
+func interrupts(ctx context.Context, stderr io.Writer) (context.Context, <-chan struct{}, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := make(chan struct{})
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			fmt.Fprintln(stderr, "\nstopping after the batch in progress (again to abort at once)")
+			close(stop)
+		case <-done:
+			return
+		}
+		select {
+		case <-sig:
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, stop, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	}
+}
+
+// progress returns the function a job reports its progress to, drawn on
+// stderr, and the one that ends the display.
+func (c *cli) progress(mode string) (func(keyspace.Progress), func()) {
+	m, _ := keyspace.ParseProgressMode(mode)
+	pr := keyspace.NewPrinter(c.stderr, m)
+	var last keyspace.Progress
+	return func(p keyspace.Progress) { last = p; pr.Update(p) }, func() { pr.Finish(last) }
+}
+
+// jobResult is what the CLI adds to a job's JSON report.
+type jobResult struct {
+	OK    bool   `json:"ok"`
+	State string `json:"state,omitempty"` // the checkpoint file, when one is kept
+	Error string `json:"error,omitempty"`
+}
+
+// writeJobJSON prints res and then the fields of the job's report, as one
+// object.
+func writeJobJSON(w io.Writer, code int, state string, err error, report any) {
+	res := jobResult{OK: code == 0, State: state}
+	if err != nil {
+		res.Error = errText(err)
+	}
+	head, _ := json.Marshal(res)
+	body, merr := json.Marshal(report)
+	if merr != nil || len(body) < 2 || body[0] != '{' {
+		writeJSON(w, res)
+		return
+	}
+	if len(body) > 2 {
+		head = append(head[:len(head)-1], ',')
+	} else {
+		head = head[:len(head)-1]
+	}
+	var out bytes.Buffer
+	json.Indent(&out, append(head, body[1:]...), "", "  ")
+	out.WriteByte('\n')
+	w.Write(out.Bytes())
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// row prints one line of a text report: a label, a count, a comment.
+func row(w io.Writer, label string, n int64, comment string) {
+	line := fmt.Sprintf("  %-20s %10s", label, keyspace.Thousands(n))
+	if comment != "" {
+		line += "  " + comment
+	}
+	fmt.Fprintln(w, line)
+}

@@ -1,0 +1,134 @@
+// Package keyspacetest starts servers and fills and reads them in bulk for
+// the tests of the keyspace jobs.
+package keyspacetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/serverconf"
+)
+
+// AppPassword is the app user's password on servers from Start.
+const AppPassword = "app-password-for-tests-0123456789"
+
+// Server is a redis-server with the app user of `redsafe conf`
+// (serverconf.AppRules: no Lua, no DUMP/RESTORE), next to the default user,
+// which may do anything.
+type Server struct {
+	*redistest.Server
+	Admin keyspace.Target // the default user
+	App   keyspace.Target // the app user
+}
+
+// Start starts a TLS server, or a plaintext one.
+func Start(t testing.TB, plaintext bool) *Server {
+	t.Helper()
+	srv := redistest.Start(t, redistest.Config{
+		Plaintext: plaintext,
+		Users:     []redistest.User{{Name: serverconf.AppName, Password: AppPassword, Rules: serverconf.AppRules("*")}},
+	})
+	s := &Server{Server: srv}
+	s.Admin = keyspace.Target{Addr: srv.Addr, TLS: srv.TLSConfig(), Password: srv.Password, Name: "test-admin"}
+	s.App = keyspace.Target{Addr: srv.Addr, TLS: srv.TLSConfig(), Username: serverconf.AppName, Password: AppPassword, Name: "test-app"}
+	return s
+}
+
+// Dial connects to db as target and closes the client when the test ends.
+func Dial(t testing.TB, target keyspace.Target, db int) rueidis.Client {
+	t.Helper()
+	c, err := target.Dial(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Context is a context that ends with the test, or after a minute.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Entry is one string key: its value and its absolute expiry in Unix
+// milliseconds (0: none).
+type Entry struct {
+	Key, Value string
+	Deadline   int64
+}
+
+const chunk = 5000
+
+// Put writes entries, pipelined.
+func Put(t testing.TB, c rueidis.Client, entries []Entry) {
+	t.Helper()
+	ctx := Context(t)
+	for len(entries) > 0 {
+		n := min(len(entries), chunk)
+		cmds := make(rueidis.Commands, n)
+		for i, e := range entries[:n] {
+			set := c.B().Set().Key(e.Key).Value(e.Value)
+			if e.Deadline > 0 {
+				cmds[i] = set.PxatMillisecondsTimestamp(e.Deadline).Build()
+			} else {
+				cmds[i] = set.Build()
+			}
+		}
+		for _, r := range c.DoMulti(ctx, cmds...) {
+			if err := r.Error(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries = entries[n:]
+	}
+}
+
+// Read returns what keys hold: their values, and absolute expiries in
+// Unix milliseconds (-1: none). A key without a string value is absent
+// from the map.
+func Read(t testing.TB, c rueidis.Client, keys []string) map[string]Entry {
+	t.Helper()
+	ctx := Context(t)
+	out := make(map[string]Entry, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), chunk)
+		cmds := rueidis.Commands{c.B().Mget().Key(keys[:n]...).Build()}
+		for _, k := range keys[:n] {
+			cmds = append(cmds, c.B().Pexpiretime().Key(k).Build())
+		}
+		res := c.DoMulti(ctx, cmds...)
+		values, err := res[0].ToArray()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range keys[:n] {
+			if values[i].IsNil() {
+				continue
+			}
+			v, _ := values[i].ToString()
+			d, err := res[1+i].AsInt64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[k] = Entry{Key: k, Value: v, Deadline: d}
+		}
+		keys = keys[n:]
+	}
+	return out
+}
+
+// Do runs one command and fails the test on an error reply.
+func Do(t testing.TB, c rueidis.Client, args ...string) rueidis.RedisResult {
+	t.Helper()
+	r := c.Do(Context(t), c.B().Arbitrary(args...).Build())
+	if err := r.Error(); err != nil && !rueidis.IsRedisNil(err) {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return r
+}

@@ -1,0 +1,96 @@
+// Package keyspace is what the long-running operator jobs (key rotation,
+// migration) share: a connection to one database, a SCAN walk that can
+// stop and resume at its cursor, a checkpoint file, a rate limit, progress
+// reports, and key names masked for output.
+package keyspace
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Target is a server and the credentials to use on it.
+type Target struct {
+	Addr     string      // host:port
+	TLS      *tls.Config // nil: plaintext
+	Username string      // "" means the default user
+	Password string
+	Name     string // CLIENT SETNAME, so operators can see the job in CLIENT LIST
+	// DialTimeout bounds the dial, the TLS handshake and authentication.
+	// Default 5s.
+	DialTimeout time.Duration
+}
+
+// DialError reports that Target could not be used at all: unreachable, TLS
+// failure, refused credentials. Err never contains the password.
+type DialError struct {
+	Addr string
+	DB   int
+	Err  error
+}
+
+func (e *DialError) Error() string {
+	return fmt.Sprintf("cannot connect to %s db %d: %v", e.Addr, e.DB, e.Err)
+}
+
+func (e *DialError) Unwrap() error { return e.Err }
+
+// Dial connects to database db and authenticates. The client never
+// retries a command by itself: a job decides what is safe to repeat.
+func (t Target) Dial(db int) (rueidis.Client, error) {
+	timeout := t.DialTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	name := t.Name
+	if name == "" {
+		name = "redsafe"
+	}
+	c, err := rueidis.NewClient(rueidis.ClientOption{
+		InitAddress: []string{t.Addr},
+		TLSConfig:   t.TLS,
+		Username:    t.Username,
+		Password:    t.Password,
+		SelectDB:    db,
+		ClientName:  name,
+		Dialer:      net.Dialer{Timeout: timeout},
+		// Batches are large pipelines; a server that answers none of a
+		// batch within this is considered gone.
+		ConnWriteTimeout:  30 * time.Second,
+		ForceSingleClient: true,
+		DisableCache:      true,
+		DisableRetry:      true,
+	})
+	if err != nil {
+		return nil, &DialError{Addr: t.Addr, DB: db, Err: err}
+	}
+	return c, nil
+}
+
+// Explain adds the likely fix to errors whose reply alone does not say
+// what to do. It never adds a key name or a value.
+func Explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "NOPERM") && strings.Contains(msg, "key"):
+		return fmt.Errorf("%w (the user may not touch some keys that SCAN lists: restrict the walk with --match to the user's key pattern)", err)
+	case strings.Contains(msg, "NOPERM"):
+		return fmt.Errorf("%w (the user's ACL refuses a command the job needs; see `redsafe help` for the command's requirements)", err)
+	}
+	return err
+}
+
+// IsNoPerm reports whether err is an ACL refusal.
+func IsNoPerm(err error) bool {
+	var re *rueidis.RedisError
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOPERM")
+}

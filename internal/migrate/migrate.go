@@ -1,0 +1,143 @@
+// Package migrate copies a Redis database, typically a plaintext one
+// without authentication, into a secure one: every string value is sealed
+// with the primary Fernet key on the way, TTLs are kept to the
+// millisecond, and keys the destination has are left alone unless told
+// otherwise. Keys of other types cannot be encrypted: they are listed and
+// left, or copied as they are with DUMP/RESTORE when allowed. The walk
+// checkpoints after every batch and resumes from there, and a completed
+// run ends with a verification pass.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// Job is the name of the job in state files.
+const Job = "migrate"
+
+// DefaultCount is the SCAN COUNT, and so the batch size, by default.
+const DefaultCount = 500
+
+// DefaultSample is how many written values the verification compares.
+const DefaultSample = 100
+
+// maxExamples is how many masked names of keys left behind a report lists.
+const maxExamples = 5
+
+// Config is one run.
+type Config struct {
+	Source   keyspace.Target
+	SourceDB int
+	Dest     keyspace.Target
+	DestDB   int
+	Sealer   *seal.Sealer // seals with the primary key; opens with every key
+	Match    string       // SCAN MATCH on the source; "" for every key
+	Count    int          // SCAN COUNT (default 500)
+	Rate     float64      // keys per second at most; 0 for no limit
+	DryRun   bool         // read and count, write nothing
+	// Overwrite replaces keys the destination has; otherwise they are left.
+	Overwrite bool
+	// AllowUnencryptedTypes copies keys of other types with DUMP/RESTORE,
+	// unencrypted; otherwise they are counted and left.
+	AllowUnencryptedTypes bool
+	StatePath             string // checkpoint file; "" keeps none (dry runs keep none)
+	Resume                bool
+	// Sample is how many written values the verification compares with
+	// the source (default DefaultSample; negative: no verification).
+	Sample   int
+	Progress func(keyspace.Progress)
+	// Stop, when closed, ends the run after the batch in progress, with
+	// its checkpoint saved: Run returns keyspace.ErrStopped.
+	Stop <-chan struct{}
+
+	afterRead func(keys []string) // tests: between a batch's read and write
+	forcePTTL bool                // tests: read expiries as Redis 6 does
+}
+
+// Report is what a run did.
+type Report struct {
+	Source      string `json:"source"`      // host:port db N, no credentials
+	Destination string `json:"destination"` // host:port db N
+	Match       string `json:"match,omitempty"`
+	PrimaryKey  string `json:"primary_key"` // key id
+	DryRun      bool   `json:"dry_run"`
+	Overwrite   bool   `json:"overwrite"`
+	// TTLSource is how deadlines were read: "pexpiretime" (absolute, exact)
+	// or "pttl" (Redis before 7: within half a round trip).
+	TTLSource string `json:"ttl_source"`
+	keyspace.Outcome
+	Counts
+	// LeftTotal is the number of keys of other types left.
+	LeftTotal int64 `json:"left"`
+	// LeftExamples are a few masked names of keys left behind.
+	LeftExamples []string      `json:"left_examples"`
+	Verification *Verification `json:"verification,omitempty"`
+}
+
+// Run copies the source into the destination.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Sealer == nil {
+		return nil, errors.New("migrate: a sealer is required")
+	}
+	if cfg.Source.Addr == cfg.Dest.Addr && cfg.SourceDB == cfg.DestDB {
+		return nil, fmt.Errorf("migrate: the source and the destination are the same database (%s db %d)", cfg.Source.Addr, cfg.SourceDB)
+	}
+	if cfg.Count <= 0 {
+		cfg.Count = DefaultCount
+	}
+	if cfg.Sample == 0 {
+		cfg.Sample = DefaultSample
+	}
+	rep := &Report{
+		Source:      fmt.Sprintf("%s db %d", cfg.Source.Addr, cfg.SourceDB),
+		Destination: fmt.Sprintf("%s db %d", cfg.Dest.Addr, cfg.DestDB),
+		Match:       cfg.Match, PrimaryKey: cfg.Sealer.Keys()[0].ID(),
+		DryRun: cfg.DryRun, Overwrite: cfg.Overwrite, LeftExamples: []string{},
+	}
+	cp := keyspace.Checkpoint[Counts]{Job: Job, Resume: cfg.Resume,
+		Scope: fmt.Sprintf("from %s to %s match %q", rep.Source, rep.Destination, cfg.Match)}
+	if !cfg.DryRun {
+		cp.Path = cfg.StatePath
+	}
+	st, err := cp.Begin(&rep.Outcome)
+	if err != nil {
+		return nil, err
+	}
+	before := st.Counts.Scanned
+	defer func() {
+		rep.Counts = st.Counts
+		rep.LeftTotal = rep.Left.Total()
+		rep.Finish(rep.Scanned - before)
+	}()
+	if st.Done {
+		return rep, nil
+	}
+
+	m, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer m.close()
+	m.st, m.path, m.rep = st, cp.Path, rep
+	rep.TTLSource = map[bool]string{true: "pexpiretime", false: "pttl"}[m.src.absolute]
+
+	walk := keyspace.Walk{Client: m.srcClient, Match: cfg.Match, Count: int64(cfg.Count), Cursor: st.Cursor,
+		Limit: keyspace.NewLimiter(cfg.Rate), Stop: cfg.Stop}
+	if err := walk.Run(ctx, func(b keyspace.Batch) error { return m.batch(ctx, b) }); err != nil {
+		return rep, err
+	}
+	rep.Complete = true
+	if !cfg.DryRun && cfg.Sample > 0 {
+		v, err := m.verify(ctx)
+		rep.Verification = v
+		if err != nil {
+			return rep, fmt.Errorf("verification: %w", err)
+		}
+	}
+	return rep, nil
+}

@@ -1,0 +1,179 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// record is one source key as one transaction saw it.
+type record struct {
+	key      string
+	typ      string // "string", "none" (gone), or another type
+	value    string // the string value, or the DUMP payload of another type
+	deadline int64  // absolute expiry in Unix milliseconds; 0: none
+}
+
+// source reads batches from the source database. Each batch is read in
+// one MULTI/EXEC on a dedicated connection, so a key's value, type and
+// expiry are from the same moment even while clients write to it.
+type source struct {
+	conn rueidis.DedicatedClient
+	// absolute: PEXPIRETIME gives each key's absolute deadline (Redis 7).
+	// Older servers give PTTL, which is turned into a deadline from the
+	// moment the read was sent: never later than the source's, and earlier
+	// by at most the time the read took to reach the server.
+	absolute bool
+	atomic   bool // MULTI/EXEC are allowed; otherwise a plain pipeline
+	dumps    bool // read keys of other types with DUMP
+}
+
+// probe finds out what the source supports.
+func (s *source) probe(ctx context.Context) {
+	s.absolute = !unknownCommand(s.conn.Do(ctx, s.conn.B().Pexpiretime().Key("redsafe:probe").Build()).Error())
+	s.atomic = true
+	for _, r := range s.conn.DoMulti(ctx, s.conn.B().Multi().Build(), s.conn.B().Exec().Build()) {
+		if r.Error() != nil {
+			s.atomic = false
+		}
+	}
+}
+
+func unknownCommand(err error) bool {
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unknown command")
+}
+
+// read returns the records of keys, in order.
+func (s *source) read(ctx context.Context, keys []string) ([]record, error) {
+	cmds := rueidis.Commands{s.conn.B().Mget().Key(keys...).Build()}
+	for _, k := range keys {
+		cmds = append(cmds, s.conn.B().Type().Key(k).Build(), s.expiry(k))
+	}
+	replies, sent, err := s.do(ctx, cmds)
+	if err != nil {
+		return nil, err
+	}
+	values, err := replies[0].ToArray()
+	if err != nil || len(values) != len(keys) {
+		return nil, fmt.Errorf("MGET of %d keys: unexpected reply (%v)", len(keys), err)
+	}
+	recs := make([]record, len(keys))
+	var others []int
+	for i, k := range keys {
+		r := record{key: k}
+		if r.typ, err = replies[1+2*i].ToString(); err != nil {
+			return nil, fmt.Errorf("TYPE: %w", err)
+		}
+		if r.deadline, err = s.deadline(replies[2+2*i], sent); err != nil {
+			return nil, err
+		}
+		switch {
+		case r.deadline < 0 || r.typ == "string" && values[i].IsNil():
+			r.typ = "none"
+		case r.typ == "string":
+			r.value, _ = values[i].ToString()
+		case r.typ != "none" && s.dumps:
+			others = append(others, i)
+		}
+		recs[i] = r
+	}
+	if len(others) > 0 {
+		if err := s.dump(ctx, recs, others); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// dump reads the serialized value and expiry of recs[i] for every i in idx.
+func (s *source) dump(ctx context.Context, recs []record, idx []int) error {
+	var cmds rueidis.Commands
+	for _, i := range idx {
+		cmds = append(cmds, s.conn.B().Dump().Key(recs[i].key).Build(), s.expiry(recs[i].key))
+	}
+	replies, sent, err := s.do(ctx, cmds)
+	if err != nil {
+		return fmt.Errorf("DUMP: %w", err)
+	}
+	for j, i := range idx {
+		r := &recs[i]
+		if replies[2*j].IsNil() {
+			r.typ = "none"
+			continue
+		}
+		if r.value, err = replies[2*j].ToString(); err != nil {
+			return fmt.Errorf("DUMP: %w", err)
+		}
+		if r.deadline, err = s.deadline(replies[2*j+1], sent); err != nil {
+			return err
+		}
+		if r.deadline < 0 {
+			r.typ = "none"
+		}
+	}
+	return nil
+}
+
+func (s *source) expiry(key string) rueidis.Completed {
+	if s.absolute {
+		return s.conn.B().Pexpiretime().Key(key).Build()
+	}
+	return s.conn.B().Pttl().Key(key).Build()
+}
+
+// deadline turns a PEXPIRETIME or PTTL reply into an absolute deadline in
+// Unix milliseconds: 0 for none, -1 for a key that does not exist.
+func (s *source) deadline(m rueidis.RedisMessage, sent time.Time) (int64, error) {
+	v, err := m.AsInt64()
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("expiry: %w", err)
+	case v == -2:
+		return -1, nil
+	case v == -1:
+		return 0, nil
+	case s.absolute:
+		return v, nil
+	}
+	return sent.UnixMilli() + v, nil
+}
+
+// do runs cmds in one transaction (or one pipeline) and returns their
+// replies and when they were sent. A command's error reply is an error.
+func (s *source) do(ctx context.Context, cmds rueidis.Commands) ([]rueidis.RedisMessage, time.Time, error) {
+	n := len(cmds)
+	if s.atomic {
+		cmds = append(append(rueidis.Commands{s.conn.B().Multi().Build()}, cmds...), s.conn.B().Exec().Build())
+	}
+	sent := time.Now()
+	res := s.conn.DoMulti(ctx, cmds...)
+	for _, r := range res {
+		if err := r.Error(); err != nil && !rueidis.IsRedisNil(err) {
+			return nil, sent, err
+		}
+	}
+	var replies []rueidis.RedisMessage
+	if s.atomic {
+		var err error
+		if replies, err = res[len(res)-1].ToArray(); err != nil {
+			return nil, sent, fmt.Errorf("EXEC: %w", err)
+		}
+	} else {
+		for _, r := range res {
+			m, _ := r.ToMessage()
+			replies = append(replies, m)
+		}
+	}
+	if len(replies) != n {
+		return nil, sent, fmt.Errorf("%d replies to %d commands", len(replies), n)
+	}
+	for _, m := range replies {
+		if err := m.Error(); err != nil && !rueidis.IsRedisNil(err) {
+			return nil, sent, err
+		}
+	}
+	return replies, sent, nil
+}

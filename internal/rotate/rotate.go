@@ -1,0 +1,208 @@
+// Package rotate re-seals every value of a Redis keyspace under the
+// primary Fernet key, online: each value is replaced only if it still holds
+// the token that was read (WATCH/MULTI/EXEC, so it works for users whose
+// ACL refuses Lua), with its remaining TTL (KEEPTTL) and its original
+// Fernet timestamp. The walk checkpoints after every batch and resumes
+// from there.
+package rotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/seal"
+)
+
+// Job is the name of the job in state files.
+const Job = "rotate-key"
+
+// Mode is what a run does.
+type Mode string
+
+const (
+	// Rotate re-seals values under previous keys.
+	Rotate Mode = "rotate"
+	// DryRun counts what Rotate would do, writing nothing.
+	DryRun Mode = "dry-run"
+	// Check counts values still under a previous key, writing nothing.
+	Check Mode = "check"
+)
+
+// Config is one run.
+type Config struct {
+	Target keyspace.Target
+	DBs    []int        // databases to walk, in order
+	Sealer *seal.Sealer // the primary key and the previous keys
+	Match  string       // SCAN MATCH pattern; "" for every key
+	Count  int          // SCAN COUNT: keys per batch and transaction (default 500)
+	Rate   float64      // keys per second at most; 0 for no limit
+	Mode   Mode
+	// StatePath is the checkpoint file (Rotate only; dry runs and checks
+	// keep no state). "" keeps none.
+	StatePath string
+	Resume    bool
+	// Progress, if set, is called after every batch.
+	Progress func(keyspace.Progress)
+	// Stop, when closed, ends the run after the batch in progress, with
+	// its checkpoint saved: Run returns keyspace.ErrStopped.
+	Stop <-chan struct{}
+
+	beforeExec func(keys []string) // tests: between a batch's read and write
+}
+
+// DefaultCount is the SCAN COUNT, and so the transaction size, by default.
+const DefaultCount = 500
+
+// Report is what a run did.
+type Report struct {
+	Mode         Mode     `json:"mode"`
+	Target       string   `json:"target"` // host:port
+	DBs          []int    `json:"dbs"`
+	Match        string   `json:"match,omitempty"`
+	PrimaryKey   string   `json:"primary_key"`   // key id, never the key
+	PreviousKeys []string `json:"previous_keys"` // key ids
+	keyspace.Outcome
+	Counts
+	// Skipped is the number of keys of other types.
+	Skipped int64 `json:"skipped"`
+}
+
+// Run walks every database of cfg once. The report is returned with the
+// error, too, counting what was done before it.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Sealer == nil || len(cfg.DBs) == 0 {
+		return nil, errors.New("rotate: a sealer and at least one database are required")
+	}
+	if cfg.Count <= 0 {
+		cfg.Count = DefaultCount
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = Rotate
+	}
+	keys := cfg.Sealer.Keys()
+	rep := &Report{Mode: cfg.Mode, Target: cfg.Target.Addr, DBs: cfg.DBs, Match: cfg.Match, PrimaryKey: keys[0].ID(), PreviousKeys: []string{}}
+	for _, k := range keys[1:] {
+		rep.PreviousKeys = append(rep.PreviousKeys, k.ID())
+	}
+	cp := keyspace.Checkpoint[Counts]{Job: Job, Scope: scope(cfg, rep), Resume: cfg.Resume}
+	if cfg.Mode == Rotate {
+		cp.Path = cfg.StatePath
+	}
+	st, err := cp.Begin(&rep.Outcome)
+	if err != nil {
+		return nil, err
+	}
+	before := st.Counts.Scanned
+	defer func() {
+		rep.Counts = st.Counts
+		rep.Skipped = rep.SkippedTypes.Total()
+		rep.Finish(rep.Scanned - before)
+	}()
+	if st.Done {
+		return rep, nil
+	}
+	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate)}
+	for di := st.DBIndex; di < len(cfg.DBs); di++ {
+		select {
+		case <-cfg.Stop:
+			return rep, keyspace.ErrStopped
+		default:
+		}
+		if err := r.db(ctx, di); err != nil {
+			return rep, err
+		}
+	}
+	rep.Complete = true
+	return rep, nil
+}
+
+// scope names what a checkpoint is about: a resume must match it.
+func scope(cfg Config, rep *Report) string {
+	return fmt.Sprintf("%s dbs %v match %q primary key %s", cfg.Target.Addr, cfg.DBs, cfg.Match, rep.PrimaryKey)
+}
+
+type run struct {
+	cfg     Config
+	st      *keyspace.State[Counts]
+	path    string
+	primary *seal.Sealer
+	limit   *keyspace.Limiter
+	saved   time.Time // when the state file was last written
+}
+
+// db walks cfg.DBs[di] from the checkpoint.
+func (r *run) db(ctx context.Context, di int) error {
+	db := r.cfg.DBs[di]
+	client, err := r.cfg.Target.Dial(db)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	conn, release := client.Dedicate()
+	defer release()
+	t := &txn{conn: conn, sealer: r.cfg.Sealer, primary: r.primary, dryRun: r.cfg.Mode != Rotate, beforeExec: r.cfg.beforeExec}
+	if err := t.preflight(ctx); err != nil {
+		return keyspace.Explain(err)
+	}
+	cursor := uint64(0)
+	if di == r.st.DBIndex {
+		cursor = r.st.Cursor
+	}
+	walk := keyspace.Walk{Client: client, Match: r.cfg.Match, Count: int64(r.cfg.Count), Cursor: cursor, Limit: r.limit, Stop: r.cfg.Stop}
+	return walk.Run(ctx, func(b keyspace.Batch) error {
+		var n Counts
+		if len(b.Keys) > 0 {
+			n.Scanned = int64(len(b.Keys))
+			if err := t.batch(ctx, b.Keys, &n); err != nil {
+				return fmt.Errorf("db %d: %w", db, keyspace.Explain(err))
+			}
+		}
+		r.st.Counts.Add(n)
+		r.st.DBIndex, r.st.Cursor = di, b.Cursor
+		if b.Cursor == 0 {
+			r.st.DBIndex++
+			r.st.Done = r.st.DBIndex == len(r.cfg.DBs)
+		}
+		// A sparse table yields many empty batches: their cursors are
+		// saved now and then, the rest at once.
+		if len(b.Keys) > 0 || b.Cursor == 0 || time.Since(r.saved) > time.Second {
+			if err := r.save(); err != nil {
+				return err
+			}
+		}
+		r.progress()
+		return nil
+	})
+}
+
+func (r *run) save() error {
+	if r.path == "" {
+		return nil
+	}
+	r.saved = time.Now()
+	r.st.Updated = r.saved
+	return keyspace.SaveState(r.path, r.st)
+}
+
+func (r *run) progress() {
+	if r.cfg.Progress == nil {
+		return
+	}
+	c := r.st.Counts
+	done := float64(r.st.DBIndex)
+	if r.st.DBIndex < len(r.cfg.DBs) {
+		done += keyspace.Fraction(r.st.Cursor)
+	}
+	verb := "rotated"
+	if r.cfg.Mode != Rotate {
+		verb = "under a previous key"
+	}
+	r.cfg.Progress(keyspace.Progress{
+		Fraction: done / float64(len(r.cfg.DBs)),
+		Keys:     c.Scanned,
+		Summary:  fmt.Sprintf("%s %s, %s current, %s undecryptable", keyspace.Thousands(c.Rotated), verb, keyspace.Thousands(c.Current), keyspace.Thousands(c.Undecryptable)),
+	})
+}
