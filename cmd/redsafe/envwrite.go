@@ -23,10 +23,21 @@ type envSpec struct {
 	Port        int
 	User        string
 	Password    string
-	Key         string
-	CAFile      string // absolute
-	CertFile    string // client certificate, optional
-	KeyFile     string
+	// PasswordFile, when set, is written as REDIS_PASSWORD_FILE instead of
+	// the password itself: the service then reads the one file that
+	// `redsafe rotate-password` updates, on every new connection.
+	PasswordFile string // absolute
+	Key          string
+	CAFile       string // absolute
+	CertFile     string // client certificate, optional
+	KeyFile      string
+}
+
+func (s envSpec) password() [2]string {
+	if s.PasswordFile != "" {
+		return [2]string{redsafe.EnvPasswordFile, s.PasswordFile}
+	}
+	return [2]string{redsafe.EnvPassword, s.Password}
 }
 
 // vars lists the variables in the order they are written.
@@ -43,7 +54,7 @@ func (s envSpec) vars() [][2]string {
 	v := [][2]string{
 		{"ENVIRONMENT", string(s.Environment)},
 		{redsafe.EnvURL, url},
-		{redsafe.EnvPassword, s.Password},
+		s.password(),
 		{redsafe.EnvEncryptionKey, s.Key},
 		{redsafe.EnvTLSCACert, s.CAFile},
 		{redsafe.EnvTLSCertReqs, string(redsafe.VerifyRequired)},

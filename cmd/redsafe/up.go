@@ -203,7 +203,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 
 	if _, err := os.Stat(l.envFile); errors.Is(err, fs.ErrNotExist) {
 		s := envSpec{Environment: env, Host: "127.0.0.1", Port: l.port, User: l.users.App.Name,
-			Password: l.users.App.Password, Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
+			PasswordFile: filepath.Join(secrets, l.users.App.Name+".password"), Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
 		if err := secretfile.Create(l.envFile, s.render(time.Now())); err != nil {
 			return nil, err
 		}
