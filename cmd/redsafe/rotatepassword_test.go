@@ -35,21 +35,8 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // one after --remove-old, and the service never stops serving.
 func TestRotatePasswordKeepsServing(t *testing.T) {
 	t.Parallel()
-	oldPassword := redsafe.GeneratePassword(redsafe.Production)
-	adminPassword := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(t, redistest.Config{Users: []redistest.User{
-		{Name: "admin", Password: adminPassword, Rules: "~* &* +@all"},
-		{Name: "app", Password: oldPassword, Rules: serverconf.AppRules("*")},
-	}})
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	adminFile := write("admin.password", adminPassword+"\n")
+	rs := startRotationServer(t)
+	s, oldPassword, adminPassword, write, adminFile := rs.server, rs.appPassword, rs.adminPassword, rs.write, rs.adminFile
 	passwordFile := write("app.password", oldPassword+"\n")
 	envFile := write(".env.secure", fmt.Sprintf("ENVIRONMENT=production\nREDIS_URL=rediss://app@%s/0\nREDIS_PASSWORD_FILE=%s\nREDIS_ENCRYPTION_KEY=%s\nREDIS_TLS_CA_CERT=%s\n",
 		s.Addr, passwordFile, seal.GenerateKey().Encode(), s.CAFile))
@@ -189,21 +176,8 @@ func TestRotatePasswordKeepsServing(t *testing.T) {
 // cannot be proven safe.
 func TestRotatePasswordRefusals(t *testing.T) {
 	t.Parallel()
-	appPassword := redsafe.GeneratePassword(redsafe.Production)
-	adminPassword := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(t, redistest.Config{Users: []redistest.User{
-		{Name: "admin", Password: adminPassword, Rules: "~* &* +@all"},
-		{Name: "app", Password: appPassword, Rules: serverconf.AppRules("*")},
-	}})
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	adminFile := write("admin.password", adminPassword+"\n")
+	rs := startRotationServer(t)
+	s, appPassword, adminPassword, write, adminFile := rs.server, rs.appPassword, rs.adminPassword, rs.write, rs.adminFile
 	env := func(password string) string {
 		return write("env-"+fmt.Sprint(len(password)), fmt.Sprintf("ENVIRONMENT=production\nREDIS_URL=rediss://app@%s/0\nREDIS_PASSWORD=%s\nREDIS_ENCRYPTION_KEY=%s\nREDIS_TLS_CA_CERT=%s\n",
 			s.Addr, password, seal.GenerateKey().Encode(), s.CAFile))
@@ -253,6 +227,36 @@ func TestRotatePasswordRefusals(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2", args[1:], code)
 		}
 	}
+}
+
+// rotationServer is a TLS redis-server with the users of a redsafe
+// deployment: admin, and app confined by serverconf.AppRules.
+type rotationServer struct {
+	server                     *redistest.Server
+	appPassword, adminPassword string
+	adminFile                  string                            // admin's password, 0600
+	write                      func(name, content string) string // a 0600 file in a temp dir
+}
+
+func startRotationServer(t *testing.T) rotationServer {
+	rs := rotationServer{
+		appPassword:   redsafe.GeneratePassword(redsafe.Production),
+		adminPassword: redsafe.GeneratePassword(redsafe.Production),
+	}
+	rs.server = redistest.Start(t, redistest.Config{Users: []redistest.User{
+		{Name: "admin", Password: rs.adminPassword, Rules: "~* &* +@all"},
+		{Name: "app", Password: rs.appPassword, Rules: serverconf.AppRules("*")},
+	}})
+	dir := t.TempDir()
+	rs.write = func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rs.adminFile = rs.write("admin.password", rs.adminPassword+"\n")
+	return rs
 }
 
 func readFile(t *testing.T, path string) string {

@@ -17,7 +17,7 @@ const stopGrace = 5 * time.Second
 // proc is one redis-server child process.
 type proc struct {
 	cmd     *exec.Cmd
-	out     *lockedBuffer // stdout+stderr: config errors appear here, not in the log
+	out     *LockedBuffer // stdout+stderr: config errors appear here, not in the log
 	done    chan struct{} // closed once the process has been reaped
 	waitErr error         // valid after done
 	once    sync.Once
@@ -26,7 +26,7 @@ type proc struct {
 // startProc runs "redis-server <conf>": secrets stay in the 0600 config
 // file, never on argv where any local user could read them via ps.
 func startProc(bin, conf, dir string) (*proc, error) {
-	p := &proc{out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{out: &LockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, conf)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -68,19 +68,20 @@ func (p *proc) stop() {
 	<-p.done
 }
 
-// lockedBuffer is written by exec's copy goroutine and read by the test.
-type lockedBuffer struct {
+// LockedBuffer collects a process's output: exec's copying goroutine writes
+// it while the test reads it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

@@ -1,7 +1,6 @@
 package serverconf
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -35,7 +34,7 @@ type testServer struct {
 	ACL    []byte      // the rendered ACL file
 
 	cmd     *exec.Cmd
-	out     *lockedBuffer
+	out     *redistest.LockedBuffer
 	done    chan struct{}
 	waitErr error // valid after done
 	once    sync.Once
@@ -124,7 +123,7 @@ func startServer(t *testing.T, spec Spec, users Users) *testServer {
 		s := &testServer{
 			Spec: spec, Users: users, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 			CA: ca, Client: client, Conf: conf, ACL: acl,
-			out: &lockedBuffer{}, done: make(chan struct{}),
+			out: &redistest.LockedBuffer{}, done: make(chan struct{}),
 		}
 		s.cmd = exec.Command(bin, confPath)
 		s.cmd.Dir = root
@@ -306,21 +305,3 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// lockedBuffer collects redis-server's output, written by exec's copying
-// goroutine and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
