@@ -20,6 +20,9 @@ const NoExpiry time.Duration = -1
 func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 	start := c.begin()
 	defer func() { c.done(CommandGet, start, err) }()
+	if c.local != nil {
+		return c.getLocal(ctx, key)
+	}
 	token, err := c.do(ctx, c.client.B().Get().Key(c.prefix+key).Build()).AsBytes()
 	if err != nil {
 		if rueidis.IsRedisNil(err) {
@@ -39,6 +42,10 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err != nil {
 		return err
 	}
+	if c.local != nil {
+		c.local.drop(c.prefix + key)
+		defer c.local.drop(c.prefix + key)
+	}
 	return c.do(ctx, cmd).Error()
 }
 
@@ -49,6 +56,10 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 	}
 	start := c.begin()
 	defer func() { c.done(CommandDelete, start, err) }()
+	if c.local != nil {
+		c.dropLocal(keys)
+		defer c.dropLocal(keys)
+	}
 	return c.do(ctx, c.client.B().Del().Key(c.keys(keys)...).Build()).AsInt64()
 }
 
@@ -84,6 +95,9 @@ func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error
 func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte, err error) {
 	start := c.begin()
 	defer func() { c.done(CommandGetMany, start, err) }()
+	if c.local != nil {
+		return c.getManyLocal(ctx, keys)
+	}
 	cmds := make(rueidis.Commands, len(keys))
 	for i, k := range keys {
 		cmds[i] = c.client.B().Get().Key(c.prefix + k).Build()
@@ -120,6 +134,16 @@ func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.D
 			return err
 		}
 		cmds = append(cmds, cmd)
+	}
+	if c.local != nil {
+		for k := range items {
+			c.local.drop(c.prefix + k)
+		}
+		defer func() {
+			for k := range items {
+				c.local.drop(c.prefix + k)
+			}
+		}()
 	}
 	for _, resp := range c.doMulti(ctx, cmds...) {
 		if err := resp.Error(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/internal/connhook"
 )
 
 // dialer makes the connections rueidis uses. It dials and handshakes itself
@@ -36,6 +37,7 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 		d.failed(start, err)
 		return nil, err
 	}
+	conn = connhook.Wrap(conn)
 	if d.tls == nil {
 		return d.watch(conn, start), nil
 	}
@@ -126,6 +128,8 @@ func classify(err error, s settings, addr string, d *dialer) error {
 		ce.Cause, ce.Fix = ErrNoAuth, "set "+EnvPassword+" (and "+EnvUsername+" for an ACL user)"
 	case strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "invalid password"):
 		ce.Cause, ce.Fix = ErrWrongPassword, "check "+EnvUsername+" and "+EnvPassword+" against the server's ACL users"
+	case strings.Contains(msg, "NOPERM") && strings.Contains(msg, "TRACKING"):
+		ce.Cause, ce.Fix = ErrNoPermission, "allow the user CLIENT TRACKING (+client, as the app user of `redsafe conf` has), which Options.LocalCache needs, or switch the local cache off"
 	case strings.Contains(msg, "NOPERM"):
 		ce.Cause, ce.Fix = ErrNoPermission, "allow the user the commands of a cache: +@read +@write +@connection and its key pattern"
 	case errors.As(err, &redisErr):

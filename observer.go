@@ -16,8 +16,8 @@ import (
 // encryption key, so that no metric label can leak one or explode in
 // cardinality. Embed NopObserver to stay compatible when methods are added.
 type Observer interface {
-	// Operation is called when a Cache method that reaches Redis returns,
-	// and for each health check: command is one of the Command constants,
+	// Operation is called when a Cache method that reaches Redis returns
+	// (or that Options.LocalCache answers), and for each health check: command is one of the Command constants,
 	// d the time the whole call took (sealing and opening included), and
 	// class is "" on success or the ErrorClass of its error. A miss
 	// (ErrNotFound) is a success.

@@ -74,6 +74,12 @@ type Options struct {
 	// nothing is observed, at no cost.
 	Observer Observer
 
+	// LocalCache keeps recently read values, decrypted, in process memory,
+	// kept coherent with Redis by server-assisted client-side caching: a
+	// write to a cached key from any client makes the server invalidate the
+	// local copy. The zero value, the default, switches it off.
+	LocalCache LocalCacheOptions
+
 	// Clock replaces time.Now, for tests of TokenTTL.
 	Clock func() time.Time
 
@@ -81,6 +87,44 @@ type Options struct {
 	envFindings []Finding
 	detected    *detection
 }
+
+// LocalCacheOptions configures the in-process cache of Options.LocalCache.
+//
+// With MaxBytes > 0, Get and GetMany first look in process memory, and a
+// value read from Redis is kept there, decrypted, until one of these
+// happens: any client writes, deletes or expires the key (Redis tells the
+// cache through RESP3 CLIENT TRACKING, usually within a fraction of a
+// millisecond on a local network); its Redis TTL or TTL runs out; its
+// token would be older than Options.TokenTTL; the connection that tracked
+// it breaks (everything is dropped then, since Redis forgets the tracking
+// of a closed connection); or it is evicted to stay within MaxBytes.
+//
+// The cached form is the plaintext, so a hit costs no network round trip
+// and no decryption. It lives only in this process's memory, where the
+// encryption key lives too; it is never written anywhere. Evicted and
+// invalidated values are overwritten with zeros. Get returns a copy, so a
+// caller may modify what it gets.
+//
+// The Redis user needs CLIENT TRACKING (the app user that `redsafe conf`
+// and `redsafe up` create has it) and a Redis of version 6 or later.
+type LocalCacheOptions struct {
+	// MaxBytes bounds the memory the cache holds: values, keys and about
+	// 150 bytes of bookkeeping per entry. 0, the default, switches the
+	// cache off. The cache is split into up to 64 shards of at least
+	// 4 MiB, and a value that would take more than a quarter of its shard
+	// is not cached, so that one value cannot flush the rest: with
+	// MaxBytes under 8 MiB that is MaxBytes/4, up to 256 MiB at least
+	// 1 MiB, and above that MaxBytes/256.
+	MaxBytes int64
+
+	// TTL is the longest a value stays in process memory, however long
+	// its Redis TTL: a bound on staleness should an invalidation ever be
+	// lost without the connection breaking. Default DefaultLocalCacheTTL.
+	TTL time.Duration
+}
+
+// DefaultLocalCacheTTL is LocalCacheOptions.TTL when it is not set.
+const DefaultLocalCacheTTL = time.Minute
 
 // Credentials are a user name and password for one connection.
 type Credentials struct {

@@ -47,7 +47,9 @@ type Cache struct {
 	addr     string
 	env      Environment
 	dialer   *dialer
-	obs      Observer // nil: nothing observes
+	obs      Observer    // nil: nothing observes
+	local    *localCache // nil: Options.LocalCache is off
+	clock    func() time.Time
 
 	// cmdTimeout bounds a command whose context has no deadline.
 	cmdTimeout time.Duration
@@ -88,8 +90,13 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 		env:      s.policy.Environment,
 		obs:      o.Observer,
 	}
+	c.clock = time.Now
 	if o.Clock != nil {
 		c.sealer = c.sealer.WithClock(o.Clock)
+		c.clock = o.Clock
+	}
+	if o.LocalCache.MaxBytes > 0 {
+		c.local = newLocalCache(o.LocalCache)
 	}
 	if o.PasswordFile != "" {
 		o.Credentials = passwordFileCredentials(o.PasswordFile, s.username)
@@ -143,6 +150,9 @@ func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
 		ForceSingleClient: true,
 		DisableCache:      true,
 		ClientName:        "redsafe",
+	}
+	if c.local != nil {
+		c.local.clientOption(&opt)
 	}
 	if o.Credentials != nil {
 		policy := s.policy

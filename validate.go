@@ -61,7 +61,19 @@ func resolve(o Options) (settings, Report) {
 	s.checkCredentials(o, &r)
 	s.checkKeys(o, &r)
 	s.checkTLS(o, &r)
+	checkLocalCache(o.LocalCache, &r)
 	return s, r
+}
+
+func checkLocalCache(l LocalCacheOptions, r *Report) {
+	if l.MaxBytes < 0 {
+		r.add("localcache.max-bytes", SeverityError, "set LocalCache.MaxBytes to a size in bytes, or to 0 to switch the local cache off",
+			"LocalCache.MaxBytes is negative (%d)", l.MaxBytes)
+	}
+	if l.TTL < 0 {
+		r.add("localcache.ttl", SeverityError, "set LocalCache.TTL to a positive duration, or to 0 for the default of "+DefaultLocalCacheTTL.String(),
+			"LocalCache.TTL is negative (%v)", l.TTL)
+	}
 }
 
 func (s *settings) checkURL(o Options, r *Report) {

@@ -26,7 +26,7 @@ type command struct {
 
 var commands = []*command{
 	upCmd, downCmd, statusCmd, verifyCmd, auditCmd,
-	rotateKeyCmd, rotatePasswordCmd, migrateCmd,
+	rotateKeyCmd, rotatePasswordCmd, migrateCmd, benchCmd,
 	checkCmd, certsCmd, confCmd, envCmd,
 	keygenCmd, passwordCmd, encryptCmd, decryptCmd,
 }
@@ -89,7 +89,7 @@ Usage:
 Commands:
 `)
 	for _, cmd := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "  %-16s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprint(w, `
 Configuration comes from the environment: REDIS_URL, REDIS_PASSWORD,

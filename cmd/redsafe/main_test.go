@@ -55,6 +55,8 @@ func TestScripts(t *testing.T) {
 			"nosecrets": cmdNoSecrets,
 			"cmpglob":   cmdCmpGlob,
 			"replace":   cmdReplace,
+			"benchjson": cmdBenchJSON,
+			"redisproc": cmdRedisProc,
 		},
 	})
 }

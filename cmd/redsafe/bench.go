@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/bench"
+	"github.com/redsafe/redsafe/internal/certs"
+	"github.com/redsafe/redsafe/internal/redisurl"
+)
+
+var benchCmd = &command{
+	name:    "bench",
+	summary: "measure the cost of encryption: redsafe against plaintext and go-redis+fernet-go",
+	usage: `Usage: redsafe bench [--local] [--env-file FILE] [--sizes 100,1024,16384,262144]
+                    [--callers 1,16,256] [--workloads setget,get90,batch,hotget]
+                    [--duration 5s] [--handshakes 30] [--json] [--plot FILE.png]
+
+Measures, on one Redis server, side by side in one process:
+
+  plaintext           plaintext values through rueidis, configured as redsafe
+                      configures it: the baseline
+  redsafe             the library: every value sealed with Fernet
+  redsafe+localcache  the library with Options.LocalCache (hotget only)
+  go-redis+fernet-go  go-redis with fernet-go, the stack a Go team would
+                      assemble by hand
+
+for every workload, value size and number of concurrent callers (a cell):
+
+  setget   SET then GET of the same key, in turn
+  get90    9 GETs to 1 SET over each caller's own keys
+  batch    SetMany then GetMany of up to 16 keys (a key is an operation)
+  hotget   GETs of 8 hot keys shared by every caller
+
+The stacks of a cell run in alternation, in slices of about 100 ms, each
+stack leading in turn, so that a noisy machine slows each of them equally;
+--duration is each stack's measured time per cell. For each it reports
+operations per second, p50, p99 and p99.9 latency, bytes on the wire per
+operation (TLS included), this process's CPU time per operation, and the
+ratio to plaintext. Then the cost of a new connection (connect, TLS
+handshake, AUTH, PING): median and p90, full and resumed TLS session.
+
+Without --local it uses the deployment the REDIS_* environment describes
+(the environment contract), as that user; keys are written under --prefix
+with a 10-minute expiry and deleted after each cell. With --local it starts
+a TLS-only redis-server on 127.0.0.1, configured as redsafe up configures a
+production one, with an ECDSA P-256 certificate, and a second one with
+RSA 4096 for the handshake comparison; both are stopped at the end, on an
+error and on Ctrl-C.
+
+Progress goes to stderr. A run takes about
+  sizes x callers x stacks of every workload x (duration + warm-up),
+4 x 3 x 13 x 5.5 s, about 15 minutes, with the defaults; narrow it with
+the flags.
+
+Flags:
+  --local            start and stop a local redis-server for the run
+  --env-file FILE    read the REDIS_* variables from FILE (without --local)
+  --sizes LIST       value sizes in bytes (default 100,1024,16384,262144)
+  --callers LIST     concurrent callers (default 1,16,256; at most 4096)
+  --workloads LIST   workloads to run (default all)
+  --duration D       measured time per stack per cell (default 5s)
+  --handshakes N     connections per handshake measurement (default 30; 0: none)
+  --prefix P         prefix of the keys written (default redsafe-bench:)
+  --json             print the results as JSON instead of a table
+  --plot FILE        also draw throughput against callers as a PNG
+
+Examples:
+  redsafe bench --local
+  redsafe bench --local --sizes 1024 --callers 1,256 --duration 2s --plot bench.png
+  set -a; . ./.redsafe/.env.secure; set +a; redsafe bench --workloads setget --json
+`,
+	run: runBench,
+}
+
+func runBench(c *cli, cmd *command, args []string) int {
+	fs := c.flags(cmd)
+	local := fs.Bool("local", false, "")
+	envFile := fs.String("env-file", "", "")
+	sizesFlag := fs.String("sizes", intList(bench.DefaultSizes), "")
+	callersFlag := fs.String("callers", intList(bench.DefaultCallers), "")
+	workloadsFlag := fs.String("workloads", strings.Join(bench.WorkloadNames(), ","), "")
+	duration := fs.Duration("duration", bench.DefaultDuration, "")
+	handshakes := fs.Int("handshakes", 30, "")
+	prefix := fs.String("prefix", "redsafe-bench:", "")
+	asJSON := fs.Bool("json", false, "")
+	plot := fs.String("plot", "", "")
+	if code, ok := c.parse(cmd, fs, args); !ok {
+		return code
+	}
+	cfg := bench.Config{Duration: *duration, Prefix: *prefix, Workloads: splitList(*workloadsFlag), Progress: c.stderr}
+	var err error
+	if cfg.Sizes, err = parseInts(*sizesFlag, 1, bench.MaxSize); err != nil {
+		c.errorf("bench: --sizes: %v", err)
+		return 2
+	}
+	if cfg.Callers, err = parseInts(*callersFlag, 1, bench.MaxCallers); err != nil {
+		c.errorf("bench: --callers: %v", err)
+		return 2
+	}
+	switch {
+	case *duration < bench.MinDuration || *duration > bench.MaxDuration:
+		c.errorf("bench: --duration %v must be between %v and %v", *duration, bench.MinDuration, bench.MaxDuration)
+		return 2
+	case *handshakes < 0 || *handshakes > bench.MaxHandshakes:
+		c.errorf("bench: --handshakes %d must be between 0 and %d", *handshakes, bench.MaxHandshakes)
+		return 2
+	case *local && *envFile != "":
+		c.errorf("bench: --local and --env-file exclude each other: --local starts its own server")
+		return 2
+	case strings.ContainsAny(*prefix, " \t\r\n"):
+		c.errorf("bench: --prefix must not contain spaces")
+		return 2
+	}
+	for _, w := range cfg.Workloads {
+		if !containsString(bench.WorkloadNames(), w) {
+			c.errorf("bench: unknown workload %q; choose from %s", w, strings.Join(bench.WorkloadNames(), ", "))
+			return 2
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := c.bench(ctx, cfg, *local, *envFile, *handshakes)
+	if err != nil {
+		if ctx.Err() != nil {
+			c.errorf("bench: interrupted")
+			return 130
+		}
+		c.errorf("bench: %v", err)
+		return 1
+	}
+	if *plot != "" {
+		if err := writePlot(*plot, rep); err != nil {
+			c.errorf("bench: --plot: %v", err)
+			return 1
+		}
+	}
+	if *asJSON {
+		rep.WriteJSON(c.stdout)
+	} else {
+		rep.WriteTable(c.stdout)
+	}
+	return 0
+}
+
+// bench runs the measurements against the environment's deployment or a
+// local server, which it always stops before it returns.
+func (c *cli) bench(ctx context.Context, cfg bench.Config, local bool, envFile string, handshakes int) (bench.Report, error) {
+	rep := bench.Report{Machine: bench.DescribeMachine()}
+	rep.Machine.Duration = cfg.Duration.String()
+	rep.Machine.Slices = bench.Slices(cfg.Duration)
+	logger := quietLogger()
+	var targets []bench.HandshakeTarget
+	var rsaDir string
+	if local {
+		dir, err := os.MkdirTemp("", "redsafe-bench-")
+		if err != nil {
+			return rep, err
+		}
+		defer os.RemoveAll(dir)
+		fmt.Fprintln(c.stderr, "bench: starting a TLS-only redis-server on 127.0.0.1 (ECDSA P-256 certificate)")
+		srv, err := bench.StartLocal(ctx, dir, certs.ECDSAP256)
+		defer srv.Stop()
+		if err != nil {
+			return rep, fmt.Errorf("starting the local redis-server: %w", err)
+		}
+		cfg.Options, cfg.ServerPID = srv.Options(), srv.Pid()
+		rep.Machine.Server = "local redis-server on " + srv.Addr + ", started and stopped by redsafe bench"
+		targets = append(targets, bench.HandshakeTarget{Options: srv.Options(), Cert: string(certs.ECDSAP256)})
+		rsaDir = filepath.Join(dir, "rsa")
+	} else {
+		opts, err := c.options(envFile)
+		if err != nil {
+			return rep, err
+		}
+		cfg.Options = opts
+		if _, err := opts.Connection(); err != nil {
+			return rep, err
+		}
+		rep.Machine.Server = redisurl.Redact(opts.URL)
+		targets = append(targets, bench.HandshakeTarget{Options: opts})
+	}
+	cfg.Options.Logger = logger
+	rep.Machine.Redis = bench.ServerVersion(cfg.Options)
+	fmt.Fprintf(c.stderr, "bench: %s; about %s\n", rep.Machine.Server, cfg.Estimate().Round(time.Second))
+	results, err := bench.Run(ctx, cfg)
+	rep.Results = results
+	if err != nil {
+		return rep, err
+	}
+	if handshakes == 0 {
+		return rep, nil
+	}
+	if rsaDir != "" {
+		fmt.Fprintln(c.stderr, "bench: starting a second redis-server with an RSA 4096 certificate, for the handshakes")
+		if err := os.Mkdir(rsaDir, 0o700); err != nil {
+			return rep, err
+		}
+		srv, err := bench.StartLocal(ctx, rsaDir, certs.RSA4096)
+		defer srv.Stop()
+		if err != nil {
+			return rep, fmt.Errorf("starting the RSA redis-server: %w", err)
+		}
+		targets = append(targets, bench.HandshakeTarget{Options: srv.Options(), Cert: string(certs.RSA4096)})
+	}
+	for _, t := range targets {
+		fmt.Fprintf(c.stderr, "bench: %d new connections each, full and resumed TLS handshakes\n", handshakes)
+		hs, err := bench.MeasureHandshakes(ctx, t, handshakes)
+		rep.Handshake = append(rep.Handshake, hs...)
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func writePlot(path string, rep bench.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WritePNG(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parseInts parses a comma-separated list of integers in [lo, hi].
+func parseInts(s string, lo, hi int) ([]int, error) {
+	var out []int
+	for _, item := range splitList(s) {
+		n, err := strconv.Atoi(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", item)
+		}
+		if n < lo || n > hi {
+			return nil, fmt.Errorf("%d is outside %d to %d", n, lo, hi)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("give at least one number")
+	}
+	return out, nil
+}
+
+func intList(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,433 @@
+// Package bench is the engine of `redsafe bench`: it measures redsafe
+// against plaintext values through the same client and against go-redis
+// with fernet-go, on one Redis server, running the stacks in alternating
+// short slices so that a noisy machine slows each of them equally.
+//
+// go-redis is imported here and nowhere in the library: the library's
+// import graph (the root package, seal, redsafeprom) stays free of it.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/connhook"
+)
+
+// Config describes a run.
+type Config struct {
+	// Options say how every stack connects (address, user, TLS) and the
+	// encryption key; plaintext and go-redis use the same settings.
+	Options   redsafe.Options
+	Sizes     []int    // value sizes in bytes
+	Callers   []int    // concurrent callers
+	Workloads []string // names from Workloads; empty means all
+	// Duration is the measured time of each stack in each cell (workload,
+	// size, callers), made of alternating slices.
+	Duration time.Duration
+	Prefix   string // of every key written; each run adds its own id
+	// ServerPID, when the server is local, lets Run measure its CPU time.
+	ServerPID int
+	// Progress receives a line per cell; nil: none.
+	Progress io.Writer
+}
+
+// Result is one stack in one cell.
+type Result struct {
+	Stack     string  `json:"stack"`
+	Workload  string  `json:"workload"`
+	Size      int     `json:"size"`
+	Callers   int     `json:"callers"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+	P50US     float64 `json:"p50_us"`
+	P99US     float64 `json:"p99_us"`
+	P999US    float64 `json:"p999_us"`
+	// WireBytesPerOp counts TCP payload both ways, TLS records included.
+	WireBytesPerOp float64 `json:"wire_bytes_per_op"`
+	// ClientCPUUSPerOp is this process's CPU time per operation.
+	ClientCPUUSPerOp float64 `json:"client_cpu_us_per_op"`
+	// ServerCPUUSPerOp is the local redis-server's; 0 when not known.
+	ServerCPUUSPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
+	// RatioToPlaintext is OpsPerSec over the plaintext stack's in the
+	// same cell: 1 for plaintext itself.
+	RatioToPlaintext float64 `json:"ratio_to_plaintext"`
+	Ops              uint64  `json:"ops"`
+	Errors           uint64  `json:"errors"`
+	// FirstError describes the first failed operation, if any.
+	FirstError string `json:"first_error,omitempty"`
+}
+
+// Defaults of the CLI.
+var (
+	DefaultSizes    = []int{100, 1024, 16384, 262144}
+	DefaultCallers  = []int{1, 16, 256}
+	DefaultDuration = 5 * time.Second
+)
+
+// Limits that keep a run bounded.
+const (
+	MaxCallers  = 4096
+	MaxSize     = 16 << 20
+	MinDuration = 20 * time.Millisecond
+	MaxDuration = 10 * time.Minute
+)
+
+// dataBudget bounds the values a stack keeps in Redis during a cell.
+const dataBudget = 32 << 20
+
+// Slices returns how many alternating slices make up d: about one every
+// 100 ms, at least 1 and at most 20.
+func Slices(d time.Duration) int {
+	return min(max(int((d+50*time.Millisecond)/(100*time.Millisecond)), 1), 20)
+}
+
+// warmup is the unmeasured run of each stack before a cell: connections
+// are made and pools grown.
+func warmup(d time.Duration) time.Duration {
+	return min(max(d/4, 20*time.Millisecond), 500*time.Millisecond)
+}
+
+// Estimate is how long Run will take, roughly.
+func (c Config) Estimate() time.Duration {
+	var total time.Duration
+	wls, _ := c.workloads()
+	for _, w := range wls {
+		total += time.Duration(len(w.stacks)*len(c.Sizes)*len(c.Callers)) * (c.Duration + warmup(c.Duration) + 50*time.Millisecond)
+	}
+	return total
+}
+
+func (c Config) workloads() ([]*workload, error) {
+	if len(c.Workloads) == 0 {
+		return workloads, nil
+	}
+	var out []*workload
+	for _, name := range c.Workloads {
+		w := lookupWorkload(name)
+		if w == nil {
+			return nil, fmt.Errorf("unknown workload %q; choose from %s", name, strings.Join(WorkloadNames(), ", "))
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// Run measures every cell and returns a Result per stack and cell.
+func Run(ctx context.Context, cfg Config) ([]Result, error) {
+	wls, err := cfg.workloads()
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	var results []Result
+	total := len(wls) * len(cfg.Sizes) * len(cfg.Callers)
+	n := 0
+	for _, w := range wls {
+		for _, size := range cfg.Sizes {
+			for _, callers := range cfg.Callers {
+				n++
+				rs, err := r.cell(ctx, w, size, callers)
+				if err != nil {
+					return results, fmt.Errorf("%s, %s, %d callers: %w", w.name, SizeName(size), callers, err)
+				}
+				r.progress(n, total, rs)
+				results = append(results, rs...)
+			}
+		}
+	}
+	return results, nil
+}
+
+type runner struct {
+	cfg    Config
+	conn   *redsafe.Connection
+	wire   *wire
+	runID  string
+	server *procCPU
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	conn, err := cfg.Options.Connection()
+	if err != nil {
+		return nil, err
+	}
+	var id [3]byte
+	rand.Read(id[:])
+	r := &runner{cfg: cfg, conn: conn, wire: &wire{}, runID: hex.EncodeToString(id[:])}
+	if cfg.ServerPID > 0 {
+		r.server = &procCPU{pid: cfg.ServerPID}
+	}
+	// Every connection redsafe dials from now on is counted too.
+	connhook.Set(r.wire.wrap)
+	return r, nil
+}
+
+func (r *runner) close() { connhook.Set(nil) }
+
+// open connects the stacks of a cell. Each cell has new clients, so that
+// no cell inherits another's connections, pools or modes (rueidis moves
+// to background pipelining for good once it has seen concurrent callers).
+func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
+	var sts []stack
+	var err error
+	for _, name := range names {
+		var s stack
+		switch name {
+		case StackPlaintext:
+			s, err = newPlaintext(r.conn, r.wire)
+		case StackRedsafe:
+			s, err = newRedsafe(ctx, r.cfg.Options, false)
+		case StackLocalCache:
+			s, err = newRedsafe(ctx, r.cfg.Options, true)
+		case StackGoRedis:
+			s, err = newGoRedis(r.conn, r.cfg.Options.EncryptionKey, r.wire)
+		default:
+			err = fmt.Errorf("unknown stack %q", name)
+		}
+		if err != nil {
+			for _, s := range sts {
+				s.close()
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		sts = append(sts, s)
+	}
+	return sts, nil
+}
+
+// cell measures one workload at one size and number of callers, for each
+// of its stacks, in alternation.
+func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Result, error) {
+	sts, err := r.open(ctx, w.stacks)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, s := range sts {
+			s.close()
+		}
+	}()
+	plan := w.plan(size, callers)
+	states := make([][]*caller, len(sts))
+	defer r.cleanup(sts, states)
+	for i, st := range sts {
+		states[i] = r.callers(st, w, plan, size, callers)
+		if err := w.prepare(ctx, st, states[i], plan); err != nil {
+			return nil, fmt.Errorf("%s: preparing the keys: %w", st.name(), err)
+		}
+		if _, err := r.slice(ctx, st, w, states[i], warmup(r.cfg.Duration)); err != nil {
+			return nil, err
+		}
+		for _, c := range states[i] {
+			c.reset()
+		}
+	}
+	acc := make([]accum, len(sts))
+	n := Slices(r.cfg.Duration)
+	d := r.cfg.Duration / time.Duration(n)
+	for round := range n {
+		for k := range sts {
+			i := (round + k) % len(sts) // each stack leads in turn
+			s, err := r.slice(ctx, sts[i], w, states[i], d)
+			if err != nil {
+				return nil, err
+			}
+			acc[i].add(s)
+		}
+	}
+	results := make([]Result, len(sts))
+	for i, st := range sts {
+		results[i] = acc[i].result(st.name(), w.name, size, callers, states[i])
+	}
+	for i := range results {
+		if p := results[0]; p.Stack == StackPlaintext && p.OpsPerSec > 0 {
+			results[i].RatioToPlaintext = results[i].OpsPerSec / p.OpsPerSec
+		}
+	}
+	return results, nil
+}
+
+// slice runs every caller of one stack for d.
+func (r *runner) slice(ctx context.Context, st stack, w *workload, cs []*caller, d time.Duration) (sliceResult, error) {
+	if err := ctx.Err(); err != nil {
+		return sliceResult{}, err
+	}
+	// One deadline for every operation of every stack, so that none of
+	// them pays for a context of its own (redsafe would add one).
+	opCtx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	before := sliceResult{bytes: r.wire.total(), cpu: processCPU(), serverCPU: r.server.load()}
+	var ops0, errs0 uint64
+	for _, c := range cs {
+		ops0, errs0 = ops0+c.ops, errs0+c.errs
+	}
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run(opCtx, st, w, deadline)
+		}()
+	}
+	wg.Wait()
+	s := sliceResult{
+		elapsed:   time.Since(start),
+		bytes:     r.wire.total() - before.bytes,
+		cpu:       processCPU() - before.cpu,
+		serverCPU: r.server.load() - before.serverCPU,
+	}
+	for _, c := range cs {
+		s.ops += c.ops
+		s.errs += c.errs
+	}
+	s.ops -= ops0
+	s.errs -= errs0
+	if err := ctx.Err(); err != nil {
+		return s, err
+	}
+	if s.ops == 0 && s.errs > 0 {
+		return s, fmt.Errorf("%s: every operation failed: %v", st.name(), firstError(cs))
+	}
+	return s, nil
+}
+
+type sliceResult struct {
+	elapsed        time.Duration
+	ops, errs      uint64
+	bytes          uint64
+	cpu, serverCPU time.Duration
+}
+
+type accum struct{ sliceResult }
+
+func (a *accum) add(s sliceResult) {
+	a.elapsed += s.elapsed
+	a.ops += s.ops
+	a.errs += s.errs
+	a.bytes += s.bytes
+	a.cpu += s.cpu
+	a.serverCPU += s.serverCPU
+}
+
+func (a *accum) result(stack, workload string, size, callers int, cs []*caller) Result {
+	var h histogram
+	for _, c := range cs {
+		h.merge(&c.hist)
+	}
+	res := Result{Stack: stack, Workload: workload, Size: size, Callers: callers, Ops: a.ops, Errors: a.errs}
+	if a.elapsed > 0 {
+		res.OpsPerSec = float64(a.ops) / a.elapsed.Seconds()
+	}
+	res.P50US = us(h.quantile(0.50))
+	res.P99US = us(h.quantile(0.99))
+	res.P999US = us(h.quantile(0.999))
+	if a.ops > 0 {
+		res.WireBytesPerOp = float64(a.bytes) / float64(a.ops)
+		res.ClientCPUUSPerOp = us(a.cpu) / float64(a.ops)
+		res.ServerCPUUSPerOp = us(a.serverCPU) / float64(a.ops)
+	}
+	if err := firstError(cs); err != nil {
+		res.FirstError = err.Error()
+	}
+	return res
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+func firstError(cs []*caller) error {
+	for _, c := range cs {
+		if c.firstErr != nil {
+			return c.firstErr
+		}
+	}
+	return nil
+}
+
+// cleanup deletes every key a cell wrote, through its plaintext client.
+func (r *runner) cleanup(sts []stack, states [][]*caller) {
+	var keys []string
+	seen := map[string]bool{}
+	for _, cs := range states {
+		for _, c := range cs {
+			for _, k := range c.keys {
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	var p *plaintextStack
+	for _, s := range sts {
+		if ps, ok := s.(*plaintextStack); ok {
+			p = ps
+		}
+	}
+	if p == nil || len(keys) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for chunk := range slices.Chunk(keys, 256) {
+		p.c.Do(ctx, p.c.B().Del().Key(chunk...).Build())
+	}
+}
+
+func (r *runner) progress(n, total int, rs []Result) {
+	if r.cfg.Progress == nil || len(rs) == 0 {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "bench: [%d/%d] %-7s %-8s %3d callers:", n, total, rs[0].Workload, SizeName(rs[0].Size), rs[0].Callers)
+	for i, res := range rs {
+		if i > 0 {
+			b.WriteString(" ·")
+		}
+		fmt.Fprintf(&b, " %s %s ops/s", res.Stack, FormatCount(res.OpsPerSec))
+		if res.Stack != StackPlaintext && res.RatioToPlaintext > 0 {
+			fmt.Fprintf(&b, " (%.2fx)", res.RatioToPlaintext)
+		}
+		if res.Errors > 0 {
+			fmt.Fprintf(&b, " [%d errors: %s]", res.Errors, res.FirstError)
+		}
+	}
+	fmt.Fprintln(r.cfg.Progress, b.String())
+}
+
+// SizeName is "100 B", "1 KiB", "256 KiB".
+func SizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// FormatCount writes n with thousands separators: 43,612.
+func FormatCount(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}

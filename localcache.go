@@ -1,0 +1,434 @@
+package redsafe
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// The local cache of Options.LocalCache.
+//
+// Design. rueidis has client-side caching of its own (DoCache), but it keeps
+// the raw reply: here that is the sealed token, so every hit would decrypt
+// it again, and the issue this answers asks for the decrypted value to be
+// the cached form. So redsafe keeps its own bounded map of plaintext values
+// and uses rueidis only for the protocol: every connection runs CLIENT
+// TRACKING ON (the default mode, so every read is tracked, with no CLIENT
+// CACHING round trip), rueidis's own cache store is replaced by one that
+// never stores anything (no token is kept twice), and rueidis's
+// OnInvalidations callback drops keys as the server names them, and drops
+// everything when a connection closes, since the server forgets a closed
+// connection's tracking.
+//
+// A value read from Redis is cached only if no invalidation for its key
+// arrived while it was being read: a read registers a flight under the
+// shard lock before it is sent, invalidations mark the flights of their
+// keys stale, and a stale flight's value is returned to its caller but not
+// cached. The server sends the invalidation of a write that follows the
+// read on the connection that read, after the read's reply, and rueidis
+// handles both on that connection's reader in order, so an invalidation can
+// never be missed between the reply and the insert. A value is read with
+// PTTL in the same pipeline (PTTL first, so a write between the two is
+// tracked by the PTTL read), and cached no longer than its Redis TTL from
+// the moment the request was sent, nor than LocalCacheOptions.TTL, nor past
+// the age Options.TokenTTL allows its token.
+//
+// Writes through this Cache drop the key before they are sent and again
+// when they are answered, so a Get that follows a Set in this process never
+// sees the old value, whichever connection either used.
+//
+// Concurrent misses for one key share one read (a flight). Eviction is
+// SIEVE: an entry that was read since the hand last passed it gets a second
+// chance, which keeps hot keys without moving them on every hit, so a hit
+// takes only a read lock. Security trade-off: a cached value is plaintext in
+// the heap until it is invalidated, expires or is evicted (it is then
+// overwritten with zeros); without the cache it is plaintext there only
+// while the caller holds it. The encryption key is in the same memory, so
+// anyone able to read the heap could decrypt the tokens anyway.
+
+const (
+	localMaxShards     = 64
+	localMinShardBytes = 4 << 20
+	// localEntryOverhead is what an entry costs besides its key and value:
+	// the entry, its map slot and its share of the map's buckets.
+	localEntryOverhead = 150
+)
+
+type localCache struct {
+	ttl        time.Duration
+	shards     []localShard
+	mask       uint64
+	seed       maphash.Seed
+	base       time.Time // the origin of the monotonic times in entries
+	shardBytes int64
+	maxEntry   int64
+
+	hits, misses, invalidations, flushes, evictions atomic.Uint64
+}
+
+type localShard struct {
+	mu      sync.RWMutex
+	entries map[string]*localEntry
+	flights map[string]*localFlight
+	bytes   int64
+	// The SIEVE queue: head is the newest entry, prev points toward it.
+	head, tail, hand *localEntry
+	_                [56]byte // keeps neighbouring shards' locks off one cache line
+}
+
+type localEntry struct {
+	key   string
+	value []byte
+	localExpiry
+	size       int64
+	visited    atomic.Bool
+	prev, next *localEntry
+}
+
+// localExpiry is when an entry must leave the cache.
+type localExpiry struct {
+	mono int64 // nanoseconds since localCache.base: the Redis TTL and LocalCacheOptions.TTL
+	// wall is the Unix time in nanoseconds, by Options.Clock, at which the
+	// token becomes older than Options.TokenTTL; 0 without TokenTTL.
+	wall int64
+}
+
+// fresh reports whether an entry with expiry x may be served at monotonic
+// time mono and wall time wall (0 when no TokenTTL applies).
+func (x localExpiry) fresh(mono, wall int64) bool {
+	return mono < x.mono && (x.wall == 0 || wall < x.wall)
+}
+
+// localFlight is one read of a key from Redis, shared by every Get that
+// misses the key while it is under way.
+type localFlight struct {
+	done    chan struct{}
+	value   []byte // for waiters; never modified once done is closed
+	err     error
+	waiters int  // Gets waiting for it; under the shard lock
+	stale   bool // an invalidation arrived: the value is not cached
+}
+
+func newLocalCache(o LocalCacheOptions) *localCache {
+	n := int64(1)
+	for n < localMaxShards && o.MaxBytes/(2*n) >= localMinShardBytes {
+		n *= 2
+	}
+	l := &localCache{
+		ttl:        o.TTL,
+		shards:     make([]localShard, n),
+		mask:       uint64(n - 1),
+		seed:       maphash.MakeSeed(),
+		base:       time.Now(),
+		shardBytes: o.MaxBytes / n,
+	}
+	if l.ttl <= 0 {
+		l.ttl = DefaultLocalCacheTTL
+	}
+	l.maxEntry = l.shardBytes / 4
+	for i := range l.shards {
+		l.shards[i].entries = map[string]*localEntry{}
+		l.shards[i].flights = map[string]*localFlight{}
+	}
+	return l
+}
+
+// clientOption makes rueidis track every read and tell l about
+// invalidations, without caching anything itself.
+func (l *localCache) clientOption(opt *rueidis.ClientOption) {
+	opt.DisableCache = false
+	// Not nil: nil means OPTIN, which needs CLIENT CACHING YES before every
+	// read. Empty means the default mode, where every read is tracked.
+	opt.ClientTrackingOptions = []string{}
+	opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return noStore{} }
+	opt.OnInvalidations = l.invalidate
+}
+
+func (l *localCache) now() int64 { return int64(time.Since(l.base)) }
+
+func (l *localCache) shard(key string) *localShard {
+	return &l.shards[maphash.String(l.seed, key)&l.mask]
+}
+
+// get returns a copy of key's value if it is cached and fresh at wall,
+// the Unix time in nanoseconds by Options.Clock (0 without TokenTTL).
+func (l *localCache) get(key string, wall int64) ([]byte, bool) {
+	s := l.shard(key)
+	now := l.now()
+	s.mu.RLock()
+	e := s.entries[key]
+	if e == nil || !e.fresh(now, wall) {
+		s.mu.RUnlock()
+		return nil, false
+	}
+	if !e.visited.Load() {
+		e.visited.Store(true)
+	}
+	v := append([]byte{}, e.value...)
+	s.mu.RUnlock()
+	l.hits.Add(1)
+	return v, true
+}
+
+// begin is for a Get that missed: it returns the value if it was cached
+// meanwhile, or the flight to wait for, or a new flight that the caller
+// leads: it reads the key and must pass the result to finish.
+func (l *localCache) begin(key string, wall int64) (v []byte, hit bool, f *localFlight, leader bool) {
+	s := l.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.entries[key]; e != nil && e.fresh(l.now(), wall) {
+		e.visited.Store(true)
+		l.hits.Add(1)
+		return append([]byte{}, e.value...), true, nil, false
+	}
+	l.misses.Add(1)
+	if f = s.flights[key]; f != nil { // never stale: invalidation removes it
+		f.waiters++
+		return nil, false, f, false
+	}
+	f = &localFlight{done: make(chan struct{})}
+	s.flights[key] = f
+	return nil, false, f, true
+}
+
+// finish ends a flight: it caches value until x, unless the flight went
+// stale or x.mono is 0, and wakes the flight's waiters.
+func (l *localCache) finish(key string, f *localFlight, value []byte, x localExpiry, err error) {
+	s := l.shard(key)
+	s.mu.Lock()
+	if s.flights[key] == f {
+		delete(s.flights, key)
+	}
+	f.err = err
+	if err == nil {
+		if f.waiters > 0 {
+			f.value = append([]byte{}, value...)
+		}
+		if !f.stale && x.mono > l.now() {
+			s.insert(l, key, append([]byte{}, value...), x)
+		}
+	}
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// result is a copy of the result of a finished flight, for a waiter.
+func (f *localFlight) result() ([]byte, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return append([]byte{}, f.value...), nil
+}
+
+// insert adds an entry; the caller holds the lock.
+func (s *localShard) insert(l *localCache, key string, value []byte, x localExpiry) {
+	size := int64(len(key)+cap(value)) + localEntryOverhead
+	if size > l.maxEntry {
+		clear(value)
+		return
+	}
+	if old := s.entries[key]; old != nil {
+		s.remove(old)
+	}
+	for s.bytes+size > l.shardBytes && s.tail != nil {
+		s.remove(s.victim(l.now()))
+		l.evictions.Add(1)
+	}
+	e := &localEntry{key: key, value: value, localExpiry: x, size: size, next: s.head}
+	if s.head != nil {
+		s.head.prev = e
+	}
+	s.head = e
+	if s.tail == nil {
+		s.tail = e
+	}
+	s.entries[key] = e
+	s.bytes += size
+}
+
+// victim moves the SIEVE hand from the oldest entry toward the newest,
+// clearing the visited marks it passes, to the first entry not visited
+// since, or already expired.
+func (s *localShard) victim(now int64) *localEntry {
+	e := s.hand
+	if e == nil {
+		e = s.tail
+	}
+	for e.visited.Load() && now < e.mono {
+		e.visited.Store(false)
+		if e = e.prev; e == nil {
+			e = s.tail
+		}
+	}
+	return e
+}
+
+// remove unlinks an entry and overwrites its value; the caller holds the
+// lock.
+func (s *localShard) remove(e *localEntry) {
+	if s.hand == e {
+		s.hand = e.prev
+	}
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		s.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		s.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+	delete(s.entries, e.key)
+	s.bytes -= e.size
+	clear(e.value)
+}
+
+// drop forgets key: its entry, and any read of it under way.
+func (l *localCache) drop(key string) {
+	s := l.shard(key)
+	s.mu.Lock()
+	if e := s.entries[key]; e != nil {
+		s.remove(e)
+	}
+	if f := s.flights[key]; f != nil {
+		f.stale = true
+		delete(s.flights, key)
+	}
+	s.mu.Unlock()
+}
+
+// flush forgets everything.
+func (l *localCache) flush() {
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.mu.Lock()
+		for _, e := range s.entries {
+			clear(e.value)
+		}
+		for _, f := range s.flights {
+			f.stale = true
+		}
+		s.entries = map[string]*localEntry{}
+		s.flights = map[string]*localFlight{}
+		s.head, s.tail, s.hand, s.bytes = nil, nil, nil, 0
+		s.mu.Unlock()
+	}
+	l.flushes.Add(1)
+}
+
+// invalidate is rueidis's OnInvalidations: nil means everything (a
+// connection closed, or FLUSHDB/FLUSHALL on the server).
+func (l *localCache) invalidate(keys []rueidis.RedisMessage) {
+	if keys == nil {
+		l.flush()
+		return
+	}
+	for _, k := range keys {
+		if key, err := k.ToString(); err == nil {
+			l.drop(key)
+			l.invalidations.Add(1)
+		}
+	}
+}
+
+// expiry is when a value read with the given PTTL (ms; -1 none, -2 gone)
+// by a request sent at started must leave the cache; mono 0: do not cache
+// it. The token's age limit is kept in wall time, by Options.Clock, as
+// Open checks it.
+func (l *localCache) expiry(started, pttl int64, token []byte, tokenTTL time.Duration) localExpiry {
+	d := l.ttl
+	switch {
+	case pttl >= 0:
+		d = min(d, time.Duration(pttl)*time.Millisecond)
+	case pttl != -1:
+		return localExpiry{}
+	}
+	if d <= 0 {
+		return localExpiry{}
+	}
+	x := localExpiry{mono: started + int64(d)}
+	if tokenTTL > 0 {
+		ts, ok := tokenTimestamp(token)
+		if !ok {
+			return localExpiry{}
+		}
+		// Open refuses a token once now - ts > tokenTTL, with now in whole
+		// seconds: it is accepted until ts + 1 + tokenTTL's whole seconds.
+		x.wall = time.Unix(ts+1+int64(tokenTTL/time.Second), 0).UnixNano()
+	}
+	return x
+}
+
+// tokenTimestamp reads the timestamp of a token that has been
+// authenticated: the 8 bytes after the version byte.
+func tokenTimestamp(token []byte) (int64, bool) {
+	var head [9]byte
+	if len(token) < 12 {
+		return 0, false
+	}
+	if _, err := base64.URLEncoding.Decode(head[:], token[:12]); err != nil {
+		return 0, false
+	}
+	ts := binary.BigEndian.Uint64(head[1:])
+	if ts > 1<<62 {
+		return 0, false
+	}
+	return int64(ts), true
+}
+
+// LocalCacheStats are the counters of Options.LocalCache since Open.
+type LocalCacheStats struct {
+	Hits   uint64 // Gets answered from process memory
+	Misses uint64 // Gets that had to read Redis (or wait for a read of the same key)
+	// Invalidations counts the keys the server said were changed, by
+	// another client or by this one, while tracked.
+	Invalidations uint64
+	// Flushes counts drops of everything: a connection closed, or the
+	// server was flushed.
+	Flushes   uint64
+	Evictions uint64 // entries dropped to stay within MaxBytes
+	Entries   int
+	Bytes     int64 // what the entries take, as counted against MaxBytes
+}
+
+// LocalCacheStats returns the counters of the local cache; all zero when
+// Options.LocalCache is off.
+func (c *Cache) LocalCacheStats() LocalCacheStats {
+	l := c.local
+	if l == nil {
+		return LocalCacheStats{}
+	}
+	st := LocalCacheStats{
+		Hits: l.hits.Load(), Misses: l.misses.Load(), Invalidations: l.invalidations.Load(),
+		Flushes: l.flushes.Load(), Evictions: l.evictions.Load(),
+	}
+	for i := range l.shards {
+		s := &l.shards[i]
+		s.mu.RLock()
+		st.Entries += len(s.entries)
+		st.Bytes += s.bytes
+		s.mu.RUnlock()
+	}
+	return st
+}
+
+// noStore is the rueidis cache store of a Cache with a local cache: it
+// never stores a reply, so no token is cached twice. rueidis asks it only
+// for DoCache, which the Cache never calls.
+type noStore struct{}
+
+func (noStore) Flight(string, string, time.Duration, time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
+	return rueidis.RedisMessage{}, nil
+}
+func (noStore) Update(string, string, rueidis.RedisMessage) int64 { return 0 }
+func (noStore) Cancel(string, string, error)                      {}
+func (noStore) Delete([]rueidis.RedisMessage)                     {}
+func (noStore) Close(error)                                       {}
