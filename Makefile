@@ -30,8 +30,13 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./seal/
 	$(GO) test -run='^$$' -fuzz='^FuzzRedact$$' -fuzztime=$(FUZZTIME) ./internal/redisurl/
 
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./seal/
+# Measures the codec, the end-to-end stacks, the handshakes and a CPU
+# profile in one run, and regenerates docs/PERFORMANCE.md and
+# docs/bench.png from them (about 7 minutes; BENCH_DURATION per stack per cell).
+BENCH_DURATION ?= 1500ms
+bench: deps build
+	@mkdir -p docs
+	$(GO) run ./internal/perfdoc -redsafe $(BIN) -duration $(BENCH_DURATION)
 
 up: deps build
 	$(BIN) up

@@ -15,7 +15,7 @@ import (
 )
 
 // Handshake is the cost of a new connection: TCP connect, the TLS
-// handshake, AUTH and a PING answered.
+// handshake, AUTH and a PING answered, the two sent in one write.
 type Handshake struct {
 	Cert     string  `json:"cert"` // the server certificate's key: ecdsa-p256, rsa-4096, ...
 	Mode     string  `json:"mode"` // full, or resumed (TLS session resumption)
@@ -97,11 +97,17 @@ func connectOnce(conn *redsafe.Connection, cfg *tls.Config) (time.Duration, tls.
 	if conn.Username != "" {
 		auth = []string{"AUTH", conn.Username, conn.Password}
 	}
-	if r, err := c.Do(auth...); err != nil || r != "+OK" {
-		return 0, tls.ConnectionState{}, fmt.Errorf("AUTH: %s%v", firstWord(r), errOrEmpty(err))
+	// In one write, as rueidis sends its HELLO with AUTH and the rest of
+	// its set-up: the connection is usable after one round trip.
+	r, err := c.Pipeline(auth, []string{"PING"})
+	if err != nil {
+		return 0, tls.ConnectionState{}, fmt.Errorf("AUTH and PING: %w", err)
 	}
-	if r, err := c.Do("PING"); err != nil || r != "+PONG" {
-		return 0, tls.ConnectionState{}, fmt.Errorf("PING: %s%v", firstWord(r), errOrEmpty(err))
+	if r[0].Type != '+' || r[0].Str != "OK" {
+		return 0, tls.ConnectionState{}, fmt.Errorf("AUTH: %s", firstWord(r[0].String()))
+	}
+	if r[1].Type != '+' || r[1].Str != "PONG" {
+		return 0, tls.ConnectionState{}, fmt.Errorf("PING: %s", firstWord(r[1].String()))
 	}
 	d := time.Since(start)
 	var st tls.ConnectionState
@@ -118,13 +124,6 @@ func firstWord(s string) string {
 		}
 	}
 	return s
-}
-
-func errOrEmpty(err error) any {
-	if err == nil {
-		return ""
-	}
-	return err
 }
 
 // keyName names a certificate's key the way `redsafe certs --key-type`

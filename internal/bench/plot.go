@@ -243,8 +243,12 @@ func sign(v int) int {
 // text draws s at (x, y), the top left of its first glyph, scale pixels
 // per font pixel. Characters the font lacks are left blank.
 func text(img *image.RGBA, x, y int, s string, c color.RGBA, scale int) {
+	prev := ' '
 	for _, ch := range s {
-		if ch != 'x' {
+		// The font is capitals, but for the x of a ratio such as 1.5x.
+		digit := prev >= '0' && prev <= '9'
+		prev = ch
+		if ch != 'x' || !digit {
 			ch = []rune(strings.ToUpper(string(ch)))[0]
 		}
 		if g, ok := glyphs[ch]; ok {

@@ -109,22 +109,43 @@ func (c *Conn) Do(args ...string) (string, error) {
 // whose structure matters (arrays of bulk strings that may hold newlines).
 // Error replies are not Go errors; err is only for I/O and protocol failures.
 func (c *Conn) DoValue(args ...string) (Value, error) {
+	vs, err := c.Pipeline(args)
+	if err != nil {
+		return Value{}, err
+	}
+	return vs[0], nil
+}
+
+// Pipeline sends every command in one write, then reads their replies in
+// order: one round trip, as a client that pipelines connects (AUTH and
+// PING together, say). Error replies are not Go errors.
+func (c *Conn) Pipeline(cmds ...[]string) ([]Value, error) {
 	timeout := c.timeout
 	if timeout <= 0 {
 		timeout = IOTimeout
 	}
 	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return Value{}, err
+		return nil, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	for _, args := range cmds {
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
 	if _, err := io.WriteString(c.Conn, b.String()); err != nil {
-		return Value{}, err
+		return nil, err
 	}
-	return c.readReply()
+	vs := make([]Value, len(cmds))
+	for i := range vs {
+		v, err := c.readReply()
+		if err != nil {
+			return nil, err
+		}
+		vs[i] = v
+	}
+	return vs, nil
 }
 
 func (c *Conn) readLine() (string, error) {

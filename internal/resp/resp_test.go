@@ -2,6 +2,7 @@ package resp_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +64,26 @@ func TestAnswersPlaintext(t *testing.T) {
 	}
 	if resp.AnswersPlaintext(tlsOnly.Addr, time.Second) {
 		t.Error("a TLS port answers plaintext")
+	}
+}
+
+// TestPipelineOneWrite: replies come back in order, an error reply among
+// them, and the server saw the commands as separate ones.
+func TestPipelineOneWrite(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{})
+	c, err := resp.DialTimeout(s.Addr, s.TLSConfig(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	vs, err := c.Pipeline([]string{"PING"}, []string{"AUTH", "default", "wrong-password"}, []string{"AUTH", s.Password}, []string{"ECHO", "a\r\nb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 4 || vs[0].Type != '-' || !strings.HasPrefix(vs[0].Str, "NOAUTH") ||
+		vs[1].Type != '-' || !strings.HasPrefix(vs[1].Str, "WRONGPASS") ||
+		vs[2].Str != "OK" || vs[3].Str != "a\r\nb" {
+		t.Fatalf("replies: %+v", vs)
 	}
 }

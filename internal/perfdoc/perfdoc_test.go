@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/redsafe/redsafe/internal/bench"
+)
+
+const goBenchOutput = `goos: linux
+goarch: amd64
+pkg: github.com/redsafe/redsafe/seal
+cpu: AMD EPYC
+BenchmarkRoundTrip1KiB-2   	  200000	      6900 ns/op	 148.40 MB/s	    2560 B/op	       2 allocs/op
+BenchmarkRoundTrip1KiB-2   	  200000	      6700 ns/op	 152.83 MB/s	    2560 B/op	       2 allocs/op
+BenchmarkRoundTrip1KiB-2   	  200000	      9100 ns/op	 112.53 MB/s	    2560 B/op	       3 allocs/op
+BenchmarkRawRoundTrip256KiB-2 	     900	   1172310 ns/op	 223.61 MB/s	    1024 B/op	       2 allocs/op
+PASS
+ok  	github.com/redsafe/redsafe/seal	12.1s
+`
+
+// TestParseBenchMedian: the median run by ns/op is kept whole, the
+// GOMAXPROCS suffix is dropped, and other lines are ignored.
+func TestParseBenchMedian(t *testing.T) {
+	res, err := parseBench([]byte(goBenchOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("parsed %d benchmarks, want 2: %v", len(res), res)
+	}
+	if got := res["RoundTrip1KiB"]; got != (codecResult{NsPerOp: 6900, AllocsPerOp: 2, BytesPerOp: 2560}) {
+		t.Errorf("RoundTrip1KiB = %+v, want the median run (6900 ns/op, 2 allocs)", got)
+	}
+	if got := res["RawRoundTrip256KiB"].NsPerOp; got != 1172310 {
+		t.Errorf("RawRoundTrip256KiB ns/op = %v", got)
+	}
+	if _, err := parseBench([]byte("BenchmarkX-2 10 abc ns/op\n")); err == nil {
+		t.Error("a garbled figure was accepted")
+	}
+}
+
+const pprofTop = `File: bench.test
+Type: cpu
+Duration: 3.83s, Total samples = 2s (52.2%)
+Showing nodes accounting for 2s, 100% of 2s total
+      flat  flat%   sum%        cum   cum%
+     0.80s 40.00% 40.00%      0.80s 40.00%  internal/runtime/syscall/linux.Syscall6
+     0.40s 20.00% 60.00%      0.40s 20.00%  crypto/internal/fips140/sha256.blockSHANI
+   200ms 10.00% 70.00%      0.20s 10.00%  crypto/internal/fips140/aes.encryptBlockAsm
+     0.20s 10.00% 80.00%      0.20s 10.00%  crypto/internal/fips140/aes/gcm.gcmAesEnc
+     0.20s 10.00% 90.00%      0.20s 10.00%  runtime.mallocgc
+   100ms  5.00% 95.00%      0.10s  5.00%  github.com/redsafe/redsafe/seal.decodeBulk
+     0.10s  5.00%   100%      1.90s 95.00%  github.com/redis/rueidis.(*pipe)._backgroundWrite
+         0     0%   100%      1.90s 95.00%  runtime.goexit
+`
+
+// TestSummariseProfile: flat times are summed by component, AES-GCM of
+// the TLS records is told apart from the AES-CBC of the values, and the
+// shares add up to the whole.
+func TestSummariseProfile(t *testing.T) {
+	p, err := summarise([]byte(pprofTop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(p.Total-2) > 1e-9 {
+		t.Fatalf("total = %v s, want 2", p.Total)
+	}
+	want := map[string]float64{
+		"system calls and network polling":  40,
+		"value authentication: HMAC-SHA256": 20,
+		"value encryption: AES-CBC":         10,
+		"TLS records (AES-GCM)":             10,
+		"garbage collection and allocation": 10,
+		"Fernet framing and base64 (seal)":  5,
+		"rueidis (pipelining, RESP3)":       5,
+		"goroutine scheduling":              0,
+	}
+	var sum float64
+	for _, s := range p.Shares {
+		if math.Abs(s.Percent-want[s.Name]) > 1e-6 {
+			t.Errorf("%s: %.1f%%, want %.1f%%", s.Name, s.Percent, want[s.Name])
+		}
+		sum += s.Percent
+	}
+	if math.Abs(sum-100) > 1e-6 {
+		t.Errorf("shares add up to %.2f%%", sum)
+	}
+	if p.Shares[0].Name != "system calls and network polling" || p.Top[0].Name != "internal/runtime/syscall/linux.Syscall6" {
+		t.Errorf("not sorted largest first: %v / %v", p.Shares[0], p.Top[0])
+	}
+	if _, err := summarise([]byte("File: x\nShowing nodes accounting for 0, 0% of 0 total\n")); err == nil {
+		t.Error("an empty profile was summarised")
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	for in, want := range map[string]float64{"1.5s": 1.5, "350ms": 0.35, "90us": 90e-6, "2min": 120, "1.5hrs": 5400} {
+		if got, err := seconds(in); err != nil || math.Abs(got-want) > 1e-12 {
+			t.Errorf("seconds(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"flat", "12", "s"} {
+		if _, err := seconds(bad); err == nil {
+			t.Errorf("seconds(%q) accepted", bad)
+		}
+	}
+}
+
+// TestTargetsVerdicts: each target is met or missed by its own threshold,
+// and one the run did not measure says so rather than passing.
+func TestTargetsVerdicts(t *testing.T) {
+	codec := map[string]codecResult{
+		"RoundTrip1KiB": {NsPerOp: 5000, AllocsPerOp: 2}, "FernetGoRoundTrip1KiB": {NsPerOp: 9000, AllocsPerOp: 19},
+		"RawRoundTrip1KiB": {NsPerOp: 5800}, "RoundTripReuse1KiB": {NsPerOp: 4500},
+		"RoundTrip256KiB": {NsPerOp: 1300}, "RoundTripReuse256KiB": {NsPerOp: 1000},
+		"RawRoundTrip256KiB": {NsPerOp: 1100}, "FernetGoRoundTrip256KiB": {NsPerOp: 1400},
+	}
+	res := func(stack string, callers int, ops float64) bench.Result {
+		return bench.Result{Stack: stack, Workload: "setget", Size: 1024, Callers: callers, OpsPerSec: ops}
+	}
+	rep := bench.Report{Results: []bench.Result{
+		res(bench.StackPlaintext, 256, 1000), res(bench.StackRedsafe, 256, 950), res(bench.StackGoRedis, 256, 500),
+		res(bench.StackPlaintext, 1, 1000), res(bench.StackRedsafe, 1, 940), res(bench.StackGoRedis, 1, 800),
+	}, Handshake: []bench.Handshake{{Cert: "ecdsa-p256", Mode: "resumed", Samples: 10, Resumed: 10, MedianUS: 800}}}
+	got := map[string]string{}
+	for _, tg := range (docInput{codec: codec, report: rep}).targets() {
+		got[tg.what] = verdict(tg)
+	}
+	for what, want := range map[string]string{
+		"codec: 1 KiB encrypt+decrypt time":                                       "met",
+		"codec: 1 KiB allocations":                                                "met",
+		"codec: 256 KiB throughput over the standard-library primitives":          "**missed**", // 1100/1300 = 0.85
+		"end to end, 1 KiB SET+GET, 256 callers: redsafe over plaintext":          "met",
+		"end to end, 1 KiB SET+GET, 1 caller: redsafe over plaintext":             "**missed**", // 0.94
+		"end to end, 1 KiB SET+GET, 256 callers: redsafe over go-redis+fernet-go": "met",        // 1.9
+		"reconnect: resumed TLS session + AUTH + PING, median (ECDSA P-256)":      "met",
+		"local cache hit path, hot 1 KiB keys, 256 callers: over plaintext GET":   "not measured",
+	} {
+		if got[what] != want {
+			t.Errorf("%s: %q, want %q", what, got[what], want)
+		}
+	}
+}
+
+// TestDocument: the generated document leads with the targets and carries
+// every section, the chart and the notes on the profile.
+func TestDocument(t *testing.T) {
+	var doc bytes.Buffer
+	p, _ := summarise([]byte(pprofTop))
+	writeDoc(&doc, docInput{codec: map[string]codecResult{}, report: bench.Report{}, profile: p, png: "bench.png"})
+	s := doc.String()
+	last := -1
+	for _, heading := range []string{"# Performance", "## Targets", "## End to end", "## Codec", "## What the profile shows", "## All measurements", "## Reproduce"} {
+		i := strings.Index(s, heading)
+		if i < 0 || i < last {
+			t.Fatalf("heading %q missing or out of order", heading)
+		}
+		last = i
+	}
+	for _, want := range []string{"![throughput against callers, one line per stack](bench.png)", strings.TrimSpace(profileNotes)[:40], "| system calls and network polling | 40.0% |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the document lacks %q", want)
+		}
+	}
+}
