@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,9 +41,11 @@ for every workload, value size and number of concurrent callers (a cell):
   batch    SetMany then GetMany of up to 16 keys (a key is an operation)
   hotget   GETs of 8 hot keys shared by every caller
 
-The stacks of a cell run in alternation, in slices of about 100 ms, each
-stack leading in turn, so that a noisy machine slows each of them equally;
---duration is each stack's measured time per cell. For each it reports
+The stacks of a cell run in alternation, in up to 20 slices of at least
+100 ms (fewer, longer ones when operations are slow), each stack leading in
+turn, so that a noisy machine slows each of them equally; --duration is
+each stack's measured time per cell. A failed operation makes the exit
+status 1, after the results are printed. For each it reports
 operations per second, p50, p99 and p99.9 latency, bytes on the wire per
 operation (TLS included), this process's CPU time per operation, and the
 ratio to plaintext. Then the cost of a new connection (connect, TLS
@@ -126,8 +129,26 @@ func runBench(c *cli, cmd *command, args []string) int {
 			return 2
 		}
 	}
+	if size, callers := slices.Max(cfg.Sizes), slices.Max(cfg.Callers); int64(size)*int64(callers) > bench.MaxCellBytes {
+		c.errorf("bench: --sizes %d with --callers %d would keep %s of values per stack in Redis and in memory (at most %s); use fewer callers or smaller values",
+			size, callers, bench.SizeName(size*callers), bench.SizeName(bench.MaxCellBytes))
+		return 2
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The chart's file is created first, so that a path that cannot be
+	// written fails now rather than after a long run.
+	var plotFile *os.File
+	if *plot != "" {
+		f, err := os.Create(*plot)
+		if err != nil {
+			c.errorf("bench: --plot: %v", err)
+			return 2
+		}
+		defer f.Close()
+		plotFile = f
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	rep, err := c.bench(ctx, cfg, *local, *envFile, *handshakes)
 	if err != nil {
@@ -138,8 +159,11 @@ func runBench(c *cli, cmd *command, args []string) int {
 		c.errorf("bench: %v", err)
 		return 1
 	}
-	if *plot != "" {
-		if err := writePlot(*plot, rep); err != nil {
+	if plotFile != nil {
+		if err := rep.WritePNG(plotFile); err == nil {
+			err = plotFile.Close()
+		}
+		if err != nil {
 			c.errorf("bench: --plot: %v", err)
 			return 1
 		}
@@ -148,6 +172,12 @@ func runBench(c *cli, cmd *command, args []string) int {
 		rep.WriteJSON(c.stdout)
 	} else {
 		rep.WriteTable(c.stdout)
+	}
+	// Failed operations make every figure of their cell suspect: the
+	// results are printed, and the exit status says so.
+	if failed, cells, first := rep.Failures(); failed > 0 {
+		c.errorf("bench: %d operations failed, in %d cells; the first: %s", failed, cells, first)
+		return 1
 	}
 	return 0
 }
@@ -223,18 +253,6 @@ func (c *cli) bench(ctx context.Context, cfg bench.Config, local bool, envFile s
 	return rep, nil
 }
 
-func writePlot(path string, rep bench.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WritePNG(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // parseInts parses a comma-separated list of integers in [lo, hi].
 func parseInts(s string, lo, hi int) ([]int, error) {
 	var out []int
@@ -245,6 +263,9 @@ func parseInts(s string, lo, hi int) ([]int, error) {
 		}
 		if n < lo || n > hi {
 			return nil, fmt.Errorf("%d is outside %d to %d", n, lo, hi)
+		}
+		if slices.Contains(out, n) {
+			return nil, fmt.Errorf("%d appears twice", n)
 		}
 		out = append(out, n)
 	}

@@ -79,7 +79,7 @@ func MeasureHandshakes(ctx context.Context, t HandshakeTarget, n int) ([]Handsha
 		}
 		slices.Sort(times)
 		h.MedianUS = us(times[len(times)/2])
-		h.P90US = us(times[min(len(times)*9/10, len(times)-1)])
+		h.P90US = us(times[(len(times)*9+9)/10-1]) // nearest rank
 		out = append(out, h)
 	}
 	return out, nil

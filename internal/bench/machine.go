@@ -27,7 +27,7 @@ type Machine struct {
 	// environment's (its URL without credentials).
 	Server   string `json:"server"`
 	Duration string `json:"duration"` // measured per stack per cell
-	Slices   int    `json:"slices"`   // alternating slices per cell
+	Slices   int    `json:"slices"`   // alternating slices per cell, at most
 	Started  string `json:"started"`
 }
 

@@ -28,6 +28,22 @@ func (r Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
+// Failures counts the failed operations of a run, the cells (stack,
+// workload, size, callers) they happened in, and describes the first.
+func (r Report) Failures() (ops uint64, cells int, first string) {
+	for _, res := range r.Results {
+		if res.Errors == 0 {
+			continue
+		}
+		ops += res.Errors
+		cells++
+		if first == "" {
+			first = fmt.Sprintf("%s %s %s, %d callers: %s", res.Stack, res.Workload, SizeName(res.Size), res.Callers, res.FirstError)
+		}
+	}
+	return ops, cells, first
+}
+
 // Ratio is one cell seen from redsafe: its throughput over the baseline's
 // and over go-redis+fernet-go's.
 type Ratio struct {

@@ -56,6 +56,9 @@ type Result struct {
 	ClientCPUUSPerOp float64 `json:"client_cpu_us_per_op"`
 	// ServerCPUUSPerOp is the local redis-server's; 0 when not known.
 	ServerCPUUSPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
+	// Slices is how many alternating slices the cell's time was split
+	// into: fewer than Machine.Slices when operations were slow.
+	Slices int `json:"slices"`
 	// RatioToPlaintext is OpsPerSec over the plaintext stack's in the
 	// same cell: 1 for plaintext itself.
 	RatioToPlaintext float64 `json:"ratio_to_plaintext"`
@@ -74,10 +77,15 @@ var (
 
 // Limits that keep a run bounded.
 const (
-	MaxCallers  = 4096
-	MaxSize     = 16 << 20
-	MinDuration = 20 * time.Millisecond
-	MaxDuration = 10 * time.Minute
+	MaxCallers = 4096
+	MaxSize    = 16 << 20
+	// MaxCellBytes bounds size x callers: every caller of a stack keeps
+	// at least one value in Redis (and in this process) during a cell, and
+	// all the stacks of a cell together must stay well within the local
+	// server's maxmemory, or evictions would turn into errors.
+	MaxCellBytes = 128 << 20
+	MinDuration  = 20 * time.Millisecond
+	MaxDuration  = 10 * time.Minute
 )
 
 // dataBudget bounds the values a stack keeps in Redis during a cell.
@@ -87,6 +95,20 @@ const dataBudget = 32 << 20
 // 100 ms, at least 1 and at most 20.
 func Slices(d time.Duration) int {
 	return min(max(int((d+50*time.Millisecond)/(100*time.Millisecond)), 1), 20)
+}
+
+// sliceSchedule splits a stack's measured time in a cell into n slices of
+// d: as Slices says, but fewer and longer when operations are slow, so
+// that a slice holds at least 20 operations of each caller at the median
+// latency p50 of the warm-up. A slice ends by waiting for the operations
+// in flight, at less than full concurrency; short slices of slow
+// operations would be mostly that drain, and penalise the slower stacks.
+func sliceSchedule(total, p50 time.Duration) (n int, d time.Duration) {
+	n = Slices(total)
+	if p50 > 0 {
+		n = min(n, max(int(total/(20*p50)), 1))
+	}
+	return n, total / time.Duration(n)
 }
 
 // warmup is the unmeasured run of each stack before a cell: connections
@@ -220,6 +242,7 @@ func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Re
 		}
 	}()
 	plan := w.plan(size, callers)
+	var slowest time.Duration // the largest median latency of a warm-up
 	states := make([][]*caller, len(sts))
 	defer r.cleanup(sts, states)
 	for i, st := range sts {
@@ -230,13 +253,15 @@ func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Re
 		if _, err := r.slice(ctx, st, w, states[i], warmup(r.cfg.Duration)); err != nil {
 			return nil, err
 		}
+		var h histogram
 		for _, c := range states[i] {
+			h.merge(&c.hist)
 			c.reset()
 		}
+		slowest = max(slowest, h.quantile(0.5))
 	}
 	acc := make([]accum, len(sts))
-	n := Slices(r.cfg.Duration)
-	d := r.cfg.Duration / time.Duration(n)
+	n, d := sliceSchedule(r.cfg.Duration, slowest)
 	for round := range n {
 		for k := range sts {
 			i := (round + k) % len(sts) // each stack leads in turn
@@ -250,6 +275,7 @@ func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Re
 	results := make([]Result, len(sts))
 	for i, st := range sts {
 		results[i] = acc[i].result(st.name(), w.name, size, callers, states[i])
+		results[i].Slices = n
 	}
 	for i := range results {
 		if p := results[0]; p.Stack == StackPlaintext && p.OpsPerSec > 0 {

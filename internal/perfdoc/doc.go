@@ -132,9 +132,11 @@ no plaintext port). Client and server share the machine's %d cores.
 	fmt.Fprintf(w, `
 ## End to end: throughput relative to plaintext values
 
-Each cell ran its stacks in alternation, in %d slices of about 100 ms each with every stack
-leading in turn, %s per stack after a warm-up; ratios are of operations per second in the same
-cell. *plaintext* is rueidis configured exactly as redsafe configures it, storing the value
+Each cell ran its stacks in alternation, in up to %d slices of at least 100 ms with every
+stack leading in turn (fewer, longer slices where operations are slow), %s per stack after a
+warm-up; ratios are of operations per second in the same cell. On this shared machine a ratio
+moves by up to about 0.1 from one run to the next (redsafe above 1.0 is that noise: encryption
+never makes a call faster), so read a verdict near its threshold as a tie. *plaintext* is rueidis configured exactly as redsafe configures it, storing the value
 unencrypted: the price of encryption is redsafe over it. *go-redis+fernet-go* is the stack a Go
 team would assemble by hand.
 

@@ -37,38 +37,45 @@ func main() {
 	callers := flag.String("callers", "1,16,256", "concurrent callers of redsafe bench")
 	codecCount := flag.Int("codec-count", 3, "runs of each codec benchmark; the median is reported")
 	flag.Parse()
-
-	start := time.Now()
-	work, err := os.MkdirTemp("", "redsafe-perfdoc-")
-	check(err)
-	defer os.RemoveAll(work)
-
-	step("codec benchmarks (go test -bench ./seal/)")
-	codec, err := runCodec(*codecCount)
-	check(err)
-
-	step("CPU profile of the encrypted end-to-end path (go test -cpuprofile ./internal/bench/)")
-	prof, err := runProfile(work)
-	check(err)
-
-	step(fmt.Sprintf("redsafe bench --local (sizes %s, callers %s, %v per stack per cell)", *sizes, *callers, *duration))
-	rep, err := runBench(*redsafeBin, *png, *sizes, *callers, *duration)
-	check(err)
-
-	var doc bytes.Buffer
-	writeDoc(&doc, docInput{codec: codec, report: rep, profile: prof, png: relPath(*out, *png), took: time.Since(start)})
-	check(os.WriteFile(*out, doc.Bytes(), 0o644))
-	fmt.Fprintf(os.Stderr, "perfdoc: wrote %s and %s in %s\n", *out, *png, time.Since(start).Round(time.Second))
-}
-
-func step(what string) { fmt.Fprintf(os.Stderr, "perfdoc: %s\n", what) }
-
-func check(err error) {
-	if err != nil {
+	if err := run(*redsafeBin, *out, *png, *sizes, *callers, *duration, *codecCount); err != nil {
 		fmt.Fprintf(os.Stderr, "perfdoc: %v\n", err)
 		os.Exit(1)
 	}
 }
+
+func run(redsafeBin, out, png, sizes, callers string, duration time.Duration, codecCount int) error {
+	start := time.Now()
+	work, err := os.MkdirTemp("", "redsafe-perfdoc-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	step("codec benchmarks (go test -bench ./seal/)")
+	codec, err := runCodec(codecCount)
+	if err != nil {
+		return err
+	}
+	step("CPU profile of the encrypted end-to-end path (go test -cpuprofile ./internal/bench/)")
+	prof, err := runProfile(work)
+	if err != nil {
+		return err
+	}
+	step(fmt.Sprintf("redsafe bench --local (sizes %s, callers %s, %v per stack per cell)", sizes, callers, duration))
+	rep, err := runBench(redsafeBin, png, sizes, callers, duration)
+	if err != nil {
+		return err
+	}
+	var doc bytes.Buffer
+	writeDoc(&doc, docInput{codec: codec, report: rep, profile: prof, png: relPath(out, png), took: time.Since(start)})
+	if err := os.WriteFile(out, doc.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "perfdoc: wrote %s and %s in %s\n", out, png, time.Since(start).Round(time.Second))
+	return nil
+}
+
+func step(what string) { fmt.Fprintf(os.Stderr, "perfdoc: %s\n", what) }
 
 // runBench runs redsafe bench --local and decodes its JSON; its progress
 // goes to stderr as it comes.

@@ -166,3 +166,22 @@ func TestDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestComponentNames: names that merely contain a component's word do
+// not land in it.
+func TestComponentNames(t *testing.T) {
+	for fn, want := range map[string]string{
+		"runtime.gcmarknewobject":                    "garbage collection and allocation",
+		"crypto/internal/fips140/aes/gcm.gcmAesEnc":  "TLS records (AES-GCM)",
+		"runtime.asyncPreempt":                       "goroutine scheduling",
+		"sync/atomic.(*Uint64).Add":                  "locks and atomics",
+		"internal/sync.(*Mutex).Lock":                "locks and atomics",
+		"runtime.memmove":                            "memory copies (memmove)",
+		"internal/runtime/syscall/linux.Syscall6":    "system calls and network polling",
+		"github.com/redsafe/redsafe/seal.decodeBulk": "Fernet framing and base64 (seal)",
+	} {
+		if got := component(fn); got != want {
+			t.Errorf("component(%q) = %q, want %q", fn, got, want)
+		}
+	}
+}

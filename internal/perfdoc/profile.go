@@ -31,7 +31,7 @@ type share struct {
 // components classify a function by its name; the first match wins, so
 // the specific come before the general.
 var components = []struct{ name, match string }{
-	{"TLS records (AES-GCM)", "gcm"},
+	{"TLS records (AES-GCM)", "aes/gcm."},
 	{"TLS records (AES-GCM)", "crypto/tls."},
 	{"value encryption: AES-CBC", "crypto/internal/fips140/aes."},
 	{"value encryption: AES-CBC", "crypto/cipher."},
@@ -69,7 +69,9 @@ var components = []struct{ name, match string }{
 	{"garbage collection and allocation", "runtime.(*sweepLocked)"},
 	{"the benchmark's own loop and byte counting", "redsafe/internal/bench."},
 	{"buffered I/O (bufio)", "bufio."},
-	{"locks and atomics", "sync"},
+	{"memory copies (memmove)", "runtime.memmove"},
+	{"locks and atomics", "sync."},
+	{"locks and atomics", "sync/atomic."},
 	{"locks and atomics", "runtime/atomic"},
 	{"goroutine scheduling", "runtime."},
 	{"goroutine scheduling", "gogo"},
