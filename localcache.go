@@ -29,10 +29,16 @@ import (
 // arrived while it was being read: a read registers a flight under the
 // shard lock before it is sent, invalidations mark the flights of their
 // keys stale, and a stale flight's value is returned to its caller but not
-// cached. The server sends the invalidation of a write that follows the
-// read on the connection that read, after the read's reply, and rueidis
-// handles both on that connection's reader in order, so an invalidation can
-// never be missed between the reply and the insert. A value is read with
+// cached. rueidis spreads commands over a few connections, each tracking
+// what it read; the server sends the invalidation of a write that follows
+// a read on the connection that read, after the read's reply, and rueidis
+// handles both on that connection's reader in order, so an invalidation
+// can never be missed between the reply and the insert. Invalidation is
+// asynchronous, as in all of Redis's client-side caching: another
+// process's write becomes visible here when its invalidation arrives, a
+// fraction of a millisecond later on a local network, so a read racing
+// with it may still return the value before it. SWAPDB sends no
+// invalidation (the app user of `redsafe conf` may not run it). A value is read with
 // PTTL in the same pipeline (PTTL first, so a write between the two is
 // tracked by the PTTL read), and cached no longer than its Redis TTL from
 // the moment the request was sent, nor than LocalCacheOptions.TTL, nor past
@@ -144,6 +150,8 @@ func (l *localCache) clientOption(opt *rueidis.ClientOption) {
 	opt.DisableCache = false
 	// Not nil: nil means OPTIN, which needs CLIENT CACHING YES before every
 	// read. Empty means the default mode, where every read is tracked.
+	// (rueidis would treat it as OPTIN for DoCache, which Cache never
+	// calls; connections send a plain CLIENT TRACKING ON.)
 	opt.ClientTrackingOptions = []string{}
 	opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return noStore{} }
 	opt.OnInvalidations = l.invalidate
@@ -266,6 +274,10 @@ func (s *localShard) victim(now int64) *localEntry {
 			e = s.tail
 		}
 	}
+	// The hand stays here, so the next eviction goes on from this point
+	// (remove moves it to the next newer entry) instead of scanning the
+	// old, hot entries again from the tail.
+	s.hand = e
 	return e
 }
 

@@ -506,3 +506,29 @@ func TestLocalCacheNeedsTracking(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalCachePTTLBound: with Redis's active expiry slowed down (hz 1),
+// no invalidation announces an expiry in time: only the PTTL read with the
+// value keeps the expired value from being served from memory.
+func TestLocalCachePTTLBound(t *testing.T) {
+	t.Parallel()
+	e := startLocalEnv(t)
+	if r := e.srv.Do(t, "CONFIG", "SET", "hz", "1"); r != "+OK" {
+		t.Fatal(r)
+	}
+	c := e.open(t, redsafe.LocalCacheOptions{MaxBytes: 1 << 20, TTL: time.Hour})
+	ctx := ctxFor(t)
+	for i := range 5 {
+		if err := c.Set(ctx, "brief", []byte("v"), 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		c.Get(ctx, "brief")
+		if v, err := c.Get(ctx, "brief"); err != nil || string(v) != "v" {
+			t.Fatalf("round %d: Get within the TTL = %q, %v", i, v, err)
+		}
+		time.Sleep(130 * time.Millisecond)
+		if v, err := c.Get(ctx, "brief"); !errors.Is(err, redsafe.ErrNotFound) {
+			t.Fatalf("round %d: Get 30 ms after the Redis TTL = %q, %v; want ErrNotFound", i, v, err)
+		}
+	}
+}

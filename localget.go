@@ -30,7 +30,7 @@ func (c *Cache) getLocal(ctx context.Context, key string) ([]byte, error) {
 			return nil, ctx.Err()
 		}
 		v, err := f.result()
-		if err != nil && ctx.Err() == nil && isContextError(err) {
+		if err != nil && ctx.Err() == nil && leaderGaveUp(err) {
 			continue // the Get that led gave up; this one has time left
 		}
 		return v, err
@@ -38,13 +38,19 @@ func (c *Cache) getLocal(ctx context.Context, key string) ([]byte, error) {
 }
 
 // fill reads key from Redis for the flight f that the caller leads.
-func (c *Cache) fill(ctx context.Context, key string, f *localFlight) (v []byte, err error) {
+func (c *Cache) fill(ctx context.Context, key string, f *localFlight) ([]byte, error) {
 	full := c.prefix + key
 	started := c.local.now()
-	var x localExpiry
-	defer func() { c.local.finish(full, f, v, x, err) }()
+	finished := false
+	defer func() {
+		if !finished { // a panic in a caller's Observer or log handler
+			c.local.finish(full, f, nil, localExpiry{}, errLeadAbandoned)
+		}
+	}()
 	r := c.doMulti(ctx, c.client.B().Pttl().Key(full).Build(), c.client.B().Get().Key(full).Build())
-	v, x, err = c.fillResult(ctx, key, started, r[0], r[1])
+	v, x, err := c.fillResult(ctx, key, started, r[0], r[1])
+	c.local.finish(full, f, v, x, err)
+	finished = true
 	return v, err
 }
 
@@ -112,13 +118,21 @@ func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]b
 		for _, m := range lead {
 			cmds = append(cmds, c.client.B().Pttl().Key(c.prefix+m.key).Build(), c.client.B().Get().Key(c.prefix+m.key).Build())
 		}
+		// Every flight led here is finished, whatever happens (a panic in
+		// a caller's Observer or log handler included), or the Gets
+		// waiting for it would wait until their contexts end.
+		finished := 0
+		defer func() {
+			for _, m := range lead[finished:] {
+				c.local.finish(c.prefix+m.key, m.f, nil, localExpiry{}, errLeadAbandoned)
+			}
+		}()
 		started := c.local.now()
 		r := c.doMulti(ctx, cmds...)
-		// Every flight led here is finished, whatever happens, or the Gets
-		// waiting for it would wait for their contexts to end.
 		for i, m := range lead {
 			v, x, err := c.fillResult(ctx, m.key, started, r[2*i], r[2*i+1])
 			c.local.finish(c.prefix+m.key, m.f, v, x, err)
+			finished++
 			switch {
 			case err == nil:
 				values[m.key] = v
@@ -140,7 +154,7 @@ func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]b
 			return nil, ctx.Err()
 		}
 		v, err := m.f.result()
-		if err != nil && ctx.Err() == nil && isContextError(err) {
+		if err != nil && ctx.Err() == nil && leaderGaveUp(err) {
 			v, err = c.getLocal(ctx, m.key) // the Get that led gave up
 		}
 		switch {
@@ -163,6 +177,13 @@ func (c *Cache) dropLocal(keys []string) {
 	}
 }
 
-func isContextError(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+// errLeadAbandoned is what Gets waiting on a GetMany's read get when that
+// GetMany panicked before it finished.
+var errLeadAbandoned = errors.New("redsafe: the read this Get waited for was abandoned")
+
+// leaderGaveUp reports whether a flight failed for a reason of the Get
+// that led it rather than of the key: its context ended, or it panicked.
+// A waiter with time left reads the key itself then.
+func leaderGaveUp(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errLeadAbandoned)
 }

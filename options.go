@@ -98,6 +98,9 @@ type Options struct {
 // token would be older than Options.TokenTTL; the connection that tracked
 // it breaks (everything is dropped then, since Redis forgets the tracking
 // of a closed connection); or it is evicted to stay within MaxBytes.
+// Another process's write is seen once its invalidation arrives, not
+// before: a read that races with the write may return the older value.
+// SWAPDB sends no invalidation; do not let services' users run it.
 //
 // The cached form is the plaintext, so a hit costs no network round trip
 // and no decryption. It lives only in this process's memory, where the
