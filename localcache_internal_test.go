@@ -109,3 +109,42 @@ func TestLocalSieve(t *testing.T) {
 		t.Errorf("the shard holds %d bytes, over its bound of %d", s.bytes, l.shardBytes)
 	}
 }
+
+// TestLocalValuesZeroedWhenDropped: a plaintext that leaves the cache, by
+// invalidation, flush or eviction, is overwritten, not left in the heap.
+func TestLocalValuesZeroedWhenDropped(t *testing.T) {
+	l := localForTest(1 << 20)
+	s := &l.shards[0]
+	cached := func(k string) []byte {
+		v := []byte("secret plaintext " + k)
+		s.mu.Lock()
+		s.insert(l, k, v, l.later())
+		s.mu.Unlock()
+		return v
+	}
+	zeroed := func(what string, v []byte) {
+		for _, b := range v {
+			if b != 0 {
+				t.Errorf("%s: the dropped value still reads %q", what, v)
+				return
+			}
+		}
+	}
+	v := cached("a")
+	l.drop("a")
+	zeroed("invalidation", v)
+	v = cached("b")
+	l.invalidate(nil)
+	zeroed("flush", v)
+	v = cached("c")
+	big := make([]byte, 64<<10)
+	for i := 0; l.evictions.Load() == 0 && i < 100; i++ {
+		s.mu.Lock()
+		s.insert(l, fmt.Sprint("filler", i), append([]byte{}, big...), l.later())
+		s.mu.Unlock()
+	}
+	if _, ok := l.get("c", 0); ok {
+		t.Fatal("c survived the first eviction, which should take the oldest unread entry")
+	}
+	zeroed("eviction", v)
+}

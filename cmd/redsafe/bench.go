@@ -124,7 +124,7 @@ func runBench(c *cli, cmd *command, args []string) int {
 		return 2
 	}
 	for _, w := range cfg.Workloads {
-		if !containsString(bench.WorkloadNames(), w) {
+		if !slices.Contains(bench.WorkloadNames(), w) {
 			c.errorf("bench: unknown workload %q; choose from %s", w, strings.Join(bench.WorkloadNames(), ", "))
 			return 2
 		}
@@ -281,13 +281,4 @@ func intList(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ",")
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

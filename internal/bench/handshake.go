@@ -104,10 +104,10 @@ func connectOnce(conn *redsafe.Connection, cfg *tls.Config) (time.Duration, tls.
 		return 0, tls.ConnectionState{}, fmt.Errorf("AUTH and PING: %w", err)
 	}
 	if r[0].Type != '+' || r[0].Str != "OK" {
-		return 0, tls.ConnectionState{}, fmt.Errorf("AUTH: %s", firstWord(r[0].String()))
+		return 0, tls.ConnectionState{}, fmt.Errorf("AUTH: %s", resp.FirstWord(r[0].String()))
 	}
 	if r[1].Type != '+' || r[1].Str != "PONG" {
-		return 0, tls.ConnectionState{}, fmt.Errorf("PING: %s", firstWord(r[1].String()))
+		return 0, tls.ConnectionState{}, fmt.Errorf("PING: %s", resp.FirstWord(r[1].String()))
 	}
 	d := time.Since(start)
 	var st tls.ConnectionState
@@ -115,15 +115,6 @@ func connectOnce(conn *redsafe.Connection, cfg *tls.Config) (time.Duration, tls.
 		st = tc.ConnectionState()
 	}
 	return d, st, nil
-}
-
-func firstWord(s string) string {
-	for i, r := range s {
-		if r == ' ' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 // keyName names a certificate's key the way `redsafe certs --key-type`

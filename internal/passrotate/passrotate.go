@@ -181,7 +181,7 @@ func (s Server) login(user, password string) error {
 		return err
 	}
 	if reply != "+PONG" {
-		return fmt.Errorf("PING as %s: %s", user, firstWord(reply))
+		return fmt.Errorf("PING as %s: %s", user, errorCode(reply))
 	}
 	return nil
 }
@@ -206,7 +206,7 @@ func (s Server) passwords(admin *resp.Conn, user string) ([]string, error) {
 	}
 	switch {
 	case v.IsError():
-		return nil, fmt.Errorf("ACL GETUSER %s: %s; the operations user needs the ACL command", user, firstWord("-"+v.Str))
+		return nil, fmt.Errorf("ACL GETUSER %s: %s; the operations user needs the ACL command", user, errorCode("-"+v.Str))
 	case v.Nil:
 		return nil, fmt.Errorf("the server has no user %q", user)
 	}
@@ -251,14 +251,13 @@ func expectOK(c *resp.Conn, what string, args ...string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if reply != "+OK" {
-		return fmt.Errorf("%s: %s", what, firstWord(reply))
+		return fmt.Errorf("%s: %s", what, errorCode(reply))
 	}
 	return nil
 }
 
-// firstWord keeps the error code of a reply (-WRONGPASS, -NOPERM) and drops
-// the rest, which could echo an argument.
-func firstWord(reply string) string {
-	w, _, _ := strings.Cut(strings.TrimPrefix(reply, "-"), " ")
-	return w
+// errorCode is the code of an error reply (WRONGPASS, NOPERM) without the
+// rest, which could echo an argument.
+func errorCode(reply string) string {
+	return strings.TrimPrefix(resp.FirstWord(reply), "-")
 }

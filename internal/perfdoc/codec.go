@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -75,18 +76,8 @@ func parseBench(out []byte) (map[string]codecResult, error) {
 	}
 	res := map[string]codecResult{}
 	for name, rs := range runs {
-		slices.SortFunc(rs, func(a, b codecResult) int { return cmpFloat(a.NsPerOp, b.NsPerOp) })
+		slices.SortFunc(rs, func(a, b codecResult) int { return cmp.Compare(a.NsPerOp, b.NsPerOp) })
 		res[name] = rs[len(rs)/2]
 	}
 	return res, sc.Err()
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -121,7 +122,7 @@ func summarise(top []byte) (profileSummary, error) {
 		for i := range list {
 			list[i].Percent = 100 * list[i].Seconds / p.Total
 		}
-		slices.SortStableFunc(list, func(a, b share) int { return cmpFloat(b.Seconds, a.Seconds) })
+		slices.SortStableFunc(list, func(a, b share) int { return cmp.Compare(b.Seconds, a.Seconds) })
 	}
 	p.Top = p.Top[:min(len(p.Top), 12)]
 	return p, sc.Err()

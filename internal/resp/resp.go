@@ -67,6 +67,16 @@ type Value struct {
 	Elems []Value // the elements of an array
 }
 
+// FirstWord is reply up to its first space or line break: the code of an
+// error reply (-WRONGPASS, -NOPERM) without the text after it, which can
+// echo an argument such as a password. Messages quote replies through it.
+func FirstWord(reply string) string {
+	if i := strings.IndexAny(reply, " \r\n"); i > 0 {
+		return reply[:i]
+	}
+	return reply
+}
+
 // IsError reports whether v is an error reply.
 func (v Value) IsError() bool { return v.Type == '-' }
 

@@ -87,3 +87,19 @@ func TestPipelineOneWrite(t *testing.T) {
 		t.Fatalf("replies: %+v", vs)
 	}
 }
+
+// TestFirstWord: a reply quoted in a message keeps its error code and loses
+// the text after it, which can echo a password.
+func TestFirstWord(t *testing.T) {
+	for reply, want := range map[string]string{
+		"-WRONGPASS invalid username-password pair or user is disabled.":   "-WRONGPASS",
+		"-ERR unknown command 'AUTH', with args beginning with: 'hunter2'": "-ERR",
+		"-NOPERM\r\nhunter2": "-NOPERM",
+		"+PONG":              "+PONG",
+		"":                   "",
+	} {
+		if got := resp.FirstWord(reply); got != want {
+			t.Errorf("FirstWord(%q) = %q, want %q", reply, got, want)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func (r *run) auth() (*resp.Conn, error) {
 	}
 	reply, err := c.Do(args...)
 	if err == nil && reply != "+OK" {
-		err = fmt.Errorf("AUTH refused: %s", firstWord(reply))
+		err = fmt.Errorf("AUTH refused: %s", resp.FirstWord(reply))
 	}
 	if err != nil {
 		c.Close()
@@ -124,7 +124,7 @@ func checkAuthRequired(ctx context.Context, r *run) Result {
 	case strings.HasPrefix(reply, "-NOAUTH"):
 		return Result{Status: Pass, Detail: "a connection without a password gets NOAUTH"}
 	}
-	return Result{Status: Fail, Detail: "a connection without a password got " + firstWord(reply), Fix: "disable the default user (`user default off`) or give it a password"}
+	return Result{Status: Fail, Detail: "a connection without a password got " + resp.FirstWord(reply), Fix: "disable the default user (`user default off`) or give it a password"}
 }
 
 func checkWrongPassword(ctx context.Context, r *run) Result {
@@ -149,7 +149,7 @@ func checkWrongPassword(ctx context.Context, r *run) Result {
 	case strings.HasPrefix(reply, "-WRONGPASS"):
 		return Result{Status: Pass, Detail: "a wrong password for " + user + " is refused"}
 	}
-	return Result{Status: Fail, Detail: "a wrong password for " + user + " got " + firstWord(reply), Fix: "give the user a password (ACL SETUSER " + user + " resetpass >...)"}
+	return Result{Status: Fail, Detail: "a wrong password for " + user + " got " + resp.FirstWord(reply), Fix: "give the user a password (ACL SETUSER " + user + " resetpass >...)"}
 }
 
 // checkDenied proves the application user may not run a command, without
@@ -180,7 +180,7 @@ func checkDenied(args ...string) func(context.Context, *run) Result {
 			return Result{Status: Fail, Detail: "the application user may run " + name + " (probed inside MULTI and discarded)",
 				Fix: "deny it in the user's ACL: -" + strings.ToLower(args[0]) + " (see `redsafe conf`)"}
 		}
-		return Result{Status: Fail, Detail: name + " got " + firstWord(reply)}
+		return Result{Status: Fail, Detail: name + " got " + resp.FirstWord(reply)}
 	}
 }
 
@@ -280,16 +280,9 @@ func (r *run) rawGet(key string) (string, error) {
 	return c.Do("GET", key)
 }
 
-func firstWord(reply string) string {
-	if i := strings.IndexAny(reply, " \n"); i > 0 {
-		return reply[:i]
-	}
-	return reply
-}
-
 func errText(reply string, err error) string {
 	if err != nil {
 		return err.Error()
 	}
-	return firstWord(reply)
+	return resp.FirstWord(reply)
 }
