@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/internal/redact"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -19,7 +20,7 @@ const NoExpiry time.Duration = -1
 // value fails authentication; such a value is neither returned nor deleted.
 func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 	start := c.begin()
-	defer func() { c.done(CommandGet, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandGet, start, err) }()
 	if c.local != nil {
 		return c.getLocal(ctx, key)
 	}
@@ -37,7 +38,7 @@ func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 // (rounded up to a millisecond); zero means no expiry.
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
 	start := c.begin()
-	defer func() { c.done(CommandSet, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandSet, start, err) }()
 	cmd, err := c.setCommand(key, value, ttl)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 		return 0, nil
 	}
 	start := c.begin()
-	defer func() { c.done(CommandDelete, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandDelete, start, err) }()
 	if c.local != nil {
 		c.dropLocal(keys)
 		defer c.dropLocal(keys)
@@ -66,7 +67,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 // Exists reports whether key exists. It does not open the value.
 func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
 	start := c.begin()
-	defer func() { c.done(CommandExists, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandExists, start, err) }()
 	n, err := c.do(ctx, c.client.B().Exists().Key(c.prefix+key).Build()).AsInt64()
 	return n > 0, err
 }
@@ -75,7 +76,7 @@ func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
 // ErrNotFound when it does not exist.
 func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
 	start := c.begin()
-	defer func() { c.done(CommandTTL, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandTTL, start, err) }()
 	ms, err := c.do(ctx, c.client.B().Pttl().Key(c.prefix+key).Build()).AsInt64()
 	switch {
 	case err != nil:
@@ -94,7 +95,7 @@ func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error
 // the other values are still returned.
 func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte, err error) {
 	start := c.begin()
-	defer func() { c.done(CommandGetMany, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandGetMany, start, err) }()
 	if c.local != nil {
 		return c.getManyLocal(ctx, keys)
 	}
@@ -126,7 +127,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte
 // round trip. It returns the first error; items before it may be stored.
 func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) (err error) {
 	start := c.begin()
-	defer func() { c.done(CommandSetMany, start, err) }()
+	defer func() { err = c.withoutPassword(err); c.done(CommandSetMany, start, err) }()
 	cmds := make(rueidis.Commands, 0, len(items))
 	for k, v := range items {
 		cmd, err := c.setCommand(k, v, ttl)
@@ -175,9 +176,10 @@ func (c *Cache) open(ctx context.Context, key string, token []byte) ([]byte, err
 	c.decrypted(start, err)
 	if err != nil {
 		c.decryptFailures.Add(1)
+		digest := keyDigest(c.prefix + key)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "redsafe: stored value refused",
-			slog.String("key_sha256", keyDigest(c.prefix+key)), slog.String("reason", err.Error()))
-		return nil, &DecryptError{Key: key, Err: err}
+			slog.String("key_sha256", digest), slog.String("reason", err.Error()))
+		return nil, &DecryptError{Err: err, digest: digest, key: &key}
 	}
 	if keyIndex > 0 {
 		c.previousKeyRead(ctx, key)
@@ -210,4 +212,16 @@ func (c *Cache) previousKeyRead(ctx context.Context, key string) {
 	if c.obs != nil {
 		c.obs.PreviousKeyRead()
 	}
+}
+
+// withoutPassword cuts the password out of err's text. A connection lost
+// under a command is redialed and authenticated again, and a server that
+// quotes AUTH's arguments in its error reply (as Redis does for a command
+// it does not know) would otherwise hand the password to whoever logs the
+// command's error. A miss and success cost nothing.
+func (c *Cache) withoutPassword(err error) error {
+	if err == nil || err == ErrNotFound || c.dialer == nil {
+		return err
+	}
+	return redact.WithoutSecrets(err, c.dialer.sentPassword())
 }

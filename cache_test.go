@@ -139,7 +139,9 @@ func TestUndecryptableValues(t *testing.T) {
 
 	// GetMany returns what is good and names what is not.
 	values, err := c.GetMany(ctx, []string{"good", "session:tampered", "missing"})
-	if !errors.Is(err, ErrUndecryptable) || !strings.Contains(err.Error(), "session:tampered") {
+	var de *DecryptError
+	if !errors.Is(err, ErrUndecryptable) || !errors.As(err, &de) || de.Key() != "session:tampered" ||
+		!strings.Contains(err.Error(), "sha256:"+keyDigest("session:tampered")) || strings.Contains(err.Error(), "session:") {
 		t.Fatalf("GetMany error = %v", err)
 	}
 	if len(values) != 1 || string(values["good"]) != "fine" {

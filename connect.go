@@ -16,6 +16,8 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/internal/connhook"
+	"github.com/redsafe/redsafe/internal/redact"
+	"github.com/redsafe/redsafe/internal/resp"
 )
 
 // dialer makes the connections rueidis uses. It dials and handshakes itself
@@ -27,7 +29,12 @@ type dialer struct {
 	timeout       time.Duration
 	certRequested atomic.Bool // the server asked for a client certificate
 	state         atomic.Pointer[tls.ConnectionState]
-	obs           Observer // nil: nothing observes
+	obs           Observer    // nil: nothing observes
+	limits        resp.Limits // of every reply, checked on the plaintext stream (guard)
+
+	// password is the one rueidis authenticates with (the last one a
+	// Credentials function gave), cut out of the server's words in errors.
+	password atomic.Pointer[string]
 }
 
 func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.Config) (net.Conn, error) {
@@ -39,7 +46,7 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 	}
 	conn = connhook.Wrap(conn)
 	if d.tls == nil {
-		return d.watch(conn, start), nil
+		return d.watch(d.guard(conn, addr), start), nil
 	}
 	cfg := d.tls
 	if len(cfg.Certificates) == 0 {
@@ -63,7 +70,7 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 	if d.obs != nil {
 		d.obs.TLSHandshake(time.Since(handshake), st)
 	}
-	return d.watch(tc, start), nil
+	return d.watch(d.guard(tc, addr), start), nil
 }
 
 // failed reports a connection that could not be dialed or handshaken.
@@ -97,7 +104,7 @@ func speaksPlaintextRESP(addr string, timeout time.Duration) bool {
 // classify turns an error from connecting, handshaking, authenticating or
 // the first PING into a *ConnectError that names the cause and the fix.
 func classify(err error, s settings, addr string, d *dialer) error {
-	ce := &ConnectError{Addr: addr, Err: err}
+	ce := &ConnectError{Addr: addr, Err: redact.WithoutSecrets(err, s.password, d.sentPassword())}
 	var (
 		unknownCA x509.UnknownAuthorityError
 		hostErr   x509.HostnameError
@@ -108,6 +115,8 @@ func classify(err error, s settings, addr string, d *dialer) error {
 	)
 	msg := err.Error()
 	switch {
+	case errors.Is(err, ErrReplyRefused):
+		ce.Cause, ce.Fix = ErrReplyRefused, "check that "+EnvURL+" names a Redis server you trust: no Redis sends such a reply; if it is Redis and its values are that large, raise Options.MaxReplyBytes"
 	case errors.Is(err, ErrCredentialsRejected):
 		ce.Cause, ce.Fix = ErrCredentialsRejected, "make the credentials function return a password that meets the policy"
 	case errors.As(err, &unknownCA):
@@ -115,7 +124,7 @@ func classify(err error, s settings, addr string, d *dialer) error {
 	case errors.As(err, &hostErr):
 		ce.Cause, ce.Fix = ErrCertHostname, "connect with a host name the certificate lists, set "+EnvTLSServerName+", or reissue the certificate with `redsafe certs --hosts`"
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		ce.Cause, ce.Fix = ErrCertExpired, "renew the server certificate (`redsafe certs --force`) and restart Redis; check the clocks"
+		ce.Cause, ce.Fix = ErrCertExpired, "renew the server certificate under the same CA (`redsafe certs --renew`) and restart Redis; check the clocks"
 	case errors.As(err, &invalid):
 		ce.Cause, ce.Fix = ErrCertInvalid, "issue the server a certificate for TLS server use from your CA (`redsafe certs`)"
 	case errors.As(err, &header):
@@ -148,6 +157,13 @@ func classify(err error, s settings, addr string, d *dialer) error {
 		ce.Cause = errors.New("connection failed")
 	}
 	return ce
+}
+
+func (d *dialer) sentPassword() string {
+	if p := d.password.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func isTimeout(err error) bool {

@@ -78,7 +78,7 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 			o.TLS.Verify = m
 		default:
 			o.envFindings = append(o.envFindings, Finding{ID: "tls.verify-invalid", Severity: SeverityError,
-				Message: EnvTLSCertReqs + "=" + quote(v) + " is not a verification mode",
+				Message: notOneOf(EnvTLSCertReqs, "required, optional or none"),
 				Fix:     "set " + EnvTLSCertReqs + " to required, optional or none"})
 		}
 	}
@@ -90,7 +90,7 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 		o.TLS.MinVersion = tls.VersionTLS13
 	default:
 		o.envFindings = append(o.envFindings, Finding{ID: "tls.min-version-invalid", Severity: SeverityError,
-			Message: EnvTLSMinVersion + "=" + quote(v) + " is not a supported TLS version",
+			Message: notOneOf(EnvTLSMinVersion, "1.2 or 1.3"),
 			Fix:     "set " + EnvTLSMinVersion + " to 1.2 or 1.3; older versions are never allowed"})
 	}
 	return o
@@ -104,7 +104,7 @@ func (o *Options) envBool(get func(string) string, name string) bool {
 		return true
 	default:
 		o.envFindings = append(o.envFindings, Finding{ID: "env.invalid-bool", Severity: SeverityError,
-			Message: name + "=" + quote(v) + " is not true or false",
+			Message: notOneOf(name, "true or false"),
 			Fix:     "set " + name + " to true or false"})
 		return false
 	}

@@ -31,7 +31,7 @@ func TestDetectEnvironment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d := detectEnvironment(lookupMap(tt.vars))
-		if d.env != tt.env || d.source != tt.source || (d.bad != "") != tt.unrecogniz {
+		if d.env != tt.env || d.source != tt.source || d.bad != tt.unrecogniz {
 			t.Errorf("detect(%v) = %+v, want %s from %s (unrecognised %v)", tt.vars, d, tt.env, tt.source, tt.unrecogniz)
 		}
 	}

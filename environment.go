@@ -40,7 +40,9 @@ func ParseEnvironment(s string) (Environment, error) {
 type detection struct {
 	env    Environment
 	source string // "option", a variable name, or "default"
-	bad    string // a value that was set but not understood
+	// bad: a value was set that is not an environment. The value is not
+	// kept: it may be a secret set in the wrong variable.
+	bad bool
 }
 
 // detectEnvironment fails closed: a missing or unrecognised value means
@@ -54,7 +56,7 @@ func detectEnvironment(lookup func(string) (string, bool)) detection {
 		}
 		env, err := ParseEnvironment(value)
 		if err != nil {
-			return detection{env: Production, source: name, bad: value}
+			return detection{env: Production, source: name, bad: true}
 		}
 		return detection{env: env, source: name}
 	}

@@ -28,6 +28,7 @@ const (
 	ClassServer        ErrorClass = "server"        // any other error reply from Redis
 	ClassUndecryptable ErrorClass = "undecryptable" // a stored value failed authentication (a *DecryptError)
 	ClassCanceled      ErrorClass = "canceled"      // the caller canceled its context
+	ClassProtocol      ErrorClass = "protocol"      // the server's reply broke a reply limit or was not RESP (a *ReplyError)
 	ClassOther         ErrorClass = "other"         // anything else, such as an invalid argument
 )
 
@@ -58,6 +59,8 @@ func classifyFailure(err error) ErrorClass {
 		return ""
 	case errors.Is(err, ErrUndecryptable):
 		return ClassUndecryptable
+	case errors.Is(err, ErrReplyRefused):
+		return ClassProtocol
 	case errors.As(err, &connErr):
 		return connectCauseClass(connErr.Cause)
 	case errors.Is(err, context.Canceled):
@@ -95,6 +98,8 @@ func connectCauseClass(cause error) ErrorClass {
 		return ClassAuth
 	case ErrNoPermission:
 		return ClassPermission
+	case ErrReplyRefused:
+		return ClassProtocol
 	}
 	return ClassServer
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func TestClassifyError(t *testing.T) {
-	refused := &DecryptError{Key: "session:1", Err: seal.ErrAuthentication}
+	refused := &DecryptError{Err: seal.ErrAuthentication}
 	for _, tc := range []struct {
 		err  error
 		want ErrorClass
@@ -25,7 +25,7 @@ func TestClassifyError(t *testing.T) {
 		{nil, ""},
 		{ErrNotFound, ""},
 		{refused, ClassUndecryptable},
-		{errors.Join(refused, &DecryptError{Key: "k", Err: seal.ErrMalformed}), ClassUndecryptable}, // GetMany
+		{errors.Join(refused, &DecryptError{Err: seal.ErrMalformed}), ClassUndecryptable}, // GetMany
 		{context.Canceled, ClassCanceled},
 		{context.DeadlineExceeded, ClassTimeout},
 		{fmt.Errorf("read: %w", &net.OpError{Op: "read", Err: syscall.ECONNRESET}), ClassUnreachable},
@@ -42,6 +42,8 @@ func TestClassifyError(t *testing.T) {
 		{&ConnectError{Cause: ErrTimeout}, ClassTimeout},
 		{&ConnectError{Cause: ErrUnreachable}, ClassUnreachable},
 		{&ConnectError{Cause: ErrNoPermission}, ClassPermission},
+		{&ConnectError{Cause: ErrReplyRefused, Err: &ReplyError{Limit: ReplyLimitDepth}}, ClassProtocol},
+		{fmt.Errorf("get: %w", &ReplyError{Limit: ReplyLimitBulk, err: errors.New("resp: reply string longer than 512 bytes")}), ClassProtocol},
 		{errors.New("redsafe: negative ttl"), ClassOther},
 	} {
 		if got := ClassifyError(tc.err); got != tc.want {

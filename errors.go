@@ -2,7 +2,10 @@ package redsafe
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/redsafe/redsafe/internal/redact"
 )
 
 // ErrNotFound is returned when a key does not exist. It is never returned
@@ -17,14 +20,40 @@ var ErrUndecryptable = errors.New("redsafe: stored value failed authentication")
 
 // DecryptError reports a stored value that could not be opened. Err is a
 // seal error: errors.Is(err, seal.ErrAuthentication), seal.ErrExpired, ...
+//
+// Keys often embed session ids, so the error names the key by KeyDigest,
+// as the log does, under every fmt verb. Key returns the key itself for
+// code that must act on the value, such as a caller of GetMany that deletes
+// what was refused; do not log what it returns.
 type DecryptError struct {
-	Key string
-	Err error
+	Err    error
+	digest string // keyDigest of the Redis key, prefix included
+	// key is the key as the caller gave it, behind a pointer as seal.Key's
+	// bytes are: inside another value fmt prints a pointer as an address,
+	// even where it cannot call Format (GetMany's errors.Join under %e).
+	key *string
 }
 
-func (e *DecryptError) Error() string {
-	return "redsafe: value of key " + quote(e.Key) + " refused: " + e.Err.Error()
+// Key returns the key the caller asked for, without Options.KeyPrefix.
+func (e *DecryptError) Key() string {
+	if e.key == nil {
+		return ""
+	}
+	return *e.key
 }
+
+// KeyDigest identifies the Redis key (Options.KeyPrefix included) as the
+// log's key_sha256 attribute does, so that the error and the log line of
+// one refused value can be matched.
+func (e *DecryptError) KeyDigest() string { return e.digest }
+
+func (e *DecryptError) Error() string {
+	return "redsafe: value of key sha256:" + e.digest + " refused: " + e.Err.Error()
+}
+
+// Format prints Error under every verb, so that neither %#v nor %d shows
+// the key.
+func (e *DecryptError) Format(f fmt.State, verb rune) { redact.Format(f, verb, e.Error()) }
 
 func (e *DecryptError) Unwrap() []error { return []error{ErrUndecryptable, e.Err} }
 

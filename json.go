@@ -15,7 +15,7 @@ func GetJSON[T any](ctx context.Context, c *Cache, key string) (T, error) {
 		return v, err
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
-		return v, fmt.Errorf("redsafe: value of key %s is not JSON for %T: %w", quote(key), v, err)
+		return v, fmt.Errorf("redsafe: value of key sha256:%s is not JSON for %T: %w", keyDigest(c.prefix+key), v, err)
 	}
 	return v, nil
 }
@@ -24,7 +24,7 @@ func GetJSON[T any](ctx context.Context, c *Cache, key string) (T, error) {
 func SetJSON(ctx context.Context, c *Cache, key string, v any, ttl time.Duration) error {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("redsafe: cannot encode value for key %s as JSON: %w", quote(key), err)
+		return fmt.Errorf("redsafe: cannot encode value for key sha256:%s as JSON: %w", keyDigest(c.prefix+key), err)
 	}
 	return c.Set(ctx, key, data, ttl)
 }

@@ -14,7 +14,7 @@ import (
 func TestObservingAllocatesNothing(t *testing.T) {
 	for name, obs := range map[string]Observer{"nil": nil, "nop": NopObserver{}} {
 		c := &Cache{obs: obs}
-		refused := &DecryptError{Key: "k", Err: seal.ErrAuthentication}
+		refused := &DecryptError{Err: seal.ErrAuthentication}
 		for _, err := range []error{nil, ErrNotFound, refused} {
 			var sealErr error
 			if err == refused {

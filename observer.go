@@ -60,6 +60,13 @@ type Observer interface {
 	// connection the server refuses at AUTH is not reported here: the
 	// command that needed it fails with ClassAuth.
 	Connect(d time.Duration, class ErrorClass)
+
+	// ReplyRefused is called when a connection is closed because the
+	// server's reply crossed a reply limit (Options.MaxReplyBytes and the
+	// fixed ones) or was not RESP: limit is one of the ReplyLimit*
+	// constants. The commands waiting on the connection then fail with
+	// ClassProtocol.
+	ReplyRefused(limit string)
 }
 
 // The commands an Observer sees: the Cache methods, plus the health check's
@@ -87,3 +94,4 @@ func (NopObserver) PreviousKeyRead()                                {}
 func (NopObserver) Validated(Report, bool)                          {}
 func (NopObserver) TLSHandshake(time.Duration, tls.ConnectionState) {}
 func (NopObserver) Connect(time.Duration, ErrorClass)               {}
+func (NopObserver) ReplyRefused(string)                             {}

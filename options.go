@@ -36,7 +36,7 @@ type Options struct {
 	// it instead of Password, not with it; keep the file mode 0600.
 	PasswordFile string
 
-	// EncryptionKey is the primary Fernet key (url-safe base64 of 32 bytes):
+	// EncryptionKey is the primary Fernet key (base64 of 32 bytes, see seal.ParseKey):
 	// every value is sealed with it. Required in every environment.
 	EncryptionKey string
 
@@ -63,8 +63,20 @@ type Options struct {
 	DialTimeout time.Duration
 
 	// CommandTimeout bounds how long a command may wait to be written and
-	// answered when the caller's context has no deadline. Default 5s.
+	// answered when the caller's context has no deadline; a caller's own
+	// deadline, sooner or later, is kept. Default 5s.
 	CommandTimeout time.Duration
+
+	// MaxReplyBytes bounds one reply from the server, framing included;
+	// each string in it is also bounded by Redis's own 512 MiB. A reply
+	// past it, or nested deeper than 64 levels, or whose aggregates claim
+	// more than 512 Ki elements (1 Mi in all), or with a line longer than
+	// 64 KiB, closes its connection before the client library acts on it:
+	// the commands waiting on the connection fail with a *ReplyError
+	// (ErrReplyRefused), so that a hostile or broken server cannot crash
+	// the process or make it allocate more than that. Default
+	// DefaultMaxReplyBytes (1 GiB); at least 64 KiB.
+	MaxReplyBytes int64
 
 	// Logger receives security events. Default slog.Default().
 	Logger *slog.Logger

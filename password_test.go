@@ -6,22 +6,30 @@ import (
 	"testing"
 )
 
+// TestPasswordBits checks the estimate exactly: the test computes each
+// value with the same float64 operations as the formula in PasswordBits'
+// doc, so any change to the pool sizes, the classes or the run rule fails.
 func TestPasswordBits(t *testing.T) {
 	tests := []struct {
 		pw   string
 		want float64
 	}{
-		{"", 0},
-		{"aaaaaaaa", 0}, // one class of one character: the pool has 26, but the effective length is 1
+		{"", 0}, // no class, no pool
+		{"a", 1 * math.Log2(26)},
+		{"aaaaaaaa", 1 * math.Log2(26)}, // one run of one character: effective length 1
+		{"aaaabbbb", 2 * math.Log2(26)}, // two runs
+		{"abab", 4 * math.Log2(26)},     // only consecutive repeats collapse
 		{"abcdefgh", 8 * math.Log2(26)},
 		{"abcDEF12", 8 * math.Log2(62)},
 		{"ab!D", 4 * math.Log2(26+26+33)},
+		{"a b", 3 * math.Log2(26+33)}, // space is a symbol
 		{"aab", 2 * math.Log2(26)},
 		{"ü1", 2 * math.Log2(110)},
+		{"12345678", 8 * math.Log2(10)},
 	}
 	for _, tt := range tests {
-		if got := PasswordBits(tt.pw); tt.want == 0 && got > 5 || tt.want != 0 && math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("PasswordBits(%q) = %.2f, want %.2f", tt.pw, got, tt.want)
+		if got := PasswordBits(tt.pw); got != tt.want {
+			t.Errorf("PasswordBits(%q) = %v, want %v", tt.pw, got, tt.want)
 		}
 	}
 }

@@ -23,6 +23,11 @@ type Policy struct {
 
 	// AllowedVerify lists the certificate verification modes permitted.
 	AllowedVerify []VerifyMode
+
+	// PrivateSecretFiles refuses a password file that another user owns or
+	// can read, or that sits in a directory others can write to; without
+	// it (development, testing) that is a warning.
+	PrivateSecretFiles bool
 }
 
 // PolicyFor returns the policy of env. An unknown environment gets the
@@ -31,7 +36,7 @@ func PolicyFor(env Environment) Policy {
 	switch env {
 	case Staging:
 		return Policy{Environment: Staging, MinPasswordLength: 32, MinPasswordBits: 192,
-			RequireTLS: true, MinTLSVersion: tls.VersionTLS12, AllowedVerify: []VerifyMode{VerifyRequired}}
+			RequireTLS: true, MinTLSVersion: tls.VersionTLS12, AllowedVerify: []VerifyMode{VerifyRequired}, PrivateSecretFiles: true}
 	case Development:
 		return Policy{Environment: Development, MinPasswordLength: 24, MinPasswordBits: 128,
 			PlaintextLoopbackAllowed: true, MinTLSVersion: tls.VersionTLS12,
@@ -42,7 +47,7 @@ func PolicyFor(env Environment) Policy {
 	default:
 		return Policy{Environment: Production, MinPasswordLength: 48, MinPasswordBits: 256,
 			RequireTLS: true, PlaintextOverride: true, MinTLSVersion: tls.VersionTLS13,
-			AllowedVerify: []VerifyMode{VerifyRequired}}
+			AllowedVerify: []VerifyMode{VerifyRequired}, PrivateSecretFiles: true}
 	}
 }
 

@@ -99,7 +99,7 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 		c.local = newLocalCache(o.LocalCache)
 	}
 	if o.PasswordFile != "" {
-		o.Credentials = passwordFileCredentials(o.PasswordFile, s.username)
+		o.Credentials = passwordFileCredentials(o.PasswordFile, s.username, s.policy)
 	}
 	opt := c.clientOption(o, s)
 	client, err := rueidis.NewClient(opt)
@@ -135,7 +135,7 @@ func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
 		cmdTimeout = defaultCommandTimeout
 	}
 	c.cmdTimeout = cmdTimeout
-	c.dialer = &dialer{timeout: dialTimeout, obs: o.Observer}
+	c.dialer = &dialer{timeout: dialTimeout, obs: o.Observer, limits: replyLimits(o)}
 	if s.useTLS {
 		c.dialer.tls = s.tlsConfig
 	}
@@ -166,10 +166,12 @@ func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
 			if fs := passwordFindings(cr.Password, policy); len(fs) > 0 {
 				return rueidis.AuthCredentials{}, &credentialsError{f: fs[0]}
 			}
+			c.dialer.password.Store(&cr.Password)
 			return rueidis.AuthCredentials{Username: cr.Username, Password: cr.Password}, nil
 		}
 	} else {
 		opt.Username, opt.Password = s.username, s.password
+		c.dialer.password.Store(&s.password)
 	}
 	return opt
 }

@@ -97,12 +97,10 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// quote quotes a non-secret value from the environment for a message,
-// shortened so that a misplaced secret cannot be echoed whole.
-func quote(v string) string {
-	const max = 24
-	if len(v) > max {
-		v = v[:max] + "…"
-	}
-	return fmt.Sprintf("%q", v)
+// notOneOf is the message of a setting whose value is none of the values
+// it accepts. A finding quotes a value only when it is one of those known
+// values: any other may be a secret set in the wrong variable (a key pasted
+// into REDIS_TLS_CERT_REQS), and findings are logged and printed.
+func notOneOf(name, accepted string) string {
+	return name + " is not " + accepted + " (its value is not shown: it may be a secret set in the wrong place)"
 }

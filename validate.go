@@ -41,7 +41,7 @@ func resolve(o Options) (settings, Report) {
 	case o.Environment == "":
 		d = detectEnvironment(os.LookupEnv)
 	case PolicyFor(o.Environment).Environment != o.Environment:
-		d = detection{env: Production, source: "option", bad: string(o.Environment)}
+		d = detection{env: Production, source: "option", bad: true}
 	}
 	var s settings
 	s.policy = PolicyFor(d.env)
@@ -49,9 +49,13 @@ func resolve(o Options) (settings, Report) {
 	r := Report{Environment: p.Environment, EnvironmentSource: d.source}
 	r.Findings = append(r.Findings, o.envFindings...)
 	switch {
-	case d.bad != "":
+	case d.bad:
+		name := d.source
+		if name == "option" {
+			name = "Options.Environment"
+		}
 		r.add("env.unrecognized", SeverityWarning, "set ENVIRONMENT to production, staging, development or testing",
-			"%s=%s is not an environment redsafe knows; applying the production policy", d.source, quote(d.bad))
+			"%s; applying the production policy", notOneOf(name, "production, staging, development or testing"))
 	case d.source == "default":
 		r.add("env.default", SeverityInfo, "set ENVIRONMENT=production (or staging, development, testing) to make it explicit",
 			"no environment variable names the environment; applying the production policy")
@@ -62,6 +66,7 @@ func resolve(o Options) (settings, Report) {
 	s.checkKeys(o, &r)
 	s.checkTLS(o, &r)
 	checkLocalCache(o.LocalCache, &r)
+	checkMaxReplyBytes(o.MaxReplyBytes, &r)
 	return s, r
 }
 
@@ -159,21 +164,31 @@ func (s *settings) checkKeys(o Options, r *Report) {
 	primary, err := seal.ParseKey(o.EncryptionKey)
 	if err != nil {
 		r.add("encryption.key-invalid", SeverityError, "set "+EnvEncryptionKey+" to the output of `redsafe keygen`",
-			"%s is not a Fernet key: it must be url-safe base64 of 32 bytes (44 characters)", EnvEncryptionKey)
+			"%s is not a usable Fernet key (%v)", EnvEncryptionKey, err)
 		return
 	}
 	var previous []*seal.Key
 	seen := map[string]bool{primary.ID(): true}
 	for i, text := range o.PreviousEncryptionKeys {
-		k, err := seal.ParseKey(text)
+		k, err := seal.ParsePreviousKey(text)
+		if err == nil {
+			if _, strong := seal.ParseKey(text); strong != nil {
+				r.add("encryption.previous-key-not-random", SeverityWarning, "re-seal what it sealed with `redsafe rotate-key`, then drop it from "+EnvEncryptionPreviousKeys,
+					"entry %d of %s (key %s) is not a random key (%v); it is kept only to open old values", i+1, EnvEncryptionPreviousKeys, k.ID(), strong)
+			}
+		}
 		if err != nil {
 			r.add("encryption.previous-key-invalid", SeverityError, "remove it or replace it with the old key exactly as it was",
-				"entry %d of %s is not a Fernet key", i+1, EnvEncryptionPreviousKeys)
+				"entry %d of %s is not a usable Fernet key (%v)", i+1, EnvEncryptionPreviousKeys, err)
 			continue
 		}
 		if seen[k.ID()] {
+			what := "is listed already"
+			if k.Equal(primary) {
+				what = "is the primary key " + EnvEncryptionKey + ": the old key may be missing"
+			}
 			r.add("encryption.previous-key-duplicate", SeverityWarning, "remove the duplicate from "+EnvEncryptionPreviousKeys,
-				"entry %d of %s (key %s) is listed already", i+1, EnvEncryptionPreviousKeys, k.ID())
+				"entry %d of %s (key %s) %s", i+1, EnvEncryptionPreviousKeys, k.ID(), what)
 			continue
 		}
 		seen[k.ID()] = true
@@ -195,6 +210,13 @@ func (s *settings) checkTLS(o Options, r *Report) {
 
 	verify := o.TLS.Verify
 	if verify == "" {
+		verify = VerifyRequired
+	}
+	switch verify {
+	case VerifyRequired, VerifyOptional, VerifyNone:
+	default:
+		r.add("tls.verify-invalid", SeverityError, "set TLS.Verify to required, optional or none",
+			"%s", notOneOf("TLS.Verify", "required, optional or none"))
 		verify = VerifyRequired
 	}
 	if !p.allowsVerify(verify) {

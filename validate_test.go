@@ -102,6 +102,7 @@ func TestPolicyRules(t *testing.T) {
 		{"no key", allEnvironments, func(o *Options) { o.EncryptionKey = "" }, []string{"encryption.key-missing"}, nil},
 		{"bad key", allEnvironments, func(o *Options) { o.EncryptionKey = "abc" }, []string{"encryption.key-invalid"}, nil},
 		{"bad previous key", allEnvironments, func(o *Options) { o.PreviousEncryptionKeys = []string{seal.GenerateKey().Encode(), "abc"} }, []string{"encryption.previous-key-invalid"}, nil},
+		{"previous key not random", allEnvironments, func(o *Options) { o.PreviousEncryptionKeys = []string{strings.Repeat("A", 43) + "="} }, nil, []string{"encryption.previous-key-not-random"}},
 		{"duplicate previous key", allEnvironments, func(o *Options) { o.PreviousEncryptionKeys = []string{o.EncryptionKey} }, nil, []string{"encryption.previous-key-duplicate"}},
 		// Passwords.
 		{"no password", allEnvironments, func(o *Options) { o.Password = "" }, []string{"auth.password-missing"}, nil},

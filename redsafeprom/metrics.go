@@ -46,7 +46,8 @@ type Metrics struct {
 	handshakeTime    prometheus.Histogram
 	certExpiry       *certExpiry
 	readyTime        prometheus.Histogram
-	connects         prometheus.Counter // operations_total{command="connect"}
+	connects         prometheus.Counter     // operations_total{command="connect"}
+	repliesRefused   *prometheus.CounterVec // replies_refused_total{limit}
 
 	// commands holds the series of every command redsafe has, made in New
 	// and never written after, so the hot path reads it without a lock or
@@ -63,6 +64,12 @@ type commandSeries struct {
 // commandConnect labels connection attempts in operations_total and
 // errors_total.
 const commandConnect = "connect"
+
+// replyLimits are the label values of replies_refused_total, a fixed set.
+var replyLimits = []string{
+	redsafe.ReplyLimitDepth, redsafe.ReplyLimitLine, redsafe.ReplyLimitAggregate, redsafe.ReplyLimitElements,
+	redsafe.ReplyLimitBulk, redsafe.ReplyLimitBytes, redsafe.ReplyLimitMalformed,
+}
 
 var knownCommands = []string{
 	redsafe.CommandGet, redsafe.CommandSet, redsafe.CommandDelete, redsafe.CommandExists,
@@ -119,6 +126,8 @@ func New(o Options) *Metrics {
 			nil, o.ConstLabels)),
 		readyTime: prometheus.NewHistogram(histogram("connect_ready_seconds",
 			"Time for a new connection to be ready: dial, TLS handshake, HELLO and AUTH.", networkBuckets)),
+		repliesRefused: prometheus.NewCounterVec(counter("replies_refused_total",
+			"Connections closed because the server's reply crossed a reply limit or was not RESP, by limit."), []string{"limit"}),
 		commands: make(map[string]commandSeries, len(knownCommands)),
 	}
 	for _, c := range knownCommands {
@@ -128,9 +137,12 @@ func New(o Options) *Metrics {
 	for _, s := range []redsafe.Severity{redsafe.SeverityError, redsafe.SeverityWarning, redsafe.SeverityInfo} {
 		m.findings.WithLabelValues(string(s))
 	}
+	for _, l := range replyLimits {
+		m.repliesRefused.WithLabelValues(l)
+	}
 	m.collectors = []prometheus.Collector{
 		m.operations, m.errors, m.operationTime, m.encryptTime, m.decryptTime, m.decryptFailures, m.previousKeyReads,
-		m.insecure, m.findings, m.handshakeTime, m.certExpiry, m.readyTime,
+		m.insecure, m.findings, m.handshakeTime, m.certExpiry, m.readyTime, m.repliesRefused,
 	}
 	return m
 }

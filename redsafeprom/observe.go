@@ -2,6 +2,7 @@ package redsafeprom
 
 import (
 	"crypto/tls"
+	"slices"
 	"time"
 
 	"github.com/redsafe/redsafe"
@@ -65,4 +66,14 @@ func (m *Metrics) Connect(d time.Duration, class redsafe.ErrorClass) {
 		return
 	}
 	m.readyTime.Observe(d.Seconds())
+}
+
+// ReplyRefused implements redsafe.Observer. A limit outside the fixed set
+// (from a newer redsafe) is counted as malformed, so the label values stay
+// the known ones.
+func (m *Metrics) ReplyRefused(limit string) {
+	if !slices.Contains(replyLimits, limit) {
+		limit = redsafe.ReplyLimitMalformed
+	}
+	m.repliesRefused.WithLabelValues(limit).Inc()
 }

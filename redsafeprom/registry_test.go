@@ -70,8 +70,11 @@ func TestNoSecretInAnyLabel(t *testing.T) {
 		allowed[v] = true
 	}
 	for _, v := range []redsafe.ErrorClass{redsafe.ClassUndecryptable, redsafe.ClassOther, redsafe.ClassTimeout,
-		redsafe.ClassUnreachable, redsafe.ClassTLS, redsafe.ClassAuth, redsafe.ClassPermission, redsafe.ClassServer, redsafe.ClassCanceled} {
+		redsafe.ClassUnreachable, redsafe.ClassTLS, redsafe.ClassAuth, redsafe.ClassPermission, redsafe.ClassServer, redsafe.ClassCanceled, redsafe.ClassProtocol} {
 		allowed[string(v)] = true
+	}
+	for _, v := range replyLimits {
+		allowed[v] = true
 	}
 	for _, v := range []redsafe.Severity{redsafe.SeverityError, redsafe.SeverityWarning, redsafe.SeverityInfo} {
 		allowed[string(v)] = true

@@ -43,6 +43,12 @@ var (
 // ErrInvalidKey is matched by every error from ParseKey.
 var ErrInvalidKey = errors.New("seal: invalid key")
 
+// ErrNotRandom is matched, besides ErrInvalidKey, by ParseKey's error for a
+// well-formed key that no random generator makes (every byte the same, or
+// two equal halves). ParsePreviousKey accepts such a key. Its text follows
+// ErrInvalidKey's in a message, hence no prefix.
+var ErrNotRandom = errors.New("not a random key")
+
 type tokenError struct {
 	msg    string
 	parent error

@@ -17,13 +17,9 @@ import (
 // authenticate and mutations explore every check after the HMAC too.
 const fuzzKey = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
 
-// addSpecSeeds adds every token from the spec vector files, if present; the
-// fuzz targets still run without them, on the generated seeds alone.
+// addSpecSeeds adds every token from the spec vector files.
 func addSpecSeeds(f *testing.F) {
-	dir, ok := findSpecDir()
-	if !ok {
-		return
-	}
+	dir := specDir(f)
 	for _, name := range []string{"generate.json", "verify.json", "invalid.json"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -90,19 +86,16 @@ func FuzzRoundTrip(f *testing.F) {
 			f.Add(bytes.Repeat([]byte{0xa5}, n))
 		}
 	}
-	dir, ok := findSpecDir()
-	if ok {
-		data, err := os.ReadFile(filepath.Join(dir, "generate.json"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		var vs []struct{ Src string }
-		if err := json.Unmarshal(data, &vs); err != nil {
-			f.Fatal(err)
-		}
-		for _, v := range vs {
-			f.Add([]byte(v.Src))
-		}
+	data, err := os.ReadFile(filepath.Join(specDir(f), "generate.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var vs []struct{ Src string }
+	if err := json.Unmarshal(data, &vs); err != nil {
+		f.Fatal(err)
+	}
+	for _, v := range vs {
+		f.Add([]byte(v.Src))
 	}
 	keys := []*fernet.Key{fk}
 	f.Fuzz(func(t *testing.T, msg []byte) {

@@ -22,37 +22,17 @@ func skipOrFatal(t testing.TB, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-// specDir finds shared/testdata/fernet-spec by walking up from the working
-// directory, also trying each ancestor's parent, since shared/ sits beside
-// the repository in CI and development checkouts.
+// specDir is where the Fernet spec vectors live: in the repository, so
+// that a fresh clone runs them. Their absence fails the test, never skips it.
 func specDir(t testing.TB) string {
 	t.Helper()
-	dir, ok := findSpecDir()
-	if !ok {
-		wd, _ := os.Getwd()
-		skipOrFatal(t, "Fernet spec vectors not found: no %s in any ancestor of %s or its parent", specRel, wd)
+	const dir = "testdata/fernet-spec"
+	for _, name := range []string{"generate.json", "verify.json", "invalid.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("Fernet spec vectors missing: %v; restore seal/%s from git (see its README.md)", err, dir)
+		}
 	}
 	return dir
-}
-
-const specRel = "shared/testdata/fernet-spec"
-
-func findSpecDir() (string, bool) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		for _, base := range []string{dir, filepath.Dir(dir)} {
-			p := filepath.Join(base, specRel)
-			if fi, err := os.Stat(filepath.Join(p, "generate.json")); err == nil && !fi.IsDir() {
-				return p, true
-			}
-		}
-		if filepath.Dir(dir) == dir {
-			return "", false
-		}
-	}
 }
 
 var (

@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -17,7 +18,8 @@ func TestParseKeyRoundTrip(t *testing.T) {
 	if len(text) != 44 {
 		t.Fatalf("Encode length %d", len(text))
 	}
-	for _, s := range []string{text, " " + text + "\n", "\t" + text + "\r\n"} {
+	std := strings.NewReplacer("-", "+", "_", "/").Replace(text)
+	for _, s := range []string{text, " " + text + "\n", "\t" + text + "\r\n", std, text[:20] + "\n " + text[20:]} {
 		p, err := ParseKey(s)
 		if err != nil {
 			t.Fatalf("ParseKey(%q): %v", s, err)
@@ -46,12 +48,17 @@ func TestParseKeyErrors(t *testing.T) {
 		"unpadded 32 bytes": strings.TrimRight(base64.URLEncoding.EncodeToString(make([]byte, 32)), "="),
 		"16-byte key":       base64.URLEncoding.EncodeToString(make([]byte, 16)),
 		"33 bytes":          base64.URLEncoding.EncodeToString(make([]byte, 33)),
-		"standard alphabet": strings.Repeat("+/", 21) + "A=",
 		"bad chars":         strings.Repeat("!", 43) + "=",
-		"inner space":       good[:20] + " " + good[21:],
-		"inner newline":     good[:20] + "\n" + good[21:],
+		"inner space, 43":   good[:20] + " " + good[21:],
 		"double padding":    good[:42] + "==",
+		"extra padding":     good + "=",
+		"two keys":          good + GenerateKey().Encode(),
 		"non-canonical":     string(noncanon),
+		"all zero":          base64.URLEncoding.EncodeToString(make([]byte, 32)),
+		"every byte 0x5a":   base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32)),
+		"every byte 0xff":   base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 32)),
+		"equal halves":      base64.URLEncoding.EncodeToString(bytes.Repeat([]byte("0123456789abcdef"), 2)),
+		"period 2":          base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{1, 2}, 16)),
 	}
 	for name, s := range cases {
 		k, err := ParseKey(s)
@@ -73,6 +80,46 @@ func TestParseKeyErrors(t *testing.T) {
 				t.Errorf("%s: message %q contains key text %q", name, msg, in[i:i+6])
 				break
 			}
+		}
+	}
+}
+
+// TestParseKeyNotRandom: constant keys and keys whose two halves are equal
+// are refused with a reason that names neither the key nor its bytes, and
+// a key that differs from such a key in one byte is accepted.
+func TestParseKeyNotRandom(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		why  string
+	}{
+		{"all zero", make([]byte, 32), "every byte of it is the same"},
+		{"all 0x80", bytes.Repeat([]byte{0x80}, 32), "every byte of it is the same"},
+		{"equal halves", bytes.Repeat([]byte("redsafe-16-bytes"), 2), "its signing half equals its encryption half"},
+	} {
+		for _, text := range []string{base64.URLEncoding.EncodeToString(c.raw), base64.StdEncoding.EncodeToString(c.raw)} {
+			_, err := ParseKey(text)
+			if !errors.Is(err, ErrInvalidKey) || !errors.Is(err, ErrNotRandom) || !strings.Contains(fmt.Sprint(err), "not a random key: "+c.why) {
+				t.Errorf("%s: err = %v", c.name, err)
+			}
+			// As a previous key it is accepted, so that what it sealed can
+			// be opened and re-sealed under a new key.
+			old, err := ParsePreviousKey(text)
+			if err != nil {
+				t.Fatalf("%s: ParsePreviousKey: %v", c.name, err)
+			}
+			token := New(old).Seal(nil, []byte("sealed long ago"))
+			if pt, err := New(GenerateKey(), old).Open(nil, token, 0); err != nil || string(pt) != "sealed long ago" {
+				t.Errorf("%s: a previous key that is not random does not open its token: %q, %v", c.name, pt, err)
+			}
+			if strings.Contains(fmt.Sprint(err), "redsafe-16") || strings.Contains(fmt.Sprint(err), text[:8]) {
+				t.Errorf("%s: the error shows the key: %v", c.name, err)
+			}
+		}
+		almost := bytes.Clone(c.raw)
+		almost[31] ^= 1
+		if _, err := ParseKey(base64.URLEncoding.EncodeToString(almost)); err != nil {
+			t.Errorf("%s with one byte changed: %v", c.name, err)
 		}
 	}
 }

@@ -3,10 +3,13 @@ package seal
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	mrand "math/rand/v2"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,8 +25,16 @@ def multi(keys):
 
 out = []
 for op in json.load(sys.stdin):
-    f = multi(op["keys"])
     kind = op["op"]
+    if kind == "key":
+        # What Fernet makes of one key text: its 32 bytes, or a refusal.
+        try:
+            f = Fernet(op["keys"][0])
+            out.append({"hex": (f._signing_key + f._encryption_key).hex()})
+        except ValueError:
+            out.append({"error": "ValueError"})
+        continue
+    f = multi(op["keys"])
     try:
         if kind == "encrypt":
             msg = bytes.fromhex(op.get("hex", ""))
@@ -249,5 +260,186 @@ func TestPythonTTL(t *testing.T) {
 	// Without a ttl neither Go nor Python looks at the time.
 	if _, err := New(k).WithClock(fixedClock(time.Unix(at+1e9, 0))).Open(nil, []byte(tok), 0); err != nil {
 		t.Errorf("ttl 0: %v", err)
+	}
+}
+
+// TestPythonKeyText runs Python's Fernet over key texts and checks, case by
+// case, what Python does and what ParseKey does. Where both accept they must
+// read the same 32 bytes; where ParseKey is stricter the reason is stated.
+func TestPythonKeyText(t *testing.T) {
+	var raw [32]byte
+	for {
+		rand.Read(raw[:])
+		if std := base64.StdEncoding.EncodeToString(raw[:]); strings.Contains(std, "+") && strings.Contains(std, "/") {
+			break // the standard and url-safe texts differ in both characters
+		}
+	}
+	url, std := base64.URLEncoding.EncodeToString(raw[:]), base64.StdEncoding.EncodeToString(raw[:])
+	noncanon := []byte(url)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	noncanon[42] = alphabet[strings.IndexByte(alphabet, noncanon[42])|1]
+	halves := append(append([]byte{}, raw[:16]...), raw[:16]...)
+	mixed := url[:22] + std[22:]
+
+	const (
+		both     = "both accept"
+		neither  = "both refuse"
+		stricter = "Python accepts, redsafe refuses"
+	)
+	cases := []struct{ name, text, want string }{
+		{"url-safe", url, both},
+		{"standard alphabet", std, both},
+		{"mixed alphabets", mixed, both},
+		{"surrounding whitespace", " \t" + std + "\r\n", both},
+		{"inner space", url[:10] + " " + url[10:], both},
+		{"inner newline", std[:22] + "\n" + std[22:], both},
+		{"inner tab, vt, ff", url[:5] + "\t" + url[5:20] + "\v" + url[20:30] + "\f" + url[30:], both},
+
+		{"no padding", url[:43], neither},
+		{"16 bytes", base64.URLEncoding.EncodeToString(raw[:16]), neither},
+		{"33 bytes", base64.URLEncoding.EncodeToString(append(raw[:], 1)), neither},
+		{"non-ASCII space", url + "\u00a0", neither},
+
+		// Python drops characters outside the alphabet: a quoted key or a
+		// stray character reads as a key nobody wrote.
+		{"quoted", `"` + url + `"`, stricter},
+		{"stray character", url[:10] + "!" + url[10:], stricter},
+		// Python stops at the padding: two keys run together read as the first.
+		{"two keys run together", url + GenerateKey().Encode(), stricter},
+		{"extra padding", url + "=", stricter},
+		// Python ignores the 2 unused bits of the last character.
+		{"non-canonical last character", string(noncanon), stricter},
+		// Not random keys: only a hand-made key looks like these.
+		{"all zero", base64.URLEncoding.EncodeToString(make([]byte, 32)), stricter},
+		{"every byte 0xff", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 32)), stricter},
+		{"signing half equals encryption half", base64.URLEncoding.EncodeToString(halves), stricter},
+	}
+	var ops []pyOp
+	for _, c := range cases {
+		ops = append(ops, pyOp{Op: "key", Keys: []string{c.text}})
+	}
+	for i, r := range runPython(t, ops) {
+		c := cases[i]
+		k, err := ParseKey(c.text)
+		pyOK, goOK := r.Error == "", err == nil
+		got := map[[2]bool]string{{true, true}: both, {false, false}: neither, {true, false}: stricter}[[2]bool{pyOK, goOK}]
+		if got != c.want {
+			t.Errorf("%s: want %q, got Python accepted %v, ParseKey error %v", c.name, c.want, pyOK, err)
+			continue
+		}
+		if goOK && hex.EncodeToString(k.d.raw[:]) != r.Hex {
+			t.Errorf("%s: Python and ParseKey read different bytes", c.name)
+		}
+		if goOK && k.Encode() != url {
+			t.Errorf("%s: Encode is not the canonical url-safe text", c.name)
+		}
+		if c.want == both && hex.EncodeToString(raw[:]) != r.Hex {
+			t.Errorf("%s: Python read other bytes than the key's", c.name)
+		}
+	}
+}
+
+// TestPythonStandardAlphabetKey: a key written with '+' and '/' works in
+// both directions, Python holding the standard text and Go parsing it.
+func TestPythonStandardAlphabetKey(t *testing.T) {
+	var k *Key
+	std := ""
+	for !strings.ContainsAny(std, "+/") {
+		k = GenerateKey()
+		std = base64.StdEncoding.EncodeToString(k.d.raw[:])
+	}
+	parsed := mustKey(t, std)
+	if !parsed.Equal(k) {
+		t.Fatal("the standard text parsed to another key")
+	}
+	msg := []byte("sealed under a key written in the standard alphabet")
+	res := runPython(t, []pyOp{
+		{Op: "encrypt", Keys: []string{std}, Hex: hex.EncodeToString(msg)},
+		{Op: "decrypt", Keys: []string{std}, Token: string(New(parsed).Seal(nil, msg))},
+	})
+	if got, err := New(parsed).Open(nil, []byte(res[0].Token), time.Minute); err != nil || !bytes.Equal(got, msg) {
+		t.Errorf("Go opens Python's token: %q, %v", got, err)
+	}
+	if got := res[1].bytes(t); !bytes.Equal(got, msg) {
+		t.Errorf("Python decrypted Go's token to %q", got)
+	}
+}
+
+// TestPythonKeyTextMutations feeds Python's Fernet and ParseKey the same
+// thousands of mutated key texts (whitespace anywhere, alphabets mixed,
+// stray characters, padding moved, cut, doubled, last character changed)
+// and checks the one property that matters: a text ParseKey accepts is
+// accepted by Python as the same 32 bytes. A text read as different bytes
+// would open nothing the other side sealed.
+func TestPythonKeyTextMutations(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(10, 6))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	ws := []string{" ", "\t", "\n", "\r", "\v", "\f"}
+	stray := []string{`"`, "'", "!", "=", ".", ",", "#", "*", "$", ":", "\\", "%", "\x00", "\x1b", "\x7f", "\u00a0", "\u2028", "\ufeff"}
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	insert := func(s, what string) string { i := rng.IntN(len(s) + 1); return s[:i] + what + s[i:] }
+	var texts []string
+	for range 3000 {
+		var raw [32]byte
+		for i := range raw {
+			raw[i] = byte(rng.Uint32())
+		}
+		s := base64.URLEncoding.EncodeToString(raw[:])
+		switch rng.IntN(8) {
+		case 0: // whitespace anywhere
+			for range 1 + rng.IntN(4) {
+				s = insert(s, pick(ws))
+			}
+		case 1: // standard alphabet for some characters, and whitespace
+			s = strings.Map(func(r rune) rune {
+				if rng.IntN(2) == 0 {
+					switch r {
+					case '-':
+						return '+'
+					case '_':
+						return '/'
+					}
+				}
+				return r
+			}, s)
+			s = insert(s, pick(ws))
+		case 2:
+			s = insert(s, pick(stray))
+		case 3:
+			s = s[:rng.IntN(len(s)+1)]
+		case 4:
+			s += []string{"=", "A", "AAAA", "==", "A=", GenerateKey().Encode()}[rng.IntN(6)]
+		case 5: // the last character's unused bits
+			b := []byte(s)
+			b[42] = alphabet[strings.IndexByte(alphabet, b[42])&^3|rng.IntN(4)]
+			s = string(b)
+		case 6:
+			s = strings.Replace(s, "=", "", 1)
+			s = insert(s, "=")
+		case 7:
+			s = pick(ws) + s + pick(ws)
+		}
+		texts = append(texts, s)
+	}
+	ops := make([]pyOp, len(texts))
+	for i, s := range texts {
+		ops[i] = pyOp{Op: "key", Keys: []string{s}}
+	}
+	accepted := 0
+	for i, r := range runPython(t, ops) {
+		k, err := ParseKey(texts[i])
+		if err != nil {
+			continue
+		}
+		accepted++
+		switch {
+		case r.Error != "":
+			t.Errorf("ParseKey accepts %q, Python refuses it", texts[i])
+		case hex.EncodeToString(k.d.raw[:]) != r.Hex:
+			t.Errorf("ParseKey and Python read %q as different keys", texts[i])
+		}
+	}
+	if accepted < len(texts)/4 {
+		t.Errorf("ParseKey accepted only %d of %d texts: the mutations do not exercise what it accepts", accepted, len(texts))
 	}
 }

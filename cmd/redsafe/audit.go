@@ -49,7 +49,7 @@ Checks: auth.none auth.default-user auth.weak-password auth.brute-force
 auth.replica-no-masterauth tls.disabled tls.plaintext-port tls.old-protocol
 tls.cert-expiry tls.cert-weak tls.cert-hostname tls.cert-untrusted
 tls.client-auth tls.replication tls.cluster acl.dangerous-commands
-net.protected-mode net.bind-all limits.maxclients limits.eviction
+acl.key-names-visible net.protected-mode net.bind-all limits.maxclients limits.eviction
 config.dangerous-features data.unencrypted data.secret-in-keyname
 persistence.plaintext-dump server.version
 

@@ -16,6 +16,7 @@ import (
 	"github.com/redsafe/redsafe/internal/bench"
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/redisurl"
+	"github.com/redsafe/redsafe/internal/secretfile"
 )
 
 var benchCmd = &command{
@@ -139,7 +140,8 @@ func runBench(c *cli, cmd *command, args []string) int {
 	// written fails now rather than after a long run.
 	var plotFile *os.File
 	if *plot != "" {
-		f, err := os.Create(*plot)
+		// 0644, overwritten if it exists, never through a link planted there.
+		f, err := secretfile.OpenOutput(*plot)
 		if err != nil {
 			c.errorf("bench: --plot: %v", err)
 			return 2
@@ -160,10 +162,7 @@ func runBench(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	if plotFile != nil {
-		if err := rep.WritePNG(plotFile); err == nil {
-			err = plotFile.Close()
-		}
-		if err != nil {
+		if err := writePlot(rep, plotFile); err != nil {
 			c.errorf("bench: --plot: %v", err)
 			return 1
 		}
@@ -180,6 +179,16 @@ func runBench(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// writePlot writes the chart and closes f, reporting the first error of
+// either: a full disk or a failed close must not pass for a written chart.
+func writePlot(rep bench.Report, f *os.File) error {
+	err := rep.WritePNG(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // bench runs the measurements against the environment's deployment or a

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -13,7 +14,9 @@ var certsCmd = &command{
 	name:    "certs",
 	summary: "create a CA and TLS certificates for Redis, or check existing ones",
 	usage: `Usage: redsafe certs [--dir certs] [--hosts redis,localhost,127.0.0.1,::1]
-                    [--key-type ecdsa-p256|rsa-4096] [--days 365] [--client NAME] [--force]
+                    [--key-type ecdsa-p256|rsa-4096] [--days 365] [--client NAME]
+       redsafe certs --renew [--dir certs] [--hosts ...] [--days 365] [--client NAME]
+       redsafe certs --new-ca [--dir certs] [--hosts ...] [--client NAME]
        redsafe certs check [--dir certs] [--hosts HOST,...] [--json]
 
 Creates a private certificate authority and a server certificate signed by
@@ -22,11 +25,21 @@ signatures:
 
   DIR/ca.crt, DIR/ca.key            the CA (give ca.crt to clients; keep ca.key offline)
   DIR/server.crt, DIR/server.key    for redis-server
-  DIR/client.crt, DIR/client.key    with --client, for mutual TLS
+  DIR/NAME.crt, DIR/NAME.key        with --client NAME, for mutual TLS
+                                    (what redsafe env --client NAME uses)
 
-Keys are written with mode 0600, certificates 0644. Existing files are
-refused unless --force, which moves them to timestamped backups first;
-nothing is deleted.
+Keys are written with mode 0600, certificates 0644, never through a
+symbolic link. Existing files are refused; nothing is ever deleted:
+
+  --renew    reissues the server certificate (and, with --client, that
+             client's) signed by the existing ca.key, so every client's
+             ca.crt keeps working. Use it when a certificate expires or
+             needs other hosts; it keeps the old hosts unless --hosts.
+  --new-ca   replaces the CA and every certificate. Every client then needs
+             the new ca.crt (REDIS_TLS_CA_CERT): use it only when the CA
+             itself expires or its key may have leaked.
+
+Both move the files they replace to timestamped backups first.
 
 ECDSA P-256 is the default: a full handshake with it takes about 1 ms,
 against about 5.5 ms with RSA 4096. Use rsa-4096 only where policy demands
@@ -42,13 +55,15 @@ Flags:
   --hosts LIST       comma-separated host names and IPs (default redis,localhost,127.0.0.1,::1)
   --key-type TYPE    ecdsa-p256 (default) or rsa-4096
   --days N           validity of the server and client certificates (default 365)
-  --client NAME      also issue a client certificate with common name NAME
-  --force            replace existing files, keeping backups
+  --client NAME      also issue a client certificate NAME.crt (common name NAME)
+  --renew            reissue the server certificate under the existing CA
+  --new-ca           replace the CA and every certificate (clients need the new ca.crt)
   --json             (check) print the report as JSON
 
 Examples:
   redsafe certs
   redsafe certs --dir redis-secure/certs --hosts redis.internal,10.0.0.5 --client api
+  redsafe certs --renew --dir redis-secure/certs    # before server.crt expires
   redsafe certs check --dir redis-secure/certs --hosts redis.internal
   redsafe certs check --json | jq '.certificates[] | {file, days_left}'
 `,
@@ -65,17 +80,36 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	keyTypeName := fs.String("key-type", string(certs.ECDSAP256), "")
 	days := fs.Int("days", 365, "")
 	client := fs.String("client", "", "")
+	renew := fs.Bool("renew", false, "")
+	newCA := fs.Bool("new-ca", false, "")
 	force := fs.Bool("force", false, "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
+	switch {
+	case *force:
+		// --force used to replace the CA too, breaking every client's
+		// ca.crt; the two intents now have their own flags.
+		c.errorf("certs: --force is gone: use --renew to reissue the server certificate under the existing CA (clients keep their ca.crt), or --new-ca to replace the CA as well")
+		return 2
+	case *renew && *newCA:
+		c.errorf("certs: choose --renew (keep the CA) or --new-ca (replace it), not both")
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	keyType, err := certs.ParseKeyType(*keyTypeName)
 	if err != nil {
 		c.errorf("certs: %v", err)
 		return 2
 	}
+	if *renew && !set["key-type"] {
+		keyType = "" // the CA's key type
+	}
 	hostList := splitList(*hosts)
-	if len(hostList) == 0 {
+	if *renew && !set["hosts"] {
+		hostList = nil // keep the hosts of the current server certificate
+	} else if len(hostList) == 0 {
 		c.errorf("certs: --hosts is empty; name at least one host, such as --hosts localhost,127.0.0.1")
 		return 2
 	}
@@ -86,7 +120,12 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	if keyType == certs.RSA4096 {
 		fmt.Fprintln(c.stderr, "generating RSA 4096 keys; this can take a few seconds")
 	}
-	files, err := certs.Generate(*dir, certs.GenerateOptions{Hosts: hostList, KeyType: keyType, Days: *days, Client: *client, Force: *force})
+	o := certs.GenerateOptions{Hosts: hostList, KeyType: keyType, Days: *days, Client: *client, ReplaceCA: *newCA}
+	issue := certs.Generate
+	if *renew {
+		issue = certs.Renew
+	}
+	files, err := issue(*dir, o)
 	if err != nil {
 		var exists *certs.ExistsError
 		if errors.As(err, &exists) {
@@ -99,16 +138,25 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	for _, b := range files.Backups {
 		fmt.Fprintf(c.stdout, "moved old file to %s\n", b)
 	}
-	fmt.Fprintf(c.stdout, "created a CA and a server certificate for %s, valid %d days (%s keys):\n", strings.Join(hostList, ", "), *days, keyType)
-	fmt.Fprintf(c.stdout, "  %-28s give to clients (REDIS_TLS_CA_CERT)\n", files.CA)
-	fmt.Fprintf(c.stdout, "  %-28s keep offline; it can issue certificates (0600)\n", files.CAKey)
+	if *renew {
+		fmt.Fprintf(c.stdout, "reissued the server certificate for %s, valid %d days, signed by the existing CA:\n", strings.Join(files.Hosts, ", "), *days)
+		fmt.Fprintf(c.stdout, "  %-28s unchanged: clients keep trusting it\n", files.CA)
+	} else {
+		fmt.Fprintf(c.stdout, "created a CA and a server certificate for %s, valid %d days (%s keys):\n", strings.Join(files.Hosts, ", "), *days, keyType)
+		fmt.Fprintf(c.stdout, "  %-28s give to clients (REDIS_TLS_CA_CERT)\n", files.CA)
+		fmt.Fprintf(c.stdout, "  %-28s keep offline; it can issue certificates (0600)\n", files.CAKey)
+	}
 	fmt.Fprintf(c.stdout, "  %-28s tls-cert-file\n", files.Server)
 	fmt.Fprintf(c.stdout, "  %-28s tls-key-file (0600)\n", files.ServerKey)
 	if files.Client != "" {
 		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_CERT, client %q\n", files.Client, *client)
 		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_KEY (0600)\n", files.ClientKey)
 	}
-	fmt.Fprintf(c.stdout, "next: redsafe conf, or check them with `redsafe certs check --dir %s`\n", *dir)
+	if *renew {
+		fmt.Fprintf(c.stdout, "next: restart redis-server so it loads the new certificate, then `redsafe certs check --dir %s`\n", *dir)
+	} else {
+		fmt.Fprintf(c.stdout, "next: redsafe conf, or check them with `redsafe certs check --dir %s`\n", *dir)
+	}
 	return 0
 }
 

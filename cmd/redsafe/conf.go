@@ -13,6 +13,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/certs"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/internal/serverconf"
 )
 
@@ -144,13 +145,31 @@ func runConf(c *cli, cmd *command, args []string) int {
 		}
 		fmt.Fprintf(c.stdout, "wrote %s: a CA and a server certificate for %s (keys 0600)\n", certDir, strings.Join(o.Hosts, ", "))
 	}
+	// A confined app user may not write verify's probe key unless verify
+	// knows the pattern. Spec refused patterns with spaces; the quotes
+	// keep the shell from expanding the glob.
+	shownPattern := "'" + strings.ReplaceAll(*keyPattern, "'", `'\''`) + "'"
+	verifyFlags := ""
+	if *keyPattern != "" && *keyPattern != serverconf.DefaultKeyPattern {
+		verifyFlags = " --key-pattern " + shownPattern
+	}
 	fmt.Fprintf(c.stdout, `
 next:
   cd %[1]s && docker compose -f %[2]s up -d
   redsafe env --environment %[3]s --host %[4]s --port %[5]d \
       --password-file %[6]s --certs %[7]s
+  redsafe verify --env-file .env.secure%[8]s
 `, *dir, serverconf.ComposeFileName, env, *service, *port,
-		filepath.Join(*dir, serverconf.SecretFileName(serverconf.AppName)), certDir)
+		filepath.Join(*dir, serverconf.SecretFileName(serverconf.AppName)), certDir, verifyFlags)
+	if verifyFlags != "" {
+		fmt.Fprintf(c.stdout, `
+note: the app user may read and write only keys matching %[1]s, but it may
+  still list the NAME of every key in the server: Redis does not filter SCAN
+  by key pattern (nor CLIENT TRACKING invalidations in BCAST mode without a
+  PREFIX). When key names are sensitive, give each service its own server.
+  `+"`redsafe audit`"+` reports it as acl.key-names-visible.
+`, shownPattern)
+	}
 	return 0
 }
 
@@ -163,16 +182,13 @@ func deploymentUsers(secrets string, env redsafe.Environment) (serverconf.Users,
 	kept := map[string]bool{}
 	for _, x := range []*serverconf.User{&u.Admin, &u.App, &u.Health} {
 		name := serverconf.SecretFileName(x.Name)
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(secrets), name))
+		// The one reader of secret files: one line, this user's, mode 0600.
+		pw, err := secretfile.ReadLine(filepath.Join(filepath.Dir(secrets), name), secretfile.Owned)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return u, nil, err
-		}
-		pw := strings.TrimSpace(string(b))
-		if pw == "" {
-			return u, nil, fmt.Errorf("%s is empty; remove it to have a new password generated", filepath.Join(filepath.Dir(secrets), name))
+			return u, nil, fmt.Errorf("%w; remove it to have a new password generated", err)
 		}
 		x.Password, kept[name] = pw, true
 	}

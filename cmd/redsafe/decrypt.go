@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"time"
 )
 
@@ -18,6 +17,7 @@ Python's MultiFernet does.
 
 A token that is malformed, tampered with, sealed with another key or too old
 writes nothing to standard output, one line to standard error, and exits 1.
+So does input longer than a Redis value (512 MB).
 
 Flags:
   --ttl SECONDS     refuse tokens older than this
@@ -46,9 +46,9 @@ func runDecrypt(c *cli, cmd *command, args []string) int {
 		c.errorf("decrypt: %v", err)
 		return 1
 	}
-	input, err := io.ReadAll(c.stdin)
+	input, err := readLimited(c.stdin, stdinLimits.token, "token a Redis value can hold")
 	if err != nil {
-		c.errorf("decrypt: reading standard input: %v", err)
+		c.errorf("decrypt: %v", err)
 		return 1
 	}
 	// The whole plaintext is authenticated before any of it is written.

@@ -1,9 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"io"
-)
+import "github.com/redsafe/redsafe/seal"
 
 var encryptCmd = &command{
 	name:    "encrypt",
@@ -13,6 +10,9 @@ var encryptCmd = &command{
 Reads every byte of standard input and writes one Fernet token, and a
 newline, to standard output, sealed with REDIS_ENCRYPTION_KEY. Python's
 cryptography.fernet.Fernet(key).decrypt(token) returns the same bytes.
+
+Input longer than 402,653,119 bytes, whose token would not fit in a Redis
+value (512 MB), is refused with nothing on standard output.
 
 Flags:
   --key-file FILE   read the key from FILE instead of REDIS_ENCRYPTION_KEY
@@ -36,13 +36,16 @@ func runEncrypt(c *cli, cmd *command, args []string) int {
 		c.errorf("encrypt: %v", err)
 		return 1
 	}
-	plaintext, err := io.ReadAll(c.stdin)
+	plaintext, err := readLimited(c.stdin, stdinLimits.plaintext, "plaintext whose token fits in a Redis value")
 	if err != nil {
-		c.errorf("encrypt: reading standard input: %v", err)
+		c.errorf("encrypt: %v", err)
 		return 1
 	}
-	token := sealer.Seal(nil, plaintext)
-	if _, err := fmt.Fprintf(c.stdout, "%s\n", token); err != nil {
+	// Sealed into a buffer that also holds the newline, so that a large
+	// token is not copied again on its way out.
+	token := sealer.Seal(make([]byte, 0, seal.SealedLen(len(plaintext))+1), plaintext)
+	clear(plaintext)
+	if _, err := c.stdout.Write(append(token, '\n')); err != nil {
 		c.errorf("encrypt: writing the token: %v", err)
 		return 1
 	}

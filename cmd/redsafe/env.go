@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"net"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -23,6 +24,11 @@ password that meets ENV's policy, a new encryption key, and the TLS settings.
 The file is validated before it is written, and written with mode 0600. An
 existing file is refused unless --force, which moves it to a timestamped
 backup first. Nothing secret is printed.
+
+Values are written single-quoted, in the one format that sh, docker compose's
+env_file and systemd's EnvironmentFile read alike (README, "Env files"); a
+value it cannot carry (a line break, a ' or a \) is refused. --validate-only
+also refuses a file outside that format, naming the line and the variable.
 
 Flags:
   --environment ENV     production, staging, development or testing (required)
@@ -79,6 +85,14 @@ func runEnv(c *cli, cmd *command, args []string) int {
 		c.errorf("env: --port %d is not a port number", *port)
 		return 2
 	}
+	if !hostFlagOK(*host) {
+		c.errorf("env: --host must be a host name (letters, digits, '.', '-', '_') or an IP address")
+		return 2
+	}
+	if strings.Trim(*user, nameChars) != "" {
+		c.errorf("env: --user must be letters, digits, '.', '-' and '_'")
+		return 2
+	}
 	spec := envSpec{Environment: env, Host: *host, Port: *port, User: *user}
 	if spec.Password, err = secretFrom(*passwordFile, func() string { return redsafe.GeneratePassword(env) }); err != nil {
 		c.errorf("env: %v", err)
@@ -101,7 +115,12 @@ func runEnv(c *cli, cmd *command, args []string) int {
 		c.errorf("env: refusing to write %s: it would not pass its own policy (run `redsafe certs --dir %s` first if ca.crt is missing)", *output, *certsDir)
 		return 1
 	}
-	backupPath, err := writeSecretFile(*output, spec.render(time.Now()), *force)
+	data, err := spec.render(time.Now())
+	if err != nil {
+		c.errorf("env: refusing to write %s: %v", *output, err)
+		return 1
+	}
+	backupPath, err := writeSecretFile(*output, data, *force)
 	if err != nil {
 		c.errorf("env: %v", err)
 		return 1
@@ -132,21 +151,13 @@ func secretFrom(path string, generate func() string) (string, error) {
 	if path == "" {
 		return generate(), nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("%s is empty", path)
-	}
-	return s, nil
+	return secretfile.ReadLine(path, secretfile.Named) // one line, owner and mode checked
 }
 
 func validateEnvFile(c *cli, path string) int {
 	vars, err := envfile.Read(path)
 	if err != nil {
-		c.errorf("env: cannot read %s: %v", path, err)
+		c.errorf("env: cannot read the env file: %v", err)
 		return 2
 	}
 	report := redsafe.Validate(redsafe.OptionsFromLookup(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }))
@@ -155,6 +166,17 @@ func validateEnvFile(c *cli, path string) int {
 		return 1
 	}
 	return 0
+}
+
+// nameChars are the characters of host and user names that REDIS_URL
+// carries as they are.
+const nameChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_"
+
+// hostFlagOK accepts a DNS or container name or an IP address, so that
+// --host cannot add a line to the env file or a path, a query or a user to
+// REDIS_URL.
+func hostFlagOK(h string) bool {
+	return net.ParseIP(h) != nil || h != "" && len(h) <= 253 && strings.Trim(h, nameChars) == ""
 }
 
 // shellPath makes a relative path usable with the shell's `.` builtin,

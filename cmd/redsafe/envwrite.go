@@ -66,15 +66,15 @@ func (s envSpec) vars() [][2]string {
 	return v
 }
 
-func (s envSpec) render(now time.Time) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# redsafe environment for %s, written %s.\n", s.Environment, now.UTC().Format(time.RFC3339))
-	b.WriteString("# It holds a password and an encryption key: keep it mode 0600 and out of version control.\n")
-	b.WriteString("# Load it with: set -a; . ./FILE; set +a   (or docker compose env_file, systemd EnvironmentFile)\n")
-	for _, kv := range s.vars() {
-		fmt.Fprintf(&b, "%s=%s\n", kv[0], envfile.Quote(kv[1]))
-	}
-	return []byte(b.String())
+// render returns the file, refusing (before anything is written) a value
+// that the env file format cannot carry, such as a host with a line break or
+// a path with a quote.
+func (s envSpec) render(now time.Time) ([]byte, error) {
+	return envfile.Render([]string{
+		fmt.Sprintf("redsafe environment for %s, written %s.", s.Environment, now.UTC().Format(time.RFC3339)),
+		"It holds a password and an encryption key: keep it mode 0600 and out of version control.",
+		"Load it with: set -a; . ./FILE; set +a   (or docker compose env_file, systemd EnvironmentFile)",
+	}, s.vars())
 }
 
 // options returns the library options the file describes, to validate it

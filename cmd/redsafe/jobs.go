@@ -112,7 +112,7 @@ func connection(ctx context.Context, opts redsafe.Options, name string, timeout 
 	}
 	var previous []*seal.Key
 	for i, text := range opts.PreviousEncryptionKeys {
-		k, err := seal.ParseKey(text)
+		k, err := seal.ParsePreviousKey(text)
 		if err != nil {
 			return keyspace.Target{}, 0, nil, fmt.Errorf("entry %d of %s is not a Fernet key", i+1, redsafe.EnvEncryptionPreviousKeys)
 		}

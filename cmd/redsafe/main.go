@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/redsafe/redsafe/internal/redisurl"
 )
 
 // command is one subcommand. run returns the process exit code: 0 success,
@@ -119,10 +121,24 @@ func (c *cli) parse(cmd *command, fs *flag.FlagSet, args []string) (int, bool) {
 		c.errorf("%s: %v\nrun `redsafe help %s` for usage", cmd.name, err, cmd.name)
 		return 2, false
 	case fs.NArg() > 0:
-		c.errorf("%s: unexpected argument %q\nrun `redsafe help %s` for usage", cmd.name, fs.Arg(0), cmd.name)
+		c.errorf("%s: unexpected argument %s\nrun `redsafe help %s` for usage", cmd.name, shownArgument(fs.Arg(0)), cmd.name)
 		return 2, false
 	}
 	return 0, true
+}
+
+// shownArgument quotes an argument for an error, redacted when it looks
+// like a URL with credentials (`redsafe verify rediss://app:PW@h`): what
+// goes to a terminal or a CI log must not hold the password, even if the
+// process list did.
+func shownArgument(arg string) string {
+	if !strings.ContainsAny(arg, "@:") {
+		return fmt.Sprintf("%q", arg)
+	}
+	if shown := redisurl.Redact(arg); shown != "" {
+		return fmt.Sprintf("%q", shown)
+	}
+	return "(not shown: it may hold a password)"
 }
 
 func (c *cli) errorf(format string, args ...any) {

@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"replace":   cmdReplace,
 			"benchjson": cmdBenchJSON,
 			"redisproc": cmdRedisProc,
+			"chown":     cmdChown,
 		},
 	})
 }

@@ -10,9 +10,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/migrate"
 	"github.com/redsafe/redsafe/internal/redisurl"
+	"github.com/redsafe/redsafe/internal/secretfile"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 var migrateCmd = &command{
@@ -68,7 +71,8 @@ Flags:
   --env-file FILE             read the variables from FILE, over the process environment
   --json                      print the report as JSON
   --progress MODE             auto (a bar on a terminal, lines otherwise), bar, lines, none
-  --timeout D                 bound connecting (default 5s)
+  --timeout D                 bound connecting and its probes (default 5s); each
+                              batch round trip is bound by 30s
 
 Examples:
   set -a; . ./.env.secure; set +a
@@ -150,6 +154,7 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	if errors.As(err, &dial) && dial.Addr == dst.Addr {
 		err = diagnose(ctx, opts, err)
 	}
+	err = escapeReplies(err)
 	code := migrateExit(c, rep, err, *f.state)
 	if rep != nil {
 		if *f.asJSON {
@@ -163,6 +168,18 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		}
 	}
 	return code
+}
+
+// escapeReplies escapes what either server may have put in err (its
+// replies), for the terminal and the JSON report. The library's diagnosis
+// keeps its own "fix:" line: only the error under it quotes the server.
+func escapeReplies(err error) error {
+	if ce, ok := err.(*redsafe.ConnectError); ok {
+		escaped := *ce
+		escaped.Err = termsafe.Error(ce.Err)
+		return &escaped
+	}
+	return termsafe.Error(err)
 }
 
 // migrateSource is the source's target: the URL, with the password from
@@ -181,11 +198,11 @@ func (c *cli) migrateSource(raw, passwordFile, caFile string) (keyspace.Target, 
 		if u.Password != "" {
 			return t, 0, errors.New("--from carries a password and --from-password-file names another: give one")
 		}
-		b, err := os.ReadFile(passwordFile)
+		pw, err := secretfile.ReadLine(passwordFile, secretfile.Named) // one line, owner and mode checked
 		if err != nil {
 			return t, 0, fmt.Errorf("--from-password-file: %v", err)
 		}
-		t.Password = strings.TrimRight(string(b), "\r\n")
+		t.Password = pw
 	}
 	if caFile != "" && !u.TLS {
 		return t, 0, errors.New("--from-ca-cert is for a rediss:// source; --from is redis:// (plaintext)")

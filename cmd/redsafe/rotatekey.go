@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/rotate"
+	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -18,6 +20,7 @@ var rotateKeyCmd = &command{
 	summary: "re-encrypt every value under the new key, online and resumable",
 	usage: `Usage: redsafe rotate-key [--check | --dry-run] [--resume] [--state FILE]
                          [--match PATTERN] [--count 500] [--db LIST] [--rate N]
+                         [--accept-undecryptable]
                          [--env-file FILE] [--json] [--progress auto|bar|lines|none]
 
 Re-seals every value that opens with a previous key under the primary key,
@@ -28,7 +31,14 @@ while the service keeps running. The rotation, step by step:
      new writes use the new one.
   2. Run redsafe rotate-key with the same variables.
   3. Once redsafe rotate-key --check reports no value under a previous
-     key, drop the old key from REDIS_ENCRYPTION_PREVIOUS_KEYS.
+     key and exits 0, drop the old key from REDIS_ENCRYPTION_PREVIOUS_KEYS.
+
+A value that no configured key opens is lost for good once the key it was
+sealed with is dropped. So every mode exits 3 while any value opens with
+no configured key (a wrong or missing previous key, a key from elsewhere):
+find the key that opens them and add it to REDIS_ENCRYPTION_PREVIOUS_KEYS.
+Only when they are meant to stay unreadable (plain text from before,
+another application's values) acknowledge them with --accept-undecryptable.
 
 It walks the database that REDIS_URL names (or each of --db) with SCAN, a
 batch at a time. Each value is replaced only if it still holds the token
@@ -39,7 +49,8 @@ timestamp, as Python's MultiFernet.rotate does. A writer that changes a key
 in the meantime wins: its value is kept, and counted.
 
 Left untouched and counted: values no configured key opens (never deleted),
-values already under the primary key, and keys of other types.
+values already under the primary key, and keys of other types. A previous
+key equal to the primary key, or listed twice, is reported as a warning.
 
 The run keeps a checkpoint (SCAN cursor and counts, no key names) in the
 state file after every batch. After a crash or Ctrl-C, --resume continues
@@ -51,11 +62,12 @@ the app user of redsafe conf has; a user confined to a key pattern needs
 
 Exit status: 0 done; 1 an error, or values left under a previous key
 (--check), or values writers kept changing (run again); 2 a usage error;
+3 values open with no configured key (unless --accept-undecryptable);
 130 interrupted, with the checkpoint saved.
 
 Flags:
   --check           write nothing; exit 1 while any value is under a previous
-                    key (undecryptable values are reported but do not fail it)
+                    key, 3 while any value opens with no configured key
   --dry-run         write nothing; count what a rotation would do
   --resume          continue the run recorded in the state file
   --state FILE      checkpoint file (default .redsafe-rotate-key.state, mode 0600)
@@ -64,9 +76,14 @@ Flags:
   --db LIST         databases to walk, e.g. 0,1 (default: the one in REDIS_URL)
   --rate N          at most N keys per second, to protect production latency
   --env-file FILE   read the variables from FILE, over the process environment
-  --json            print the report as JSON
+  --json            print the report as JSON, with the exit status's verdict:
+                    "ok", "undecryptable", "under-previous-key", "contended",
+                    "incomplete", "error" or "interrupted"
   --progress MODE   auto (a bar on a terminal, lines otherwise), bar, lines, none
   --timeout D       bound connecting (default 5s)
+  --accept-undecryptable
+                    values no configured key opens do not make it exit 3: only
+                    for values meant to stay unreadable; they are still counted
 
 Examples:
   set -a; . ./.env.secure; set +a
@@ -83,6 +100,7 @@ const rotateStateFile = ".redsafe-rotate-key.state"
 func runRotateKey(c *cli, cmd *command, args []string) int {
 	f, fs := c.jobFlagSet(cmd, rotateStateFile, rotate.DefaultCount)
 	check := fs.Bool("check", false, "")
+	accept := fs.Bool("accept-undecryptable", false, "")
 	dbList := fs.String("db", "", "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
@@ -99,6 +117,10 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	if err != nil {
 		c.errorf("rotate-key: %v", err)
 		return 2
+	}
+	warnings := keyWarnings(opts)
+	for _, w := range warnings {
+		c.errorf("rotate-key: warning [%s] %s\nfix: %s", w.ID, w.Message, w.Fix)
 	}
 	ctx, stop, cleanup := interrupts(context.Background(), c.stderr)
 	defer cleanup()
@@ -139,23 +161,69 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	if err != nil {
 		err = diagnose(ctx, opts, err)
 	}
-	code := rotateExit(c, rep, err, *f.state)
+	code := rotateExit(c, rep, err, *f.state, *accept)
 	if rep != nil {
 		if *f.asJSON {
 			state := *f.state
 			if mode != rotate.Rotate {
 				state = ""
 			}
-			writeJobJSON(c.stdout, code, state, err, rep)
+			writeJobJSON(c.stdout, code, state, err, rotateJSON{Report: rep, Verdict: rotateVerdict(rep, err, code),
+				AcceptedUndecryptable: *accept, Warnings: warnings})
 		} else {
-			writeRotateText(c.stdout, rep, err, *f.state)
+			writeRotateText(c.stdout, rep, err, *f.state, *accept)
 		}
 	}
 	return code
 }
 
+// exitUndecryptable is rotate-key's exit code while values open with no
+// configured key: dropping the key they were sealed with would lose them.
+const exitUndecryptable = 3
+
+// rotateJSON is the --json report: the counts and the verdict the exit
+// code gives.
+type rotateJSON struct {
+	*rotate.Report
+	Verdict               string            `json:"verdict"`
+	AcceptedUndecryptable bool              `json:"accepted_undecryptable"`
+	Warnings              []redsafe.Finding `json:"warnings"`
+}
+
+// rotateVerdict names the outcome that code, from rotateExit, stands for.
+func rotateVerdict(rep *rotate.Report, err error, code int) string {
+	switch {
+	case code == exitInterrupted:
+		return "interrupted"
+	case code == exitUndecryptable:
+		return "undecryptable"
+	case err != nil:
+		return "error"
+	case code != 0 && !rep.Complete:
+		return "incomplete"
+	case code != 0 && rep.Contended > 0:
+		return "contended"
+	case code != 0:
+		return "under-previous-key"
+	}
+	return "ok"
+}
+
+// keyWarnings returns the configuration's warnings about its keys, such as
+// a previous key equal to the primary one or listed twice: in a rotation
+// they often mean that the old key is not the one configured.
+func keyWarnings(opts redsafe.Options) []redsafe.Finding {
+	out := []redsafe.Finding{}
+	for _, f := range redsafe.Validate(opts).Warnings() {
+		if strings.HasPrefix(f.ID, "encryption.") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // rotateExit reports an error on stderr and returns the exit code.
-func rotateExit(c *cli, rep *rotate.Report, err error, state string) int {
+func rotateExit(c *cli, rep *rotate.Report, err error, state string, accept bool) int {
 	switch {
 	case errors.Is(err, keyspace.ErrStopped):
 		c.errorf("rotate-key: interrupted; the checkpoint is in %s: continue with `redsafe rotate-key --resume`", state)
@@ -169,13 +237,15 @@ func rotateExit(c *cli, rep *rotate.Report, err error, state string) int {
 	case err != nil:
 		c.errorf("rotate-key: %s", errText(err))
 		return 1
+	case rep.Undecryptable > 0 && !accept:
+		return exitUndecryptable
 	case rep.Mode == rotate.Check && rep.Rotated > 0, rep.Contended > 0:
 		return 1
 	}
 	return 0
 }
 
-func writeRotateText(w io.Writer, rep *rotate.Report, err error, state string) {
+func writeRotateText(w io.Writer, rep *rotate.Report, err error, state string, accept bool) {
 	if rep.AlreadyDone {
 		fmt.Fprintf(w, "the run recorded in %s had finished; nothing to resume (run without --resume for a new pass). Its counts:\n", state)
 	}
@@ -200,20 +270,64 @@ func writeRotateText(w io.Writer, rep *rotate.Report, err error, state string) {
 	}
 	if err != nil || !rep.Complete {
 		fmt.Fprintln(w, "INCOMPLETE: the walk did not reach the end")
+		if rep.Undecryptable > 0 {
+			writeUndecryptable(w, rep, accept)
+		}
 		return
+	}
+	lost := rep.Undecryptable > 0 && !accept
+	if rep.Undecryptable > 0 {
+		writeUndecryptable(w, rep, accept)
 	}
 	switch {
 	case rep.Mode == rotate.Check && rep.Rotated > 0:
 		fmt.Fprintf(w, "FAIL: %s values are still under a previous key; run `redsafe rotate-key`\n", keyspace.Thousands(rep.Rotated))
-	case rep.Mode == rotate.Check:
-		fmt.Fprintf(w, "OK: no value is under a previous key; the previous keys can be dropped from %s\n", redsafe.EnvEncryptionPreviousKeys)
 	case rep.Mode == rotate.DryRun:
 		fmt.Fprintf(w, "dry run: %s values would be rotated; nothing was written\n", keyspace.Thousands(rep.Rotated))
 	case rep.Contended > 0:
 		fmt.Fprintf(w, "INCOMPLETE: %s values changed under every attempt; run again\n", keyspace.Thousands(rep.Contended))
+	case lost:
+		// writeUndecryptable has said what fails and what to do.
+	case rep.Mode == rotate.Check && rep.Match != "":
+		// A mistyped or narrow pattern checks little: say what was checked
+		// rather than that the keys can go.
+		fmt.Fprintf(w, "OK: none of the %s keys matching %s in %s is under a previous key; keys outside the pattern were not checked: run without --match before dropping a key from %s\n",
+			keyspace.Thousands(rep.Scanned), termsafe.Escape(rep.Match), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
+	case rep.Mode == rotate.Check:
+		fmt.Fprintf(w, "OK: none of the %s keys in %s is under a previous key; the previous keys can be dropped from %s\n",
+			keyspace.Thousands(rep.Scanned), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
 	default:
-		fmt.Fprintln(w, "OK: every value is under the primary key, or opens with no key; confirm with `redsafe rotate-key --check`")
+		fmt.Fprintln(w, "OK: every value the configured keys open is under the primary key; confirm with `redsafe rotate-key --check`")
 	}
+}
+
+// dbList names the databases a run walked: "db 0", "dbs 0, 3".
+func dbList(dbs []int) string {
+	parts := make([]string, len(dbs))
+	for i, db := range dbs {
+		parts[i] = strconv.Itoa(db)
+	}
+	if len(dbs) == 1 {
+		return "db " + parts[0]
+	}
+	return "dbs " + strings.Join(parts, ", ")
+}
+
+// writeUndecryptable explains values no configured key opens: lost for
+// good if the key they were sealed with is dropped.
+func writeUndecryptable(w io.Writer, rep *rotate.Report, accept bool) {
+	n, other := rep.Undecryptable, rep.UnknownKey
+	what := fmt.Sprintf("%s values open with no configured key (%s Fernet tokens sealed with a key that is not configured, %s not Fernet tokens)",
+		keyspace.Thousands(n), keyspace.Thousands(other), keyspace.Thousands(n-other))
+	if accept {
+		fmt.Fprintf(w, "accepted with --accept-undecryptable: %s; they were left as they are\n", what)
+		return
+	}
+	fmt.Fprintf(w, "FAIL: %s.\n"+
+		"  If they were sealed with the old key and it is dropped, they are lost for good: keep every old key until this passes.\n"+
+		"  fix: find the key that opens them, add it to %s and run `redsafe rotate-key` again (with --resume after an interrupted run);\n"+
+		"       if they are meant to stay unreadable (plain text from before, another application's values), run again with --accept-undecryptable\n",
+		what, redsafe.EnvEncryptionPreviousKeys)
 }
 
 // parseDBs parses a --db list such as "0,2".

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/passrotate"
 	"github.com/redsafe/redsafe/internal/secretfile"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 var rotatePasswordCmd = &command{
@@ -112,7 +112,7 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 	case *status:
 		n, err := srv.Passwords(*user)
 		if err != nil {
-			c.errorf("rotate-password: %v", err)
+			c.errorf("rotate-password: %v", termsafe.Error(err))
 			return 1
 		}
 		res = &passrotate.Result{User: *user, Passwords: n}
@@ -129,7 +129,7 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 		res, err = srv.RemoveOthers(*user, conn.Password)
 	}
 	if err != nil {
-		c.errorf("rotate-password: %v", err)
+		c.errorf("rotate-password: %v", termsafe.Error(err)) // it can quote the server's replies
 		return 1
 	}
 	if *asJSON {
@@ -175,6 +175,9 @@ func rotateAdd(c *cli, srv passrotate.Server, opts redsafe.Options, user, curren
 			return nil, fmt.Errorf("the new password is refused by the policy: %s; %s", f.Message, f.Fix)
 		}
 	}
+	if err := dest.check(next); err != nil {
+		return nil, err
+	}
 	res, err := srv.Add(user, current, next)
 	if err != nil {
 		return nil, err
@@ -211,15 +214,28 @@ func (p passwordFile) describe() string {
 	return p.variable + " in " + p.path
 }
 
+// check refuses, before the server is touched, a password that the env
+// file format cannot carry.
+func (p passwordFile) check(password string) error {
+	if p.variable == "" {
+		return nil
+	}
+	return envfile.CheckValue(p.variable, password)
+}
+
 // write replaces the password, keeping the old file as a timestamped backup.
 func (p passwordFile) write(password string) (string, error) {
 	data := []byte(password + "\n")
 	if p.variable != "" {
-		old, err := os.ReadFile(p.path)
+		old, err := secretfile.Read(p.path, secretfile.Named) // the env file holds secrets too
 		if err != nil {
 			return "", err
 		}
-		data = envfile.Set(old, p.variable, password)
+		data, err = envfile.Set(old, p.variable, password)
+		clear(old)
+		if err != nil {
+			return "", err
+		}
 	}
 	bak, err := backup.MoveAside(p.path, time.Now())
 	if err != nil {

@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -16,11 +16,13 @@ import (
 func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
 	text, source := "", redsafe.EnvEncryptionKey
 	if keyFile != "" {
-		b, err := os.ReadFile(keyFile)
+		// The key file gets the same checks as a password file: one line,
+		// owned by this user, mode 0600, in a directory others cannot write.
+		line, err := secretfile.ReadLine(keyFile, secretfile.Named)
 		if err != nil {
 			return nil, err
 		}
-		text, source = string(b), keyFile
+		text, source = line, keyFile
 	} else {
 		text, _ = c.lookupEnv(redsafe.EnvEncryptionKey)
 	}
@@ -29,7 +31,7 @@ func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
 	}
 	primary, err := seal.ParseKey(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s does not hold a Fernet key (url-safe base64 of 32 bytes); generate one with `redsafe keygen`", source)
+		return nil, fmt.Errorf("%s does not hold a usable Fernet key (%v)", source, err)
 	}
 	var previous []*seal.Key
 	list, _ := c.lookupEnv(redsafe.EnvEncryptionPreviousKeys)
@@ -37,9 +39,9 @@ func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
 		if strings.TrimSpace(t) == "" {
 			continue
 		}
-		k, err := seal.ParseKey(t)
+		k, err := seal.ParsePreviousKey(t)
 		if err != nil {
-			return nil, fmt.Errorf("entry %d of %s is not a Fernet key", i+1, redsafe.EnvEncryptionPreviousKeys)
+			return nil, fmt.Errorf("entry %d of %s is not a usable Fernet key (%v)", i+1, redsafe.EnvEncryptionPreviousKeys, err)
 		}
 		previous = append(previous, k)
 	}

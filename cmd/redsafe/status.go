@@ -3,12 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 var statusCmd = &command{
@@ -49,12 +49,12 @@ func runStatus(c *cli, cmd *command, args []string) int {
 		c.errorf("status: %v", err)
 		return 1
 	}
-	st := statusReport{Dir: srv.Dir}
+	st := statusReport{Dir: termsafe.Escape(srv.Dir)} // a directory name may hold control characters
 	st.Pid, st.Running = srv.Pid()
 	if port, ok := confPort(srv.Conf); ok {
 		st.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	if pem, err := os.ReadFile(filepath.Join(srv.Dir, "certs", "server.crt")); err == nil {
+	if pem, err := localredis.ReadSmall(filepath.Join(srv.Dir, "certs", "server.crt"), 1<<20); err == nil {
 		if cert, err := certs.ParseCert(pem); err == nil {
 			st.CertExpires = cert.NotAfter.UTC()
 			st.CertDaysLeft = int(time.Until(cert.NotAfter).Hours() / 24)
@@ -67,7 +67,7 @@ func runStatus(c *cli, cmd *command, args []string) int {
 	} else if st.Running {
 		fmt.Fprintf(c.stdout, "running: redis-server pid %d, TLS on %s\n", st.Pid, st.Listen)
 	} else {
-		fmt.Fprintf(c.stdout, "not running (start it with: redsafe up --dir %s)\n", *dir)
+		fmt.Fprintf(c.stdout, "not running (start it with: redsafe up --dir %s)\n", termsafe.Escape(*dir))
 	}
 	if !*asJSON && !st.CertExpires.IsZero() {
 		fmt.Fprintf(c.stdout, "server certificate expires %s (%d days)\n", st.CertExpires.Format("2006-01-02"), st.CertDaysLeft)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/localredis"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/secretfile"
@@ -50,6 +49,15 @@ Flags:
   --environment ENV    the policy for passwords and TLS (default development)
   --key-type TYPE      ecdsa-p256 (default) or rsa-4096
   --timeout D          how long to wait for the server (default 15s)
+  --fix-permissions    narrow the modes of your own files and directories in
+                       DIR that others could read or change, instead of
+                       refusing them (files owned by another user are
+                       always refused)
+
+DIR must be yours and writable by nobody else, and every file up reuses
+from it must be yours with mode 0600 (secrets) or not writable by others:
+otherwise another user could have chosen your passwords, key or
+configuration. Nothing is ever written through a symbolic link.
 
 Examples:
   redsafe up
@@ -66,6 +74,7 @@ func runUp(c *cli, cmd *command, args []string) int {
 	envName := fs.String("environment", string(redsafe.Development), "")
 	keyTypeName := fs.String("key-type", string(certs.ECDSAP256), "")
 	timeout := fs.Duration("timeout", 15*time.Second, "")
+	fixPerms := fs.Bool("fix-permissions", false, "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
@@ -87,7 +96,7 @@ func runUp(c *cli, cmd *command, args []string) int {
 		c.errorf("up: %v", err)
 		return 1
 	}
-	l, err := prepareLocal(c, *dir, env, keyType, *port)
+	l, err := prepareLocal(c, *dir, env, keyType, *port, *fixPerms)
 	if err != nil {
 		c.errorf("up: %v", err)
 		return 1
@@ -133,7 +142,7 @@ type local struct {
 
 // prepareLocal creates whatever is missing in dir and loads the rest. What
 // exists is kept, so that a second run changes nothing.
-func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int) (*local, error) {
+func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int, fixPerms bool) (*local, error) {
 	srv, err := localredis.In(dir)
 	if err != nil {
 		return nil, err
@@ -144,7 +153,24 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	note := func(format string, args ...any) { fmt.Fprintf(c.stdout, "  "+format+"\n", args...) }
 	l := &local{server: srv, port: port, envFile: filepath.Join(dir, ".env.secure")}
 
+	// Before anything is read or written: nobody else may have planted or
+	// be able to replace what follows.
+	guard := upGuard{fix: fixPerms, note: note}
 	certDir := filepath.Join(srv.Dir, "certs")
+	secrets := filepath.Join(srv.Dir, "secrets")
+	aclFile := filepath.Join(srv.Dir, "users.acl")
+	for _, d := range []string{srv.Dir, certDir, secrets} {
+		if _, err := os.Stat(d); d != srv.Dir && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := guard.dir(d); err != nil {
+			return nil, err
+		}
+	}
+	if err := guard.inPlace(srv, aclFile, l.envFile, certDir); err != nil {
+		return nil, err
+	}
+
 	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, fs.ErrNotExist) {
 		if _, err := certs.Generate(certDir, certs.GenerateOptions{KeyType: keyType, Hosts: []string{"localhost", "127.0.0.1", "::1"}}); err != nil {
 			return nil, fmt.Errorf("creating certificates: %w", err)
@@ -158,12 +184,11 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	l.ca = x509.NewCertPool()
 	l.ca.AppendCertsFromPEM(caPEM)
 
-	secrets := filepath.Join(srv.Dir, "secrets")
-	created, err := loadOrCreateUsers(secrets, env, &l.users)
+	created, err := loadOrCreateUsers(guard, secrets, env, &l.users)
 	if err != nil {
 		return nil, err
 	}
-	key, keyCreated, err := loadOrCreate(filepath.Join(secrets, "encryption.key"), func() string { return seal.GenerateKey().Encode() })
+	key, keyCreated, err := loadOrCreate(guard, filepath.Join(secrets, "encryption.key"), func() string { return seal.GenerateKey().Encode() })
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +197,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	}
 
 	spec := serverconf.Spec{
-		Environment: env, Port: port, TLSDir: certDir, ACLFile: filepath.Join(srv.Dir, "users.acl"),
+		Environment: env, Port: port, TLSDir: certDir, ACLFile: aclFile,
 		DataDir: srv.Dir, PidFile: srv.PidFile, LogFile: srv.LogFile, Daemonize: true,
 	}
 	if existing, ok := confPort(srv.Conf); ok {
@@ -185,7 +210,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(srv.Conf, conf, 0o644); err != nil {
+		if err := secretfile.CreatePublic(srv.Conf, conf); err != nil {
 			return nil, err
 		}
 		note("created %s: TLS port %d only, TLS %s", rel(srv.Conf), port, map[bool]string{true: "1.3", false: "1.2 and 1.3"}[env == redsafe.Production])
@@ -204,12 +229,16 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	if _, err := os.Stat(l.envFile); errors.Is(err, fs.ErrNotExist) {
 		s := envSpec{Environment: env, Host: "127.0.0.1", Port: l.port, User: l.users.App.Name,
 			PasswordFile: filepath.Join(secrets, l.users.App.Name+".password"), Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
-		if err := secretfile.Create(l.envFile, s.render(time.Now())); err != nil {
+		data, err := s.render(time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("cannot write %s: %w; use a --dir whose path an env file can carry", rel(l.envFile), err)
+		}
+		if err := secretfile.Create(l.envFile, data); err != nil {
 			return nil, err
 		}
 		note("created %s: the REDIS_* settings for your service (mode 0600)", rel(l.envFile))
 	}
-	if l.env, err = envfile.Read(l.envFile); err != nil {
+	if l.env, err = guard.envFile(l.envFile); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -232,8 +261,11 @@ func (l *local) ready(ctx context.Context) error {
 	return nil
 }
 
-func loadOrCreateUsers(dir string, env redsafe.Environment, u *serverconf.Users) (created bool, err error) {
+func loadOrCreateUsers(guard upGuard, dir string, env redsafe.Environment, u *serverconf.Users) (created bool, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, err
+	}
+	if err := guard.dir(dir); err != nil {
 		return false, err
 	}
 	fresh := serverconf.NewUsers(env)
@@ -242,7 +274,7 @@ func loadOrCreateUsers(dir string, env redsafe.Environment, u *serverconf.Users)
 		user  *serverconf.User
 		fresh string
 	}{{&u.Admin, fresh.Admin.Password}, {&u.App, fresh.App.Password}, {&u.Health, fresh.Health.Password}} {
-		pw, made, err := loadOrCreate(filepath.Join(dir, p.user.Name+".password"), func() string { return p.fresh })
+		pw, made, err := loadOrCreate(guard, filepath.Join(dir, p.user.Name+".password"), func() string { return p.fresh })
 		if err != nil {
 			return false, err
 		}
@@ -251,15 +283,12 @@ func loadOrCreateUsers(dir string, env redsafe.Environment, u *serverconf.Users)
 	return created, nil
 }
 
-// loadOrCreate reads a one-line secret file, or writes a new secret to it
-// with mode 0600.
-func loadOrCreate(path string, generate func() string) (secret string, created bool, err error) {
-	b, err := os.ReadFile(path)
+// loadOrCreate reads a one-line secret file, checked by guard, or writes a
+// new secret to it with mode 0600.
+func loadOrCreate(guard upGuard, path string, generate func() string) (secret string, created bool, err error) {
+	secret, err = guard.readLine(path)
 	if err == nil {
-		if s := strings.TrimSpace(string(b)); s != "" {
-			return s, false, nil
-		}
-		return "", false, fmt.Errorf("%s is empty; remove it to have a new secret generated", path)
+		return secret, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", false, err
@@ -270,9 +299,10 @@ func loadOrCreate(path string, generate func() string) (secret string, created b
 
 var tlsPortLine = regexp.MustCompile(`(?m)^tls-port\s+(\d+)`)
 
-// confPort reads the TLS port of an existing redis.conf.
+// confPort reads the TLS port of an existing redis.conf (bounded, and
+// never through a link).
 func confPort(path string) (int, bool) {
-	b, err := os.ReadFile(path)
+	b, err := localredis.ReadSmall(path, 1<<20)
 	if err != nil {
 		return 0, false
 	}

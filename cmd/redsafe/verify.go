@@ -14,7 +14,7 @@ import (
 var verifyCmd = &command{
 	name:    "verify",
 	summary: "prove a live deployment is secure: TLS, auth, ACLs, encryption",
-	usage: `Usage: redsafe verify [--env-file FILE] [--json] [--timeout 5s]
+	usage: `Usage: redsafe verify [--env-file FILE] [--json] [--timeout 5s] [--key-pattern P]
 
 Connects to the deployment that the REDIS_* environment describes and proves,
 by probing, what its configuration claims:
@@ -26,9 +26,11 @@ by probing, what its configuration claims:
   acl.flushall         the application user cannot run FLUSHALL
   acl.config           ... nor CONFIG (both probed inside MULTI and discarded,
                        so nothing ever runs)
-  tls.no-plaintext     no plaintext RESP answers on the TLS port
+  tls.no-plaintext     no plaintext RESP answers on the TLS port (a server that
+                       cannot be reached fails it: that proves nothing)
   data.encrypted       a value round-trips through the library, and Redis holds
-                       a Fernet token, not the plaintext (the key is deleted)
+                       a Fernet token, not the plaintext (the key is deleted);
+                       the key is inside --key-pattern, or Options.KeyPrefix
 
 Exits 0 when every check passes, 1 when any fails. Put it in a deploy
 pipeline. Output never contains a password or key.
@@ -37,10 +39,14 @@ Flags:
   --env-file FILE   read the variables from FILE, over the process environment
   --json            print the results as JSON
   --timeout D       bound each network step (default 5s)
+  --key-pattern P   the key pattern the application user is confined to, as
+                    given to ` + "`redsafe conf --key-pattern`" + ` (such as 'orders:*'):
+                    data.encrypted writes its probe key inside it
 
 Examples:
   set -a; . ./.redsafe/.env.secure; set +a; redsafe verify
   redsafe verify --env-file .env.secure --json
+  redsafe verify --env-file .env.secure --key-pattern 'orders:*'
 `,
 	run: runVerify,
 }
@@ -50,6 +56,7 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	envFile := fs.String("env-file", "", "")
 	asJSON := fs.Bool("json", false, "")
 	timeout := fs.Duration("timeout", 5*time.Second, "")
+	keyPattern := fs.String("key-pattern", "", "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
@@ -58,7 +65,7 @@ func runVerify(c *cli, cmd *command, args []string) int {
 		c.errorf("verify: %v", err)
 		return 2
 	}
-	target := verify.Target{Options: opts, Timeout: *timeout}
+	target := verify.Target{Options: opts, Timeout: *timeout, KeyPattern: *keyPattern}
 	ctx, cancel := context.WithTimeout(context.Background(), 10**timeout)
 	defer cancel()
 	if *asJSON {

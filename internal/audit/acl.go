@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/redsafe/redsafe/internal/resp"
 )
 
 // verdict is whether the audited user may run a command.
@@ -25,6 +27,7 @@ var probes = map[string][]string{
 	"DEBUG":    {"DEBUG", "OBJECT", "redsafe:audit"},
 	"MODULE":   {"MODULE", "LOAD", "/nonexistent/redsafe-audit.so"},
 	"KEYS":     {"KEYS", "*"},
+	"SCAN":     {"SCAN", "0", "COUNT", "1"},
 	"SHUTDOWN": {"SHUTDOWN"},
 	"MIGRATE":  {"MIGRATE", "127.0.0.1", "1", "redsafe:audit", "0", "1"},
 	"SCRIPT":   {"SCRIPT", "FLUSH"},
@@ -88,21 +91,9 @@ func (r *run) dryRun(args []string) verdict {
 // discarded, so nothing runs. The command is only sent after MULTI was
 // acknowledged.
 func (r *run) queueInMulti(args []string) verdict {
-	if r.sess == nil {
-		return unknown
-	}
-	if v, err := r.do("MULTI"); err != nil || v.Type != '+' {
-		return unknown
-	}
-	v, err := r.do(args...)
-	if d, derr := r.do("DISCARD"); derr != nil || d.Type != '+' {
-		// Never leave a transaction open on a connection we keep using.
-		r.sess.Close()
-		r.sess, r.noSession = nil, "DISCARD failed, the connection was closed"
-		return unknown
-	}
+	v, err, ok := r.queued(args)
 	switch {
-	case err != nil:
+	case !ok || err != nil:
 		return unknown
 	case v.Type == '+' && v.Str == "QUEUED":
 		return allowed
@@ -114,6 +105,28 @@ func (r *run) queueInMulti(args []string) verdict {
 		return denied
 	}
 	return unknown
+}
+
+// queued sends args inside MULTI and discards the transaction, and returns
+// the reply to the queued command. ok is false when no transaction could be
+// opened, or DISCARD failed (the session is then closed).
+func (r *run) queued(args []string) (v resp.Value, err error, ok bool) {
+	if r.sess == nil {
+		return v, nil, false
+	}
+	if m, err := r.do("MULTI"); err != nil || m.Type != '+' {
+		return v, nil, false
+	}
+	v, err = r.do(args...)
+	if d, derr := r.do("DISCARD"); derr != nil || d.Type != '+' {
+		// Never leave a transaction open on a connection we keep using.
+		if r.sess != nil {
+			r.sess.Close()
+		}
+		r.sess, r.noSession = nil, "DISCARD failed, the connection was closed"
+		return v, err, false
+	}
+	return v, err, true
 }
 
 // checkDangerousCommands reports the dangerous commands the user may run.

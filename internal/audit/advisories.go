@@ -107,6 +107,9 @@ func (a advisory) affects(v version) (bool, version) {
 // checkVersion: server.version.
 func checkVersion(r *run) {
 	raw, ok := r.serverVersion()
+	if ok && r.target.version != "" {
+		raw = r.target.version
+	}
 	if !ok {
 		r.cannotSee("server.version", "the version is read with HELLO or INFO: "+r.noSessionOr("not visible to this user"))
 		return

@@ -40,6 +40,11 @@ type Target struct {
 	Sample int
 	// Timeout bounds each network step. Default 5s.
 	Timeout time.Duration
+
+	// version, when set, is judged by server.version instead of the
+	// version the server reports, so that tests check the advisory logic
+	// rather than the redis-server the machine has installed.
+	version string
 }
 
 // DefaultSample is the number of string values sampled by default.
@@ -70,6 +75,7 @@ var checks = []check{
 	{"tls.cluster", checkCluster},
 	{"auth.brute-force", checkBruteForce},
 	{"data", checkData},
+	{"acl.key-names-visible", checkKeyNamesVisible},
 	{"persistence.plaintext-dump", checkPersistence},
 	{"server.version", checkVersion},
 }
@@ -140,8 +146,9 @@ type run struct {
 	configErr string // why CONFIG GET is unavailable
 	info      map[string]string
 
-	sampled   bool // checkData read values
-	plainData int  // sampled string values that are not Fernet tokens
+	sampled      bool // checkData read values
+	plainData    int  // sampled string values that are not Fernet tokens
+	namesOutside int  // sampled key names outside the user's key pattern
 
 	blind []blindSpot
 }

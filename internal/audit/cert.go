@@ -14,7 +14,7 @@ import (
 // expiryWarning is how long before expiry a certificate is reported.
 const expiryWarning = 30 * 24 * time.Hour
 
-const renewFix = "renew the server certificate (`redsafe certs --force`, or your CA's process), install it and restart Redis; monitor its expiry"
+const renewFix = "renew the server certificate (`redsafe certs --renew`, or your CA's process), install it and restart Redis; monitor its expiry"
 
 // checkCertificate judges the certificate chain the server presented:
 // tls.cert-expiry, tls.cert-weak, tls.cert-hostname and tls.cert-untrusted.

@@ -17,9 +17,17 @@ import (
 // with redistest's own certificates, ports and files in place of up's.
 func hardened(t *testing.T, env redsafe.Environment) (*redistest.Server, serverconf.Users) {
 	t.Helper()
+	return hardenedWith(t, env, "")
+}
+
+// hardenedWith is hardened with the app user confined to keyPattern, as
+// `redsafe conf --key-pattern` confines it.
+func hardenedWith(t *testing.T, env redsafe.Environment, keyPattern string) (*redistest.Server, serverconf.Users) {
+	t.Helper()
 	dir := t.TempDir()
 	users := serverconf.NewUsers(env)
-	spec := serverconf.Spec{Environment: env, TLSDir: filepath.Join(dir, "certs"), ACLFile: filepath.Join(dir, "users.acl"), DataDir: dir}
+	spec := serverconf.Spec{Environment: env, TLSDir: filepath.Join(dir, "certs"), ACLFile: filepath.Join(dir, "users.acl"), DataDir: dir,
+		KeyPattern: keyPattern}
 	conf, err := serverconf.RedisConf(spec)
 	if err != nil {
 		t.Fatal(err)

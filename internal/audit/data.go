@@ -17,6 +17,7 @@ type sample struct {
 	plain      int // not a Fernet token
 	foreign    int // a Fernet token that the configured key does not open
 	unreadable int // GET refused (key pattern)
+	outside    int // names whose TYPE is refused: outside the user's key pattern
 	secrets    keyNameFindings
 }
 
@@ -34,7 +35,7 @@ func checkData(r *run) {
 		r.cannotSee("data.secret-in-keyname", err.Error())
 		return
 	}
-	r.sampled, r.plainData = true, s.plain
+	r.sampled, r.plainData, r.namesOutside = true, s.plain, s.outside
 	db := fmt.Sprintf("database %d", r.ep.db)
 	switch {
 	case s.strings == 0 && s.unreadable == 0:
@@ -106,6 +107,10 @@ func (r *run) judgeValue(s *sample, key string) error {
 	t, err := r.do("TYPE", key)
 	if err != nil {
 		return err
+	}
+	if t.IsError() && strings.HasPrefix(t.Str, "NOPERM") {
+		s.outside++ // SCAN listed a name this user may not touch
+		return nil
 	}
 	if t.Str != "string" {
 		return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/redisurl"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -46,12 +47,17 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 		relaxed.EncryptionKey = seal.GenerateKey().Encode()
 		relaxed.PreviousEncryptionKeys = nil
 		// Credentials only stop the password from being judged here; the
-		// URL and the variables are read below.
+		// URL, the variables and the password file are read below. The
+		// file goes too: with Credentials set it would be a second source
+		// of the password, which the library refuses.
 		relaxed.Credentials = func(context.Context) (redsafe.Credentials, error) { return redsafe.Credentials{}, nil }
+		relaxed.PasswordFile = ""
 		if conn, err = relaxed.Connection(); err != nil {
 			return nil, fmt.Errorf("the connection settings cannot be used: %s; run `redsafe check` for each problem and its fix", configProblems(err))
 		}
-		conn.Username, conn.Password = credentialsOf(o)
+		if conn.Username, conn.Password, err = credentialsOf(o); err != nil {
+			return nil, err
+		}
 	}
 	ep.addr, ep.host, ep.db, ep.tls = conn.Addr, conn.Host, conn.DB, conn.TLS
 	ep.username, ep.password = conn.Username, conn.Password
@@ -70,8 +76,9 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 
 // credentialsOf applies the rules of the environment contract: the URL's
 // user and password win over REDIS_USERNAME and REDIS_PASSWORD (a conflict
-// between them is an error that Connection has reported already).
-func credentialsOf(o redsafe.Options) (user, password string) {
+// between them is an error that Connection has reported already), and
+// REDIS_PASSWORD_FILE holds the password when it is set.
+func credentialsOf(o redsafe.Options) (user, password string, err error) {
 	user, password = o.Username, o.Password
 	if u, err := redisurl.Parse(o.URL); err == nil {
 		if u.Username != "" {
@@ -81,7 +88,12 @@ func credentialsOf(o redsafe.Options) (user, password string) {
 			password = u.Password
 		}
 	}
-	return user, password
+	if o.PasswordFile != "" && password == "" {
+		if password, err = secretfile.ReadLine(o.PasswordFile, secretfile.Named); err != nil {
+			return "", "", fmt.Errorf("%s: %w", redsafe.EnvPasswordFile, err)
+		}
+	}
+	return user, password, nil
 }
 
 // configProblems lists the ids of a *ConfigError's error findings, which

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 // Severity ranks a finding.
@@ -74,11 +75,18 @@ type Report struct {
 	Err error `json:"-"`
 }
 
-func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
+// add records f with its text escaped: evidence quotes what the server
+// sent (CONFIG values, ACL LOG addresses, error replies, certificate
+// names), which must not reach a terminal or a JSON reader as it came.
+func (r *Report) add(f Finding) {
+	f.Title, f.Evidence, f.Fix = termsafe.Escape(f.Title), termsafe.Escape(f.Evidence), termsafe.Escape(f.Fix)
+	r.Findings = append(r.Findings, f)
+}
 
-// finish sorts the findings, most severe first and then by id, and counts
-// them.
+// finish sorts the findings, most severe first and then by id, counts
+// them, and escapes Err, whose text can quote the server.
 func (r *Report) finish() {
+	r.Err = termsafe.Error(r.Err)
 	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
 		if d := b.Severity.rank() - a.Severity.rank(); d != 0 {
 			return d

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -59,6 +61,10 @@ func openSession(r *run) {
 		}
 		v, err := c.DoValue(args...)
 		switch {
+		case err != nil && r.unusableReply(err):
+			c.Close()
+			r.fatal = r.replyFailure("AUTH", err)
+			return
 		case err != nil:
 			c.Close()
 			r.fatal = fmt.Errorf("the server closed the connection instead of answering AUTH (%v); if it requires client certificates, set REDIS_TLS_CERT and REDIS_TLS_KEY", err)
@@ -88,12 +94,32 @@ func (r *run) do(args ...string) (resp.Value, error) {
 	v, err := r.sess.DoValue(args...)
 	if err != nil {
 		// A broken connection ends the audit: nothing after it can be seen.
-		r.fatal = fmt.Errorf("%s: %v", strings.ToUpper(args[0]), err)
+		r.fatal = r.replyFailure(strings.ToUpper(args[0]), err)
 		r.sess.Close()
 		r.sess = nil
 		r.noSession = "the connection broke"
 	}
 	return v, err
+}
+
+// unusableReply reports whether err is a reply the audit refused (past a
+// limit, not RESP) or one that did not come in time, rather than a
+// connection the server closed.
+func (r *run) unusableReply(err error) bool {
+	var ne net.Error
+	return errors.Is(err, resp.ErrLimit) || errors.Is(err, resp.ErrMalformed) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// replyFailure says why cmd got no usable reply, and what to do: a reply
+// past a limit is no Redis server's, a slow one may only need --timeout.
+func (r *run) replyFailure(cmd string, err error) error {
+	switch {
+	case errors.Is(err, resp.ErrLimit), errors.Is(err, resp.ErrMalformed):
+		return fmt.Errorf("the reply to %s was refused (%v): no Redis server sends such a reply; check that the URL names the server you mean to audit", cmd, err)
+	case r.unusableReply(err):
+		return fmt.Errorf("no complete reply to %s within %s (%v): the server stopped answering, or answers too slowly; raise --timeout if it is only slow", cmd, r.target.Timeout, err)
+	}
+	return fmt.Errorf("%s: %v", cmd, err)
 }
 
 // why explains a refused reply for audit.limited-visibility.

@@ -24,26 +24,36 @@ type tlsFacts struct {
 func checkConnect(r *run) {
 	ep := r.ep
 	if ep.tls == nil {
-		if resp.AnswersPlaintext(ep.addr, r.target.Timeout) {
+		plain, perr := r.answersPlaintext()
+		switch {
+		case plain:
 			r.plaintext = true
 			r.tlsDisabled(fmt.Sprintf("the URL is redis:// and %s answers plaintext RESP", ep.addr))
+			return
+		case perr != nil && r.unusableReply(perr) && !errors.Is(perr, resp.ErrMalformed):
+			r.fatal = r.replyFailure("PING", perr) // past a limit, or too slow: not a TLS port either
 			return
 		}
 		if _, err := r.inspect(); err == nil {
 			r.fatal = fmt.Errorf("%s speaks TLS but the URL is redis://; use rediss:// with the same host and port", ep.addr)
 			return
 		}
-		r.fatal = unreachable(ep.addr, nil)
+		r.fatal = unreachable(ep.addr, nil, perr)
 		return
 	}
 	facts, err := r.inspect()
 	if err != nil {
-		if resp.AnswersPlaintext(ep.addr, r.target.Timeout) {
+		plain, perr := r.answersPlaintext()
+		switch {
+		case plain:
 			r.plaintext = true
 			r.tlsDisabled(fmt.Sprintf("the URL is rediss:// but %s answers plaintext RESP and no TLS handshake", ep.addr))
 			return
+		case perr != nil && r.unusableReply(perr) && !errors.Is(perr, resp.ErrMalformed):
+			r.fatal = r.replyFailure("PING", perr)
+			return
 		}
-		r.fatal = unreachable(ep.addr, err)
+		r.fatal = unreachable(ep.addr, err, perr)
 		return
 	}
 	r.inspection = facts
@@ -56,14 +66,36 @@ func checkConnect(r *run) {
 	r.trusted = true
 }
 
-func unreachable(addr string, handshake error) error {
+// unreachable explains why addr speaks neither TLS (handshake, when it
+// was tried) nor plaintext RESP (plain, the error of a plaintext PING).
+func unreachable(addr string, handshake, plain error) error {
 	if handshake != nil {
 		var op *net.OpError
 		if !errors.As(handshake, &op) || op.Op != "dial" {
 			return fmt.Errorf("the TLS handshake with %s failed: %v; check that the URL names the server's TLS port", addr, handshake)
 		}
 	}
+	var op *net.OpError
+	if plain != nil && (!errors.As(plain, &op) || op.Op != "dial") {
+		return fmt.Errorf("%s accepts connections but answers neither TLS nor plaintext RESP (%v); check that the URL names a Redis server", addr, plain)
+	}
 	return fmt.Errorf("cannot connect to %s; start the server, or fix the host and port in the URL", addr)
+}
+
+// answersPlaintext sends PING in plaintext and reads the whole reply, with
+// the probes' limits: any RESP reply means the server speaks plaintext.
+// err says why there is none (nothing listens, a TLS port closed the
+// connection, the reply broke a limit or did not come in time).
+func (r *run) answersPlaintext() (bool, error) {
+	c, err := resp.DialTimeout(r.ep.addr, nil, r.target.Timeout)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	if _, err := c.DoValue("PING"); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *run) tlsDisabled(evidence string) {

@@ -35,3 +35,34 @@ func TestMoveAside(t *testing.T) {
 		}
 	}
 }
+
+// A link at path is moved aside as a link: rename never follows it, so the
+// file it points to is neither moved nor changed; a planted name at the
+// backup path is skipped, not replaced.
+func TestMoveAsideNeverFollowsLinks(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o644)
+	path := filepath.Join(dir, "app.password")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 16, 0, 0, 0, time.UTC)
+	planted := path + ".bak-20261202-160000"
+	if err := os.Symlink(victim, planted); err != nil {
+		t.Fatal(err)
+	}
+	got, err := MoveAside(path, now)
+	if err != nil || got != planted+".1" {
+		t.Fatalf("MoveAside = %q, %v; want %s.1", got, err, planted)
+	}
+	if fi, err := os.Lstat(got); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("backup is not the link itself: %v, %v", fi, err)
+	}
+	if fi, err := os.Lstat(planted); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the planted name was replaced")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("victim changed to %q", b)
+	}
+}

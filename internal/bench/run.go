@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/connhook"
+	"github.com/redsafe/redsafe/internal/redact"
 )
 
 // Config describes a run.
@@ -222,7 +224,7 @@ func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 			for _, s := range sts {
 				s.close()
 			}
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", name, redact.WithoutSecrets(err, r.conn.Password))
 		}
 		sts = append(sts, s)
 	}
@@ -275,6 +277,10 @@ func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Re
 	results := make([]Result, len(sts))
 	for i, st := range sts {
 		results[i] = acc[i].result(st.name(), w.name, size, callers, states[i])
+		if results[i].FirstError != "" {
+			// A server may quote AUTH's arguments in its error replies.
+			results[i].FirstError = redact.WithoutSecrets(errors.New(results[i].FirstError), r.conn.Password).Error()
+		}
 		results[i].Slices = n
 	}
 	for i := range results {
@@ -326,7 +332,7 @@ func (r *runner) slice(ctx context.Context, st stack, w *workload, cs []*caller,
 		return s, err
 	}
 	if s.ops == 0 && s.errs > 0 {
-		return s, fmt.Errorf("%s: every operation failed: %v", st.name(), firstError(cs))
+		return s, fmt.Errorf("%s: every operation failed: %v", st.name(), redact.WithoutSecrets(firstError(cs), r.conn.Password))
 	}
 	return s, nil
 }

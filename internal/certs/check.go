@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/redsafe/redsafe/internal/secretfile"
 )
 
 // Status is the outcome of one check.
@@ -80,14 +82,26 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 
 	ca := r.load(dir, CAFile, "ca", true, o.Now)
 	server := r.load(dir, ServerFile, "server", true, o.Now)
-	client := r.load(dir, ClientFile, "client", false, o.Now)
+	// Client certificates are NAME.crt and NAME.key, as Generate writes them.
+	clients := map[string]*x509.Certificate{}
+	names := clientNames(dir)
+	for _, name := range names {
+		cert, _ := ClientFiles(name)
+		if c := r.load(dir, cert, "client."+name, false, o.Now); c != nil {
+			clients[name] = c
+		}
+	}
 	r.keyMatches(dir, ServerKeyFile, server, "server")
-	if client != nil {
-		r.keyMatches(dir, ClientKeyFile, client, "client")
+	for _, name := range names {
+		_, key := ClientFiles(name)
+		r.keyMatches(dir, key, clients[name], "client."+name)
 	}
 	r.keyPrivate(dir, CAKeyFile, false)
 	r.keyPrivate(dir, ServerKeyFile, true)
-	r.keyPrivate(dir, ClientKeyFile, false)
+	for _, name := range names {
+		_, key := ClientFiles(name)
+		r.keyPrivate(dir, key, false)
+	}
 
 	if ca != nil && (!ca.IsCA || !ca.BasicConstraintsValid) {
 		r.add("ca.is-ca", Fail, "%s is not a CA certificate", CAFile)
@@ -99,8 +113,10 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
 	r.chain("server.chain", server, roots, x509.ExtKeyUsageServerAuth, o.Now)
-	if client != nil {
-		r.chain("client.chain", client, roots, x509.ExtKeyUsageClientAuth, o.Now)
+	for _, name := range names {
+		if c := clients[name]; c != nil {
+			r.chain("client."+name+".chain", c, roots, x509.ExtKeyUsageClientAuth, o.Now)
+		}
 	}
 
 	hosts := o.Hosts
@@ -119,8 +135,8 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 		}
 	}
 	if len(missing) > 0 {
-		r.add("server.hosts", Fail, "%s does not cover %s; it covers %s; reissue with `redsafe certs --force --hosts %s`",
-			ServerFile, strings.Join(missing, ", "), strings.Join(certHosts(server), ", "), strings.Join(hosts, ","))
+		r.add("server.hosts", Fail, "%s does not cover %s; it covers %s; reissue it under the same CA with `redsafe certs --renew --dir %s --hosts %s`",
+			ServerFile, strings.Join(missing, ", "), strings.Join(certHosts(server), ", "), dir, strings.Join(hosts, ","))
 	} else {
 		r.add("server.hosts", OK, "covers %s", strings.Join(hosts, ", "))
 	}
@@ -130,7 +146,7 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 // load parses one certificate and checks its dates, key and signature.
 func (r *CheckReport) load(dir, name, role string, required bool, now time.Time) *x509.Certificate {
 	path := filepath.Join(dir, name)
-	data, err := os.ReadFile(path)
+	data, err := readPublic(path)
 	if errors.Is(err, os.ErrNotExist) && !required {
 		return nil
 	}
@@ -156,9 +172,9 @@ func (r *CheckReport) load(dir, name, role string, required bool, now time.Time)
 	case now.Before(cert.NotBefore):
 		r.add(role+".expiry", Fail, "%s is not valid until %s; check the clock", name, cert.NotBefore.UTC().Format(time.RFC3339))
 	case left <= 0:
-		r.add(role+".expiry", Fail, "%s expired on %s; reissue with `redsafe certs --force`", name, cert.NotAfter.UTC().Format(time.DateOnly))
+		r.add(role+".expiry", Fail, "%s expired on %s; %s", name, cert.NotAfter.UTC().Format(time.DateOnly), reissueFix(dir, role))
 	case left < ExpiryWarning:
-		r.add(role+".expiry", Warn, "%s expires in %d days (%s); reissue with `redsafe certs --force`", name, days, cert.NotAfter.UTC().Format(time.DateOnly))
+		r.add(role+".expiry", Warn, "%s expires in %d days (%s); %s", name, days, cert.NotAfter.UTC().Format(time.DateOnly), reissueFix(dir, role))
 	default:
 		r.add(role+".expiry", OK, "%s valid for %d more days", name, days)
 	}
@@ -168,12 +184,25 @@ func (r *CheckReport) load(dir, name, role string, required bool, now time.Time)
 		x509.ECDSAWithSHA512, x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS, x509.PureEd25519:
 		r.add(role+".signature", OK, "%s, %s", cert.SignatureAlgorithm, keyDescription(cert))
 	default:
-		r.add(role+".signature", Fail, "%s is signed with %s; reissue with `redsafe certs --force` (SHA-256)", name, cert.SignatureAlgorithm)
+		r.add(role+".signature", Fail, "%s is signed with %s; %s (SHA-256)", name, cert.SignatureAlgorithm, reissueFix(dir, role))
 	}
 	if k, ok := cert.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
 		r.add(role+".key-strength", Fail, "%s has a %d-bit RSA key; use ECDSA P-256 or RSA 4096", name, k.N.BitLen())
 	}
 	return cert
+}
+
+// reissueFix is the command that replaces role's certificate: a leaf is
+// reissued under the same CA, so clients keep their ca.crt; only the CA's
+// own problems need a new CA.
+func reissueFix(dir, role string) string {
+	switch {
+	case role == "ca":
+		return fmt.Sprintf("replace the CA with `redsafe certs --new-ca --dir %s` and give every client the new ca.crt", dir)
+	case strings.HasPrefix(role, "client."):
+		return fmt.Sprintf("reissue it under the same CA with `redsafe certs --renew --dir %s --client %s`", dir, strings.TrimPrefix(role, "client."))
+	}
+	return fmt.Sprintf("reissue it under the same CA with `redsafe certs --renew --dir %s`", dir)
 }
 
 // chain verifies a leaf against the CA for one purpose.
@@ -192,11 +221,13 @@ func (r *CheckReport) keyMatches(dir, name string, cert *x509.Certificate, role 
 	if cert == nil {
 		return
 	}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	// Bounded and never a FIFO or device; its mode is keyPrivate's check.
+	data, err := secretfile.Read(filepath.Join(dir, name), secretfile.Options{FollowSymlinks: true, Tolerate: func(*secretfile.ExposedError) {}})
 	if err != nil {
 		r.add(role+".key", Fail, "%v", err)
 		return
 	}
+	defer clear(data)
 	key, err := ParseKey(data)
 	if err != nil {
 		r.add(role+".key", Fail, "%s: %v", name, err)
@@ -204,7 +235,7 @@ func (r *CheckReport) keyMatches(dir, name string, cert *x509.Certificate, role 
 	}
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
-		r.add(role+".key", Fail, "%s does not belong to the %s certificate; reissue both with `redsafe certs --force`", name, role)
+		r.add(role+".key", Fail, "%s does not belong to the %s certificate; %s", name, role, reissueFix(dir, role))
 		return
 	}
 	r.add(role+".key", OK, "%s matches its certificate", name)

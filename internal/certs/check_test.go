@@ -141,8 +141,8 @@ func TestCheckFreshDir(t *testing.T) {
 		}
 		slices.Sort(got)
 		want := []string{
-			"ca.expiry", "ca.signature", "client.chain", "client.expiry", "client.key", "client.signature",
-			"permissions.ca.key", "permissions.client.key", "permissions.server.key",
+			"ca.expiry", "ca.signature", "client.app.chain", "client.app.expiry", "client.app.key", "client.app.signature",
+			"permissions.app.key", "permissions.ca.key", "permissions.server.key",
 			"server.chain", "server.expiry", "server.hosts", "server.key", "server.signature",
 		}
 		if !slices.Equal(got, want) {
@@ -204,7 +204,7 @@ func TestCheckHosts(t *testing.T) {
 			}
 		}
 		// It also says what the certificate does cover and how to fix it.
-		for _, s := range []string{"redis.internal", "10.0.0.5", "redsafe certs --force"} {
+		for _, s := range []string{"redis.internal", "10.0.0.5", "redsafe certs --renew"} {
 			if !strings.Contains(c.Detail, s) {
 				t.Errorf("detail %q does not mention %q", c.Detail, s)
 			}
@@ -239,21 +239,21 @@ func TestCheckExpiry(t *testing.T) {
 
 	// 340 days in: 25 days left, a warning that does not fail the report.
 	r := at(now.Add(340 * 24 * time.Hour))
-	wantOnly(t, r, "server.expiry=warn", "client.expiry=warn")
-	wantCheck(t, r, "server.expiry", Warn, "25 days", "redsafe certs --force")
+	wantOnly(t, r, "server.expiry=warn", "client.app.expiry=warn")
+	wantCheck(t, r, "server.expiry", Warn, "25 days", "redsafe certs --renew")
 	if d := daysLeft(r, ServerFile); d != 25 {
 		t.Errorf("days_left = %d, want 25", d)
 	}
 
 	// The 30-day boundary.
 	expectNoProblems(t, at(notAfter.Add(-ExpiryWarning)))
-	wantOnly(t, at(notAfter.Add(-ExpiryWarning+time.Second)), "server.expiry=warn", "client.expiry=warn")
+	wantOnly(t, at(notAfter.Add(-ExpiryWarning+time.Second)), "server.expiry=warn", "client.app.expiry=warn")
 
 	// Expired (also at the very last second): fail, and the chain fails too.
 	for _, when := range []time.Time{notAfter.Add(time.Second), notAfter.Add(12 * time.Hour), notAfter.Add(400 * 24 * time.Hour)} {
 		r := at(when)
 		wantCheck(t, r, "server.expiry", Fail, "expired", notAfter.UTC().Format(time.DateOnly))
-		wantCheck(t, r, "client.expiry", Fail, "expired")
+		wantCheck(t, r, "client.app.expiry", Fail, "expired")
 		wantCheck(t, r, "server.chain", Fail)
 		wantCheck(t, r, "ca.expiry", OK)
 		if r.OK {
@@ -294,8 +294,8 @@ func TestCheckKeyPermissions(t *testing.T) {
 		{ServerKeyFile, 0o600, true},
 		{CAKeyFile, 0o644, false},
 		{CAKeyFile, 0o640, false},
-		{ClientKeyFile, 0o644, false},
-		{ClientKeyFile, 0o606, false},
+		{appKey, 0o644, false},
+		{appKey, 0o606, false},
 	} {
 		path := filepath.Join(dir, tc.file)
 		if err := os.Chmod(path, tc.mode); err != nil {
@@ -342,7 +342,7 @@ func TestCheckKeyMismatch(t *testing.T) {
 	origKey, _ := os.ReadFile(serverKey)
 
 	for name, src := range map[string]string{
-		"client.key as server.key": filepath.Join(dir, ClientKeyFile),
+		"client.key as server.key": filepath.Join(dir, appKey),
 		"ca.key as server.key":     filepath.Join(dir, CAKeyFile),
 		"another server's key":     filepath.Join(other, ServerKeyFile),
 	} {
@@ -360,11 +360,11 @@ func TestCheckKeyMismatch(t *testing.T) {
 	expectNoProblems(t, CheckDir(dir, CheckOptions{}))
 
 	// client.key swapped too.
-	copyFile(t, filepath.Join(other, ServerKeyFile), filepath.Join(dir, ClientKeyFile))
-	wantOnly(t, CheckDir(dir, CheckOptions{}), "client.key=fail")
-	os.Remove(filepath.Join(dir, ClientKeyFile))
-	wantOnly(t, CheckDir(dir, CheckOptions{}), "client.key=fail")
-	os.Remove(filepath.Join(dir, ClientFile))
+	copyFile(t, filepath.Join(other, ServerKeyFile), filepath.Join(dir, appKey))
+	wantOnly(t, CheckDir(dir, CheckOptions{}), "client.app.key=fail")
+	os.Remove(filepath.Join(dir, appKey))
+	wantOnly(t, CheckDir(dir, CheckOptions{}), "client.app.key=fail")
+	os.Remove(filepath.Join(dir, appCrt))
 	expectNoProblems(t, CheckDir(dir, CheckOptions{}))
 
 	// Corrupt or misplaced key material: reported without being echoed.
@@ -418,7 +418,7 @@ func TestCheckWrongCA(t *testing.T) {
 	// ca.crt from another CA (same name): both leaves fail.
 	a2 := genDir(t, GenerateOptions{Client: "app"})
 	copyFile(t, filepath.Join(b, CAFile), filepath.Join(a2, CAFile))
-	wantOnly(t, CheckDir(a2, CheckOptions{}), "server.chain=fail", "client.chain=fail")
+	wantOnly(t, CheckDir(a2, CheckOptions{}), "server.chain=fail", "client.app.chain=fail")
 
 	// A leaf in place of ca.crt.
 	a3 := genDir(t, GenerateOptions{})
@@ -427,8 +427,8 @@ func TestCheckWrongCA(t *testing.T) {
 
 	// The client certificate in place of server.crt: wrong purpose.
 	a4 := genDir(t, GenerateOptions{Client: "app"})
-	copyFile(t, filepath.Join(a4, ClientFile), filepath.Join(a4, ServerFile))
-	copyFile(t, filepath.Join(a4, ClientKeyFile), filepath.Join(a4, ServerKeyFile))
+	copyFile(t, filepath.Join(a4, appCrt), filepath.Join(a4, ServerFile))
+	copyFile(t, filepath.Join(a4, appKey), filepath.Join(a4, ServerKeyFile))
 	r = CheckDir(a4, CheckOptions{})
 	wantCheck(t, r, "server.chain", Fail)
 	wantCheck(t, r, "server.hosts", Fail, "no host")
@@ -551,7 +551,7 @@ func TestCheckWeakCertificates(t *testing.T) {
 func TestCheckReportJSON(t *testing.T) {
 	t.Parallel()
 	dir := genDir(t, GenerateOptions{Client: "app"})
-	os.Chmod(filepath.Join(dir, ClientKeyFile), 0o644)
+	os.Chmod(filepath.Join(dir, appKey), 0o644)
 	r := CheckDir(dir, CheckOptions{Hosts: []string{"redis"}})
 	j, err := json.Marshal(r)
 	if err != nil {
@@ -581,7 +581,7 @@ func TestCheckReportJSON(t *testing.T) {
 		if got := slices.Sorted(maps.Keys(c)); !slices.Equal(got, []string{"detail", "name", "status"}) {
 			t.Errorf("check fields %v", got)
 		}
-		if c["name"] == "permissions.client.key" && c["status"] == "fail" {
+		if c["name"] == "permissions.app.key" && c["status"] == "fail" {
 			sawFail = true
 		}
 		if s := c["status"]; s != "ok" && s != "warn" && s != "fail" {
@@ -589,7 +589,7 @@ func TestCheckReportJSON(t *testing.T) {
 		}
 	}
 	if !sawFail {
-		t.Errorf(`no {"name":"permissions.client.key","status":"fail"} in %s`, j)
+		t.Errorf(`no {"name":"permissions.app.key","status":"fail"} in %s`, j)
 	}
 	for _, c := range doc.Cert {
 		want := []string{"days_left", "file", "key_type", "not_after", "signature", "subject"}

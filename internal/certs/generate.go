@@ -3,8 +3,11 @@ package certs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,56 +15,70 @@ import (
 )
 
 // The files Generate writes inside its directory. serverconf and the CLI
-// refer to the same names.
+// refer to the same names. A client certificate is NAME.crt and NAME.key
+// (ClientFiles), where `redsafe env --client NAME` looks for it.
 const (
 	CAFile         = "ca.crt"
 	CAKeyFile      = "ca.key"
 	ServerFile     = "server.crt"
 	ServerKeyFile  = "server.key"
-	ClientFile     = "client.crt"
-	ClientKeyFile  = "client.key"
 	caCommonName   = "redsafe local CA"
 	caOrganization = "redsafe"
 )
+
+// ClientFiles names the certificate and key files of client name.
+func ClientFiles(name string) (cert, key string) { return name + ".crt", name + ".key" }
+
+// clientName is a name that is safe as a file name and cannot collide
+// with the CA's or the server's files.
+var clientName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func checkClientName(name string) error {
+	if !clientName.MatchString(name) || name == "ca" || name == "server" {
+		return fmt.Errorf("certs: client name %q must be letters, digits, '.', '_' or '-' (it names NAME.crt and NAME.key), and not ca or server", name)
+	}
+	return nil
+}
 
 // DefaultHosts cover a compose service called "redis" and local clients.
 var DefaultHosts = []string{"redis", "localhost", "127.0.0.1", "::1"}
 
 // caValidity is longer than a leaf's so that leaves can be re-issued under
-// the same CA without redistributing it; `redsafe certs check` still warns
-// before it runs out.
+// the same CA (Renew) without redistributing it; `redsafe certs check`
+// still warns before it runs out.
 const caValidity = 10 * 365 * 24 * time.Hour
 
-// GenerateOptions controls Generate. Zero values are the defaults.
+// GenerateOptions controls Generate and Renew. Zero values are the defaults.
 type GenerateOptions struct {
-	Hosts   []string  // server certificate SANs; nil => DefaultHosts
-	KeyType KeyType   // "" => ECDSA P-256
-	Days    int       // leaf validity in days; 0 => 365
-	Client  string    // when set, also issue a client certificate with this common name
-	Force   bool      // replace existing files, moving them to timestamped backups
-	Now     time.Time // zero => time.Now(); for tests and backup names
+	Hosts   []string // server certificate SANs; nil => DefaultHosts (Renew: the current certificate's)
+	KeyType KeyType  // "" => ECDSA P-256 (Renew: the CA's key type)
+	Days    int      // leaf validity in days; 0 => 365
+	Client  string   // when set, also issue a client certificate with this common name
+	// ReplaceCA lets Generate replace existing files, the CA included,
+	// moving them to timestamped backups. Every client then needs the new
+	// ca.crt; Renew is the way to reissue a certificate under the same CA.
+	ReplaceCA bool
+	Now       time.Time // zero => time.Now(); for tests and backup names
 }
 
-// Files names what Generate wrote, as paths inside its directory.
+// Files names what Generate or Renew wrote, as paths inside its directory.
 type Files struct {
 	CA, CAKey         string
 	Server, ServerKey string
 	Client, ClientKey string   // empty without GenerateOptions.Client
+	Hosts             []string // the server certificate's
 	Backups           []string // where replaced files went
 }
 
-// ExistsError is returned when Generate would overwrite files and Force is
-// not set. Nothing has been written when it is returned.
+// ExistsError is returned when Generate would overwrite files and
+// ReplaceCA is not set. Nothing has been written when it is returned.
 type ExistsError struct{ Paths []string }
 
 func (e *ExistsError) Error() string {
-	return fmt.Sprintf("certs: %s already exist; pass --force to replace them (the old files are moved to timestamped backups, never deleted)", strings.Join(e.Paths, ", "))
+	return fmt.Sprintf("certs: %s already exist; to reissue the server certificate under the same CA use --renew; to replace the CA as well use --new-ca (every client then needs the new ca.crt); old files are moved to timestamped backups, never deleted", strings.Join(e.Paths, ", "))
 }
 
-// Generate creates a CA, a server certificate for o.Hosts signed by it and,
-// with o.Client, a client certificate, all in dir (created 0755 if needed).
-// Keys are written 0600 and certificates 0644.
-func Generate(dir string, o GenerateOptions) (*Files, error) {
+func (o *GenerateOptions) defaults() error {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -69,7 +86,20 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 		o.Days = 365
 	}
 	if o.Days < 1 || o.Days > 3650 {
-		return nil, fmt.Errorf("certs: --days must be between 1 and 3650, not %d", o.Days)
+		return fmt.Errorf("certs: --days must be between 1 and 3650, not %d", o.Days)
+	}
+	if o.Client != "" {
+		return checkClientName(o.Client)
+	}
+	return nil
+}
+
+// Generate creates a CA, a server certificate for o.Hosts signed by it and,
+// with o.Client, a client certificate, all in dir (created 0755 if needed).
+// Keys are written 0600 and certificates 0644.
+func Generate(dir string, o GenerateOptions) (*Files, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
 	}
 	if o.Hosts == nil {
 		o.Hosts = DefaultHosts
@@ -78,20 +108,6 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	f := &Files{
-		CA: filepath.Join(dir, CAFile), CAKey: filepath.Join(dir, CAKeyFile),
-		Server: filepath.Join(dir, ServerFile), ServerKey: filepath.Join(dir, ServerKeyFile),
-	}
-	if o.Client != "" {
-		f.Client, f.ClientKey = filepath.Join(dir, ClientFile), filepath.Join(dir, ClientKeyFile)
-	}
-	// The client files count even when no client certificate is requested:
-	// a client.crt left from an earlier run is signed by the CA being
-	// replaced, so it is refused without Force and moved aside with it.
-	targets := []string{f.CA, f.CAKey, f.Server, f.ServerKey,
-		filepath.Join(dir, ClientFile), filepath.Join(dir, ClientKeyFile)}
-
 	// Issue everything in memory first, so bad input (an invalid host) fails
 	// before any existing file has been touched.
 	notBefore := o.Now.Add(-clockSkew)
@@ -104,50 +120,125 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 	if err != nil {
 		return nil, err
 	}
-	leafOpts := Options{KeyType: kt, NotBefore: notBefore, NotAfter: leafEnd, Organization: caOrganization}
-	server, err := ca.IssueServer(o.Hosts, leafOpts)
-	if err != nil {
-		return nil, err
-	}
-	var client *Pair
-	if o.Client != "" {
-		if client, err = ca.IssueClient(o.Client, leafOpts); err != nil {
-			return nil, err
-		}
-	}
 	caKey, err := ca.KeyPEM()
 	if err != nil {
 		return nil, err
 	}
+	writes, f, err := issueLeaves(dir, ca, o, Options{KeyType: kt, NotBefore: notBefore, NotAfter: leafEnd, Organization: caOrganization})
+	if err != nil {
+		return nil, err
+	}
+	f.CA, f.CAKey = filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile)
+	writes = append([]pemFile{{f.CA, ca.CertPEM, false}, {f.CAKey, caKey, true}}, writes...)
 
+	// The client files of earlier runs count even when no client
+	// certificate is requested: they are signed by the CA being replaced,
+	// so they are refused without ReplaceCA and moved aside with it.
+	targets := []string{f.CA, f.CAKey, f.Server, f.ServerKey}
+	for _, name := range clientNames(dir) {
+		cert, key := ClientFiles(name)
+		targets = append(targets, filepath.Join(dir, cert), filepath.Join(dir, key))
+	}
+	if f.Client != "" {
+		targets = append(targets, f.Client, f.ClientKey)
+	}
+	if err := install(dir, targets, writes, o.ReplaceCA, o.Now, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Renew reissues the server certificate (and, with o.Client, that client's
+// certificate) under the CA already in dir, signed with its ca.key, so that
+// every client's ca.crt keeps working. The replaced files are moved to
+// timestamped backups; the CA and other clients' files are not touched.
+func Renew(dir string, o GenerateOptions) (*Files, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	ca, err := LoadAuthority(filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("%w; --renew signs with the existing CA: restore ca.crt and ca.key, or replace the CA with --new-ca (every client then needs the new ca.crt)", err)
+	}
+	if o.KeyType == "" {
+		if o.KeyType, err = keyTypeOf(ca.Key); err != nil {
+			return nil, err
+		}
+	}
+	kt, err := ParseKeyType(string(o.KeyType))
+	if err != nil {
+		return nil, err
+	}
+	if o.Hosts == nil {
+		o.Hosts = currentHosts(filepath.Join(dir, ServerFile))
+	}
+	leafEnd := o.Now.Add(time.Duration(o.Days) * 24 * time.Hour)
+	if leafEnd.After(ca.Cert.NotAfter) {
+		return nil, fmt.Errorf("certs: %s expires on %s, before a certificate valid %d days would; issue one for fewer --days, or replace the CA with --new-ca (every client then needs the new ca.crt)",
+			filepath.Join(dir, CAFile), ca.Cert.NotAfter.UTC().Format(time.DateOnly), o.Days)
+	}
+	writes, f, err := issueLeaves(dir, ca, o, Options{KeyType: kt, NotBefore: o.Now.Add(-clockSkew), NotAfter: leafEnd, Organization: caOrganization})
+	if err != nil {
+		return nil, err
+	}
+	f.CA, f.CAKey = filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile)
+	targets := []string{f.Server, f.ServerKey}
+	if f.Client != "" {
+		targets = append(targets, f.Client, f.ClientKey)
+	}
+	if err := install(dir, targets, writes, true, o.Now, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// issueLeaves issues the server certificate and the optional client
+// certificate under ca, in memory.
+func issueLeaves(dir string, ca *Authority, o GenerateOptions, leaf Options) ([]pemFile, *Files, error) {
+	f := &Files{Server: filepath.Join(dir, ServerFile), ServerKey: filepath.Join(dir, ServerKeyFile), Hosts: o.Hosts}
+	server, err := ca.IssueServer(o.Hosts, leaf)
+	if err != nil {
+		return nil, nil, err
+	}
+	writes := []pemFile{{f.Server, server.CertPEM, false}, {f.ServerKey, server.KeyPEM, true}}
+	if o.Client != "" {
+		client, err := ca.IssueClient(o.Client, leaf)
+		if err != nil {
+			return nil, nil, err
+		}
+		cert, key := ClientFiles(o.Client)
+		f.Client, f.ClientKey = filepath.Join(dir, cert), filepath.Join(dir, key)
+		writes = append(writes, pemFile{f.Client, client.CertPEM, false}, pemFile{f.ClientKey, client.KeyPEM, true})
+	}
+	return writes, f, nil
+}
+
+// install moves the existing targets aside (or refuses them without
+// replace) and writes the files.
+func install(dir string, targets []string, writes []pemFile, replace bool, now time.Time, f *Files) error {
 	var existing []string
-	for _, p := range targets {
+	for i, p := range targets {
+		if slices.Contains(targets[:i], p) {
+			continue
+		}
 		if _, err := os.Lstat(p); err == nil {
 			existing = append(existing, p)
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("certs: %w", err)
+			return fmt.Errorf("certs: %w", err)
 		}
 	}
-	if len(existing) > 0 && !o.Force {
-		return nil, &ExistsError{Paths: existing}
+	if len(existing) > 0 && !replace {
+		return &ExistsError{Paths: existing}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("certs: %w", err)
+		return fmt.Errorf("certs: %w", err)
 	}
 	for _, p := range existing {
-		moved, err := backup.MoveAside(p, o.Now)
+		moved, err := backup.MoveAside(p, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.Backups = append(f.Backups, moved)
-	}
-
-	writes := []pemFile{
-		{f.CA, ca.CertPEM, false}, {f.CAKey, caKey, true},
-		{f.Server, server.CertPEM, false}, {f.ServerKey, server.KeyPEM, true},
-	}
-	if client != nil {
-		writes = append(writes, pemFile{f.Client, client.CertPEM, false}, pemFile{f.ClientKey, client.KeyPEM, true})
 	}
 	for _, w := range writes {
 		write := WriteCert
@@ -155,10 +246,59 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 			write = WriteKey
 		}
 		if err := write(w.path, w.data); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return f, nil
+	return nil
+}
+
+// clientNames lists the clients whose NAME.crt or NAME.key is in dir.
+func clientNames(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".crt")
+		if !ok {
+			name, ok = strings.CutSuffix(e.Name(), ".key")
+		}
+		if ok && checkClientName(name) == nil && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// currentHosts returns the host names of the server certificate at path,
+// so that a renewal covers what it covered; DefaultHosts if it is unreadable.
+func currentHosts(path string) []string {
+	if data, err := readPublic(path); err == nil {
+		if c, err := ParseCert(data); err == nil {
+			if h := certHosts(c); len(h) > 0 {
+				return h
+			}
+		}
+	}
+	return DefaultHosts
+}
+
+// maxPublicFile bounds a certificate file read: a chain is a few KB.
+const maxPublicFile = 1 << 20
+
+// readPublic reads a certificate file, bounded.
+func readPublic(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPublicFile+1))
+	if err == nil && len(data) > maxPublicFile {
+		err = fmt.Errorf("%s is larger than %d KiB: not a certificate file", path, maxPublicFile>>10)
+	}
+	return data, err
 }
 
 type pemFile struct {

@@ -69,9 +69,9 @@ func readMaterial(t *testing.T, dir string) *material {
 	m.caPool = x509.NewCertPool()
 	m.caPool.AddCert(m.ca)
 	m.serverTLS = pair(ServerFile, ServerKeyFile)
-	if _, err := os.Stat(filepath.Join(dir, ClientFile)); err == nil {
-		m.client, m.cliKey = cert(ClientFile), key(ClientKeyFile)
-		m.clientTLS = pair(ClientFile, ClientKeyFile)
+	if _, err := os.Stat(filepath.Join(dir, appCrt)); err == nil {
+		m.client, m.cliKey = cert(appCrt), key(appKey)
+		m.clientTLS = pair(appCrt, appKey)
 	}
 	return m
 }
@@ -380,10 +380,10 @@ func TestGenerateClient(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	f := generate(t, dir, GenerateOptions{Client: "app"})
-	if f.Client != filepath.Join(dir, ClientFile) || f.ClientKey != filepath.Join(dir, ClientKeyFile) {
+	if f.Client != filepath.Join(dir, appCrt) || f.ClientKey != filepath.Join(dir, appKey) {
 		t.Errorf("Files = %+v", f)
 	}
-	if got := names(t, dir); !slices.Equal(got, []string{CAFile, CAKeyFile, ClientFile, ClientKeyFile, ServerFile, ServerKeyFile}) {
+	if got := names(t, dir); !slices.Equal(got, []string{appCrt, appKey, CAFile, CAKeyFile, ServerFile, ServerKeyFile}) {
 		t.Errorf("files = %v", got)
 	}
 	if m := fileMode(t, f.ClientKey); m != KeyFileMode {
@@ -465,8 +465,8 @@ func TestGenerateRefusesExistingFiles(t *testing.T) {
 				t.Errorf("error %q does not name %s", err, p)
 			}
 		}
-		if !strings.Contains(err.Error(), "--force") {
-			t.Errorf("error %q does not mention --force", err)
+		if !strings.Contains(err.Error(), "--renew") || !strings.Contains(err.Error(), "--new-ca") {
+			t.Errorf("error %q does not name --renew and --new-ca", err)
 		}
 		noKeyMaterial(t, "ExistsError", err.Error(), []byte(before[CAKeyFile]), []byte(before[ServerKeyFile]))
 		sameSnapshot(t, "after refused Generate", before, snapshot(t, dir))
@@ -489,10 +489,10 @@ func TestGenerateRefusesExistingFiles(t *testing.T) {
 	// A stale client certificate from an earlier run counts as well, even
 	// when no client certificate is requested: it belongs to the old CA.
 	dir3 := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir3, ClientFile), []byte("old cert"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir3, appCrt), []byte("old cert"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Generate(dir3, GenerateOptions{}); !errors.As(err, &ee) || !slices.Equal(ee.Paths, []string{filepath.Join(dir3, ClientFile)}) {
+	if _, err := Generate(dir3, GenerateOptions{}); !errors.As(err, &ee) || !slices.Equal(ee.Paths, []string{filepath.Join(dir3, appCrt)}) {
 		t.Errorf("leftover client.crt: err = %v", err)
 	}
 
@@ -519,7 +519,7 @@ func TestGenerateForceMovesOldFilesAside(t *testing.T) {
 	oldMat := readMaterial(t, dir)
 
 	now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
-	f := generate(t, dir, GenerateOptions{Client: "app", Force: true, Now: now})
+	f := generate(t, dir, GenerateOptions{Client: "app", ReplaceCA: true, Now: now})
 	if len(f.Backups) != 6 {
 		t.Fatalf("Backups = %v, want 6", f.Backups)
 	}
@@ -544,8 +544,8 @@ func TestGenerateForceMovesOldFilesAside(t *testing.T) {
 	now2 := readMaterial(t, dir)
 	for name, pair := range map[string][2][]byte{
 		CAFile: {oldMat.ca.Raw, now2.ca.Raw}, ServerFile: {oldMat.server.Raw, now2.server.Raw},
-		ClientFile: {oldMat.client.Raw, now2.client.Raw}, CAKeyFile: {oldMat.caKey, now2.caKey},
-		ServerKeyFile: {oldMat.srvKey, now2.srvKey}, ClientKeyFile: {oldMat.cliKey, now2.cliKey},
+		appCrt: {oldMat.client.Raw, now2.client.Raw}, CAKeyFile: {oldMat.caKey, now2.caKey},
+		ServerKeyFile: {oldMat.srvKey, now2.srvKey}, appKey: {oldMat.cliKey, now2.cliKey},
 	} {
 		if bytes.Equal(pair[0], pair[1]) {
 			t.Errorf("%s not replaced", name)
@@ -568,7 +568,7 @@ func TestGenerateForceMovesOldFilesAside(t *testing.T) {
 	}
 
 	// Same second again: new backups get a counter, none is overwritten.
-	f2 := generate(t, dir, GenerateOptions{Force: true, Now: now})
+	f2 := generate(t, dir, GenerateOptions{ReplaceCA: true, Now: now})
 	if len(f2.Backups) != 6 {
 		t.Errorf("Backups = %v; the client files of the previous run must be moved aside too", f2.Backups)
 	}
@@ -582,7 +582,7 @@ func TestGenerateForceMovesOldFilesAside(t *testing.T) {
 	}
 	// No client requested: the old client pair (signed by the replaced CA)
 	// must not stay behind next to the new CA.
-	if _, err := os.Lstat(filepath.Join(dir, ClientFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(filepath.Join(dir, appCrt)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale client.crt left in place: %v", err)
 	}
 	if f2.Client != "" || f2.ClientKey != "" {
@@ -595,18 +595,18 @@ func TestGenerateBadInputChangesNothing(t *testing.T) {
 	dir := t.TempDir()
 	generate(t, dir, GenerateOptions{Client: "app"})
 	before := snapshot(t, dir)
-	keys := [][]byte{[]byte(before[CAKeyFile]), []byte(before[ServerKeyFile]), []byte(before[ClientKeyFile])}
+	keys := [][]byte{[]byte(before[CAKeyFile]), []byte(before[ServerKeyFile]), []byte(before[appKey])}
 
 	bad := map[string]GenerateOptions{
-		"host with port":    {Hosts: []string{"redis", "host:6379"}, Force: true},
-		"url":               {Hosts: []string{"https://redis"}, Force: true},
-		"empty host":        {Hosts: []string{"redis", " "}, Force: true},
-		"no hosts":          {Hosts: []string{}, Force: true},
-		"zoned IP":          {Hosts: []string{"fe80::1%eth0"}, Force: true},
-		"blank client name": {Client: "  ", Force: true},
-		"key type":          {KeyType: "rsa-1024", Force: true},
-		"days -1":           {Days: -1, Force: true},
-		"days 4000":         {Days: 4000, Force: true},
+		"host with port":    {Hosts: []string{"redis", "host:6379"}, ReplaceCA: true},
+		"url":               {Hosts: []string{"https://redis"}, ReplaceCA: true},
+		"empty host":        {Hosts: []string{"redis", " "}, ReplaceCA: true},
+		"no hosts":          {Hosts: []string{}, ReplaceCA: true},
+		"zoned IP":          {Hosts: []string{"fe80::1%eth0"}, ReplaceCA: true},
+		"blank client name": {Client: "  ", ReplaceCA: true},
+		"key type":          {KeyType: "rsa-1024", ReplaceCA: true},
+		"days -1":           {Days: -1, ReplaceCA: true},
+		"days 4000":         {Days: 4000, ReplaceCA: true},
 	}
 	for name, o := range bad {
 		f, err := Generate(dir, o)
@@ -702,3 +702,9 @@ func TestGenerateRSA4096(t *testing.T) {
 		}
 	}
 }
+
+// The client certificate of GenerateOptions.Client "app" (ClientFiles).
+const (
+	appCrt = "app.crt"
+	appKey = "app.key"
+)

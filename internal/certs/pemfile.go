@@ -6,7 +6,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/redsafe/redsafe/internal/secretfile"
 )
 
 // EncodeKey marshals a private key as PKCS#8 ("PRIVATE KEY"), the one
@@ -79,14 +80,17 @@ func ParseCert(data []byte) (*x509.Certificate, error) {
 // checks that it really is a CA and that the key belongs to the certificate,
 // so a mixed-up file pair fails here instead of at the peer.
 func LoadAuthority(certPath, keyPath string) (*Authority, error) {
-	certPEM, err := os.ReadFile(certPath)
+	certPEM, err := readPublic(certPath)
 	if err != nil {
 		return nil, fmt.Errorf("certs: %w", err)
 	}
-	keyPEM, err := os.ReadFile(keyPath)
+	// ca.key can issue certificates: the same owner and mode rules as every
+	// secret file.
+	keyPEM, err := secretfile.Read(keyPath, secretfile.Named)
 	if err != nil {
 		return nil, fmt.Errorf("certs: %w", err)
 	}
+	defer clear(keyPEM)
 	cert, err := ParseCert(certPEM)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, certPath)

@@ -1,30 +1,35 @@
 package envfile
 
-import "strings"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
 
-// Set returns data with every assignment of name replaced by name=value
-// (quoted with Quote), keeping comments, order and every other line as they
-// were, so that an operator's file stays theirs. When name is not assigned,
-// the line is appended.
-func Set(data []byte, name, value string) []byte {
+// Set returns data with the assignment of name replaced by name='value',
+// keeping comments, order and every other line as they were, so that an
+// operator's file stays theirs; when name is not assigned, the line is
+// appended. data must already be in the format, and value must fit it:
+// otherwise nothing is returned, so that a caller writes nothing.
+func Set(data []byte, name, value string) ([]byte, error) {
+	assignment, err := Assignment(name, value)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Parse(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("the file is not in the env file format: %w", err)
+	}
 	lines := strings.SplitAfter(string(data), "\n")
-	assignment := name + "=" + Quote(value)
 	found := false
 	for i, line := range lines {
-		trimmed := strings.TrimSpace(line)
-		export := strings.HasPrefix(trimmed, "export ")
-		n, _, ok := strings.Cut(strings.TrimPrefix(trimmed, "export "), "=")
-		if !ok || strings.TrimSpace(n) != name {
-			continue
+		// Parse accepted the file, so an assignment of name starts the line
+		// with exactly "name=" and occurs once.
+		if strings.HasPrefix(line, name+"=") {
+			lines[i], found = assignment, true
+			if strings.HasSuffix(line, "\n") {
+				lines[i] += "\n"
+			}
 		}
-		newLine := assignment
-		if export {
-			newLine = "export " + assignment
-		}
-		if strings.HasSuffix(line, "\n") {
-			newLine += "\n"
-		}
-		lines[i], found = newLine, true
 	}
 	out := strings.Join(lines, "")
 	if !found {
@@ -33,5 +38,5 @@ func Set(data []byte, name, value string) []byte {
 		}
 		out += assignment + "\n"
 	}
-	return []byte(out)
+	return []byte(out), nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // Progress is a job's position, reported after each batch.
@@ -71,14 +73,13 @@ func NewPrinter(w io.Writer, mode ProgressMode) *Printer {
 	return p
 }
 
-// IsTerminal reports whether w is a character device, such as a terminal.
+// IsTerminal reports whether w is a terminal. Asking the terminal driver
+// (term.IsTerminal) rather than looking for a character device matters:
+// /dev/null is a character device too, and a bar redrawn with \r into a log
+// redirected there, or into a pipe, is noise.
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Update reports progress; it draws only when enough time has passed.

@@ -5,6 +5,7 @@
 package keyspace
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/internal/redact"
+	"github.com/redsafe/redsafe/internal/resp"
 )
 
 // Target is a server and the credentials to use on it.
@@ -60,6 +63,11 @@ func (t Target) Dial(db int) (rueidis.Client, error) {
 		SelectDB:    db,
 		ClientName:  name,
 		Dialer:      net.Dialer{Timeout: timeout},
+		// Replies within resp.ClientLimits: rueidis's reader has no limits
+		// of its own, and these jobs talk to servers nobody vouches for.
+		DialCtxFn: func(ctx context.Context, addr string, nd *net.Dialer, cfg *tls.Config) (net.Conn, error) {
+			return resp.DialGuarded(ctx, addr, nd, cfg, resp.ClientLimits(0))
+		},
 		// Batches are large pipelines; a server that answers none of a
 		// batch within this is considered gone.
 		ConnWriteTimeout:  30 * time.Second,
@@ -68,7 +76,8 @@ func (t Target) Dial(db int) (rueidis.Client, error) {
 		DisableRetry:      true,
 	})
 	if err != nil {
-		return nil, &DialError{Addr: t.Addr, DB: db, Err: err}
+		// A server may quote AUTH's arguments in its error reply.
+		return nil, &DialError{Addr: t.Addr, DB: db, Err: redact.WithoutSecrets(err, t.Password)}
 	}
 	return c, nil
 }

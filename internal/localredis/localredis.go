@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,7 @@ func Binary() (string, error) {
 // Pid returns the pid of this directory's running server. A stale pid file,
 // or one whose pid now belongs to another process, reports not running.
 func (s Server) Pid() (int, bool) {
-	b, err := os.ReadFile(s.PidFile)
+	b, err := ReadSmall(s.PidFile, 64)
 	if err != nil {
 		return 0, false
 	}
@@ -86,12 +87,26 @@ func (s Server) Start(ctx context.Context, ready func(context.Context) error) er
 	if err != nil {
 		return err
 	}
+	// redis-server opens its pid and log files by name and follows links:
+	// a link planted there would have it write wherever the link points.
+	for _, p := range []string{s.PidFile, s.LogFile} {
+		if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (%v); redis-server would write through it: remove it", p, fi.Mode().Type())
+		}
+	}
 	os.Remove(s.PidFile)
 	cmd := exec.CommandContext(ctx, bin, s.Conf)
 	cmd.Dir = s.Dir
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil { // daemonize yes: returns once forked
+	// redis-server creates users.acl (ACL SAVE rewrites it), the RDB file,
+	// the pid and the log with the umask it inherits: 077 keeps the ACL's
+	// hashes and the data private. The umask is the process's, and nothing
+	// else creates files while the server forks.
+	old := syscall.Umask(0o077)
+	err = cmd.Run() // daemonize yes: returns once forked
+	syscall.Umask(old)
+	if err != nil {
 		return fmt.Errorf("redis-server did not start: %v\n%s%s", err, strings.TrimSpace(stderr.String()), s.logTail())
 	}
 	var last error
@@ -139,7 +154,7 @@ func (s Server) Stop(ctx context.Context) (bool, error) {
 }
 
 func (s Server) logTail() string {
-	b, err := os.ReadFile(s.LogFile)
+	b, err := readTail(s.LogFile, 64<<10)
 	if err != nil || len(b) == 0 {
 		return ""
 	}
@@ -148,4 +163,42 @@ func (s Server) logTail() string {
 		lines = lines[len(lines)-15:]
 	}
 	return "\nlast lines of " + s.LogFile + ":\n  " + strings.Join(lines, "\n  ")
+}
+
+// ReadSmall reads a file of the directory that is at most max bytes, never
+// through a link: a planted link to /dev/zero or a huge file cannot make
+// redsafe read without end.
+func ReadSmall(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, err
+}
+
+// readTail reads the last max bytes of a regular file, never through a link.
+func readTail(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > max {
+		if _, err := f.Seek(fi.Size()-max, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	return io.ReadAll(io.LimitReader(f, max))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/seal"
@@ -61,8 +62,16 @@ type dest struct {
 
 // probe finds out whether the destination is Redis 7 or later, where SET
 // takes NX and GET together (PEXPIRETIME came with the same release).
-func (d *dest) probe(ctx context.Context) {
-	d.getOK = !unknownCommand(d.client.Do(ctx, d.client.B().Pexpiretime().Key("redsafe:probe").Build()).Error())
+func (d *dest) probe(ctx context.Context, timeout time.Duration) error {
+	_, err := bounded(ctx, timeout, "probing PEXPIRETIME", func(ctx context.Context) (struct{}, error) {
+		err := d.client.Do(ctx, d.client.B().Pexpiretime().Key("redsafe:probe").Build()).Error()
+		if brokenReply(err) {
+			return struct{}{}, err
+		}
+		d.getOK = !unknownCommand(err)
+		return struct{}{}, nil
+	})
+	return err
 }
 
 // outcome of one plan.

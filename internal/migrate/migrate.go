@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redsafe/redsafe/internal/keyspace"
 	"github.com/redsafe/redsafe/seal"
@@ -25,6 +26,11 @@ const DefaultCount = 500
 
 // DefaultSample is how many written values the verification compares.
 const DefaultSample = 100
+
+// DefaultTimeout bounds a batch's round trip by default: as long as the
+// connections' write timeout, after which a server that answers none of a
+// batch is considered gone.
+const DefaultTimeout = 30 * time.Second
 
 // maxExamples is how many masked names of keys left behind a report lists.
 const maxExamples = 5
@@ -51,6 +57,13 @@ type Config struct {
 	// the source (default DefaultSample; negative: no verification).
 	Sample   int
 	Progress func(keyspace.Progress)
+	// Timeout bounds each round trip after connecting: a batch's reads on
+	// the source, its writes on the destination, the verification's reads
+	// (default DefaultTimeout). The probes made while connecting are bound
+	// by Source.DialTimeout and Dest.DialTimeout. A server that stops
+	// answering, or answers a byte at a time, ends the run with an error
+	// instead of holding it.
+	Timeout time.Duration
 	// Stop, when closed, ends the run after the batch in progress, with
 	// its checkpoint saved: Run returns keyspace.ErrStopped.
 	Stop <-chan struct{}
@@ -92,6 +105,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Sample == 0 {
 		cfg.Sample = DefaultSample
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	rep := &Report{
 		Source:      fmt.Sprintf("%s db %d", cfg.Source.Addr, cfg.SourceDB),

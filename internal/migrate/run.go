@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 // migration is a run in progress.
@@ -41,12 +42,51 @@ func connect(ctx context.Context, cfg Config) (*migration, error) {
 		src:    &source{conn: conn, dumps: cfg.AllowUnencryptedTypes},
 		dst:    &dest{client: dstClient, sealer: cfg.Sealer, overwrite: cfg.Overwrite, dryRun: cfg.DryRun},
 		sample: newReservoir(cfg.Sample)}
-	m.src.probe(ctx)
+	fail := func(err error) (*migration, error) {
+		m.close()
+		return nil, err
+	}
+	if err := m.src.probe(ctx, dialTimeout(cfg.Source)); err != nil {
+		return fail(fmt.Errorf("source: %w", err))
+	}
 	if cfg.forcePTTL {
 		m.src.absolute = false
 	}
-	m.dst.probe(ctx)
+	if err := m.dst.probe(ctx, dialTimeout(cfg.Dest)); err != nil {
+		return fail(fmt.Errorf("destination: %w", err))
+	}
 	return m, nil
+}
+
+// dialTimeout is the bound of t's connection steps, probes included.
+func dialTimeout(t keyspace.Target) time.Duration {
+	if t.DialTimeout > 0 {
+		return t.DialTimeout
+	}
+	return 5 * time.Second
+}
+
+// bounded runs one round trip under timeout, and names a missed deadline.
+func bounded[T any](ctx context.Context, timeout time.Duration, what string, f func(context.Context) (T, error)) (T, error) {
+	round, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v, err := f(round)
+	if err != nil && ctx.Err() == nil && round.Err() != nil {
+		err = fmt.Errorf("%s: no complete reply within %s (the server stopped answering, or answers too slowly): %w", what, timeout, err)
+	}
+	return v, err
+}
+
+// brokenReply reports whether err is a failure of the connection or of
+// the reply itself (a timeout, a limit of the connection's guard, a
+// closed connection) rather than the server's error reply, which a probe
+// reads as "not supported".
+func brokenReply(err error) bool {
+	if err == nil || rueidis.IsRedisNil(err) {
+		return false
+	}
+	_, isReply := rueidis.IsRedisErr(err)
+	return !isReply
 }
 
 func (m *migration) close() {
@@ -88,7 +128,7 @@ func (m *migration) batch(ctx context.Context, b keyspace.Batch) error {
 // copy reads keys from the source and writes them to the destination.
 func (m *migration) copy(ctx context.Context, keys []string, n *Counts) error {
 	n.Scanned = int64(len(keys))
-	recs, err := m.src.read(ctx, keys)
+	recs, err := bounded(ctx, m.cfg.Timeout, "reading a batch", func(ctx context.Context) ([]record, error) { return m.src.read(ctx, keys) })
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
@@ -108,13 +148,13 @@ func (m *migration) copy(ctx context.Context, keys []string, n *Counts) error {
 		case m.cfg.AllowUnencryptedTypes:
 			plans = append(plans, plan{rec: rec, kind: restore, value: rec.value})
 		default:
-			n.Left.Add(rec.typ, 1)
+			n.Left.Add(termsafe.Escape(rec.typ), 1) // the source's TYPE reply, printed in the report
 			if len(m.rep.LeftExamples) < maxExamples {
 				m.rep.LeftExamples = append(m.rep.LeftExamples, keyspace.MaskKey(rec.key))
 			}
 		}
 	}
-	outcomes, err := m.dst.apply(ctx, plans)
+	outcomes, err := bounded(ctx, m.cfg.Timeout, "writing a batch", func(ctx context.Context) ([]outcome, error) { return m.dst.apply(ctx, plans) })
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}

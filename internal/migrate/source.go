@@ -31,15 +31,26 @@ type source struct {
 	dumps    bool // read keys of other types with DUMP
 }
 
-// probe finds out what the source supports.
-func (s *source) probe(ctx context.Context) {
-	s.absolute = !unknownCommand(s.conn.Do(ctx, s.conn.B().Pexpiretime().Key("redsafe:probe").Build()).Error())
-	s.atomic = true
-	for _, r := range s.conn.DoMulti(ctx, s.conn.B().Multi().Build(), s.conn.B().Exec().Build()) {
-		if r.Error() != nil {
-			s.atomic = false
+// probe finds out what the source supports, within timeout. An error
+// reply means "not supported"; a broken reply or no reply is an error.
+func (s *source) probe(ctx context.Context, timeout time.Duration) error {
+	_, err := bounded(ctx, timeout, "probing PEXPIRETIME", func(ctx context.Context) (struct{}, error) {
+		err := s.conn.Do(ctx, s.conn.B().Pexpiretime().Key("redsafe:probe").Build()).Error()
+		if brokenReply(err) {
+			return struct{}{}, err
 		}
-	}
+		s.absolute = !unknownCommand(err)
+		s.atomic = true
+		for _, r := range s.conn.DoMulti(ctx, s.conn.B().Multi().Build(), s.conn.B().Exec().Build()) {
+			if err := r.Error(); brokenReply(err) {
+				return struct{}{}, err
+			} else if err != nil {
+				s.atomic = false
+			}
+		}
+		return struct{}{}, nil
+	})
+	return err
 }
 
 func unknownCommand(err error) bool {

@@ -94,11 +94,11 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 		v.OK = true
 		return v, nil
 	}
-	src, err := read(ctx, m.srcClient, keys, m.src.absolute)
+	src, err := bounded(ctx, m.cfg.Timeout, "reading the sample", func(ctx context.Context) (side, error) { return read(ctx, m.srcClient, keys, m.src.absolute) })
 	if err != nil {
 		return v, fmt.Errorf("source: %w", err)
 	}
-	dst, err := read(ctx, m.dstClient, keys, m.dst.getOK)
+	dst, err := bounded(ctx, m.cfg.Timeout, "reading the sample", func(ctx context.Context) (side, error) { return read(ctx, m.dstClient, keys, m.dst.getOK) })
 	if err != nil {
 		return v, fmt.Errorf("destination: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 // Server is where the user lives, and the operations user that may run
@@ -45,7 +46,7 @@ type Result struct {
 }
 
 func (r *Result) step(name, format string, args ...any) {
-	r.Steps = append(r.Steps, Step{Name: name, Detail: fmt.Sprintf(format, args...)})
+	r.Steps = append(r.Steps, Step{Name: name, Detail: termsafe.Escape(fmt.Sprintf(format, args...))}) // details quote the server (aclfile)
 }
 
 // Hash is the form in which Redis stores and lists an ACL password.
@@ -236,7 +237,7 @@ func (s Server) save(admin *resp.Conn, r *Result) {
 		return
 	}
 	if err := expectOK(admin, "ACL SAVE", "ACL", "SAVE"); err != nil {
-		r.SaveNote = "ACL SAVE failed (" + err.Error() + "): the change is live but a restart would undo it"
+		r.SaveNote = "ACL SAVE failed (" + termsafe.Escape(err.Error()) + "): the change is live but a restart would undo it"
 		return
 	}
 	r.Saved = true

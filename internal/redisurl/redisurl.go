@@ -41,24 +41,60 @@ func (u URL) Addr() string { return net.JoinHostPort(u.Host, strconv.Itoa(u.Port
 // ErrInvalid is wrapped by every parse error.
 var ErrInvalid = errors.New("invalid Redis URL")
 
-// Parse parses raw. Errors never contain the password: they quote the
-// redacted URL.
+// Parse parses raw. Errors never contain the password, nor any part of a
+// URL that does not parse: they show raw as Redact does, and say what is
+// wrong without quoting it.
 func Parse(raw string) (URL, error) {
-	var u URL
-	fail := func(format string, args ...any) (URL, error) {
-		return URL{}, fmt.Errorf("%w %q: %s", ErrInvalid, Redact(raw), fmt.Sprintf(format, args...))
-	}
 	p := split(raw)
+	u, reason := parse(p)
+	if reason == "" {
+		return u, nil
+	}
+	if shown := p.safe(); shown != "" {
+		return URL{}, fmt.Errorf("%w %q: %s", ErrInvalid, shown, reason)
+	}
+	return URL{}, fmt.Errorf("%w: %s", ErrInvalid, reason)
+}
+
+// Redact returns raw in a form that is safe to print. A URL that Parse
+// accepts keeps everything but its password, replaced by "xxxxx"; a
+// userinfo without ':' is redacted whole, because some clients read it as a
+// password. Anything else is shown as its scheme and host only, since the
+// part that does not parse may be a password in the wrong place
+// (rediss://app:PW/0 reads PW as a port, ?password=PW is a query), and as
+// nothing at all when it has no scheme: such text may be a secret whole.
+func Redact(raw string) string {
+	p := split(raw)
+	if _, reason := parse(p); reason != "" {
+		return p.safe()
+	}
+	if !p.hasUserinfo {
+		return raw
+	}
+	user, _, hasPass := strings.Cut(p.userinfo, ":")
+	redacted := "xxxxx"
+	if hasPass {
+		redacted = user + ":xxxxx"
+	}
+	return p.scheme + "://" + redacted + "@" + p.hostport + p.path
+}
+
+// parse returns the URL, or why it is not one. The reason never quotes raw.
+func parse(p parts) (URL, string) {
+	var u URL
 	switch strings.ToLower(p.scheme) {
 	case "rediss":
 		u.TLS = true
 	case "redis":
 	case "":
-		return fail("missing scheme; use rediss://host:port/db (TLS) or redis://host:port/db")
+		return u, "missing scheme; use rediss://host:port/db (TLS) or redis://host:port/db"
 	case "unix":
-		return fail("unix sockets are not supported: redsafe always connects over TLS")
+		return u, "unix sockets are not supported: redsafe always connects over TLS"
 	default:
-		return fail("scheme %q is not redis:// or rediss://", p.scheme)
+		if isScheme(p.scheme) {
+			return u, fmt.Sprintf("the scheme %q is not redis:// or rediss://", p.scheme)
+		}
+		return u, "the scheme is not redis:// or rediss://"
 	}
 	if p.hasUserinfo {
 		user, pass, hasPass := strings.Cut(p.userinfo, ":")
@@ -68,46 +104,25 @@ func Parse(raw string) (URL, error) {
 		}
 	}
 	if p.hasQuery {
-		return fail("query parameters are not supported; set TLS and credentials with the REDIS_* variables instead")
+		return u, "query parameters are not supported; set TLS and credentials with the REDIS_* variables instead"
 	}
-	host, port, err := splitHostPort(p.hostport)
-	if err != nil {
-		return fail("%v", err)
+	host, port, reason := splitHostPort(p.hostport)
+	if reason != "" {
+		if !p.hasUserinfo && strings.Contains(p.hostport, ":") {
+			// rediss://app:PW/0 and redis://:PW: a password without the '@'.
+			reason += "; credentials go before an '@': rediss://user:password@host:port/db"
+		}
+		return u, reason
 	}
 	u.Host, u.Port = host, port
 	if db := strings.Trim(p.path, "/"); db != "" {
 		n, err := strconv.Atoi(db)
-		if err != nil || n < 0 {
-			return fail("database %q is not a non-negative number", db)
+		if err != nil || !isDigits(db) {
+			return u, "the database (after the host) is not a non-negative number"
 		}
 		u.DB = n
 	}
-	return u, nil
-}
-
-// Redact returns raw with any password replaced by "xxxxx". A userinfo
-// without ':' is redacted whole, because some clients read it as a password.
-// Redact never fails: text that is not a URL is returned unchanged unless it
-// has a userinfo.
-func Redact(raw string) string {
-	p := split(raw)
-	if !p.hasUserinfo {
-		return raw
-	}
-	user, _, hasPass := strings.Cut(p.userinfo, ":")
-	redacted := "xxxxx"
-	if hasPass {
-		redacted = user + ":xxxxx"
-	}
-	var b strings.Builder
-	if p.scheme != "" {
-		b.WriteString(p.scheme + "://")
-	}
-	b.WriteString(redacted + "@" + p.hostport + p.path)
-	if p.hasQuery {
-		b.WriteString("?" + p.query)
-	}
-	return b.String()
+	return u, ""
 }
 
 type parts struct {
@@ -139,37 +154,102 @@ func split(raw string) parts {
 	return p
 }
 
-func splitHostPort(hostport string) (string, int, error) {
+// safe is the scheme and the host of a URL that does not parse, so that no
+// other part (the port, the path, a query, a userinfo) can carry a password
+// into an error or a log. Each is shown only when it has the form of one;
+// text without "://" is not a URL, and may be a secret whole.
+func (p parts) safe() string {
+	if !isScheme(p.scheme) {
+		return ""
+	}
+	host := p.hostport
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		if end < 0 || !isIP(host[1:end]) {
+			return p.scheme + "://"
+		}
+		return p.scheme + "://" + host[:end+1]
+	}
+	host, _, _ = strings.Cut(host, ":")
+	if !isHostName(host) {
+		host = ""
+	}
+	return p.scheme + "://" + host
+}
+
+// isScheme is RFC 3986's scheme: a letter, then letters, digits, '+', '-'
+// and '.'.
+func isScheme(s string) bool {
+	for i, c := range []byte(s) {
+		switch {
+		case 'a' <= c|0x20 && c|0x20 <= 'z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isHostName accepts the characters of DNS names, IPv4 addresses and the
+// '_' of container names.
+func isHostName(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return len(s) <= 253
+}
+
+// isDigits refuses the signs that strconv.Atoi accepts.
+func isDigits(s string) bool { return strings.Trim(s, "0123456789") == "" }
+
+// isIP accepts IPv4 and IPv6 addresses, with an IPv6 zone ("fe80::1%eth0").
+func isIP(s string) bool {
+	addr, zone, _ := strings.Cut(s, "%")
+	return net.ParseIP(addr) != nil && (zone == "" || isHostName(zone))
+}
+
+// splitHostPort returns the host and port, or why they are not valid. The
+// reason never quotes hostport.
+func splitHostPort(hostport string) (string, int, string) {
 	if hostport == "" {
-		return "", 0, errors.New("missing host")
+		return "", 0, "missing host"
 	}
 	host, portText := hostport, ""
 	if strings.HasPrefix(hostport, "[") {
 		end := strings.IndexByte(hostport, ']')
 		if end < 0 {
-			return "", 0, errors.New("unclosed '[' in IPv6 host")
+			return "", 0, "unclosed '[' in IPv6 host"
 		}
 		host, portText = hostport[1:end], strings.TrimPrefix(hostport[end+1:], ":")
 		if rest := hostport[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
-			return "", 0, fmt.Errorf("unexpected %q after IPv6 host", rest)
+			return "", 0, "unexpected text after the IPv6 host"
+		}
+		if !isIP(host) {
+			return "", 0, "the host in brackets is not an IPv6 address"
 		}
 	} else if i := strings.LastIndexByte(hostport, ':'); i >= 0 {
 		if strings.Count(hostport, ":") > 1 {
-			return "", 0, errors.New("IPv6 hosts must be in brackets, like [::1]:6379")
+			return "", 0, "IPv6 hosts must be in brackets, like [::1]:6379"
 		}
 		host, portText = hostport[:i], hostport[i+1:]
 	}
 	if host == "" {
-		return "", 0, errors.New("missing host")
+		return "", 0, "missing host"
+	}
+	if !strings.HasPrefix(hostport, "[") && !isHostName(host) && !isIP(host) {
+		return "", 0, "the host is not a host name or an IP address"
 	}
 	if portText == "" {
-		return host, DefaultPort, nil
+		return host, DefaultPort, ""
 	}
 	port, err := strconv.Atoi(portText)
-	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("port %q is not a number from 1 to 65535", portText)
+	if err != nil || !isDigits(portText) || port < 1 || port > 65535 {
+		return "", 0, "the port is not a number from 1 to 65535"
 	}
-	return host, port, nil
+	return host, port, ""
 }
 
 // unescape decodes valid percent-escapes and leaves the text as it is when

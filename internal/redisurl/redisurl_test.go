@@ -41,6 +41,7 @@ func TestParseErrors(t *testing.T) {
 		"", "localhost:6379", "http://h", "unix:///tmp/redis.sock", "rediss://", "rediss://:pw@",
 		"rediss://h:0", "rediss://h:99999", "rediss://h:port", "rediss://h/x", "rediss://h/-1",
 		"rediss://::1:6379", "rediss://[::1", "rediss://h?ssl_cert_reqs=none",
+		"rediss://h!:6379", "rediss://h:+80", "rediss://h/+1", "rediss://[h]:6379", "rediss://a b", "rediss://h%20", "rediss://[::1]x",
 	} {
 		_, err := Parse(raw)
 		if !errors.Is(err, ErrInvalid) {
@@ -49,14 +50,49 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseErrorHidesPassword covers the places a password ends up when a
+// URL is written wrongly: the error shows the scheme and the host only.
 func TestParseErrorHidesPassword(t *testing.T) {
-	const pw = "Sup3r:S@cr%t"
-	_, err := Parse("rediss://app:" + pw + "@h:notaport/0")
-	if err == nil {
-		t.Fatal("bad port accepted")
+	const pw = "Sup3r:S@cr%t-Zq9"
+	const pwPlain = "Zq9xK2mW7pLr4vNt"
+	for _, tc := range []struct{ raw, secret, shown string }{
+		{"rediss://app:" + pw + "@h:notaport/0", pw, `"rediss://h"`},
+		{"rediss://h:6380/0?password=" + pwPlain, pwPlain, `"rediss://h"`},
+		{"redis://:" + pwPlain, pwPlain, `"redis://"`},                // missing host
+		{"rediss://app:" + pwPlain + "/0", pwPlain, `"rediss://app"`}, // the password read as a port
+		{"rediss://app:" + pwPlain, pwPlain, `"rediss://app"`},
+		{"rediss://h/" + pwPlain, pwPlain, `"rediss://h"`},         // read as a database
+		{"rediss://[::1]x" + pwPlain, pwPlain, `"rediss://[::1]"`}, // after an IPv6 host
+		{"rediss://" + pwPlain + "!", pwPlain, `"rediss://"`},      // not a host name
+		{pwPlain, pwPlain, ""}, // no scheme: maybe a secret whole
+	} {
+		_, err := Parse(tc.raw)
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%q) = %v, want ErrInvalid", tc.raw, err)
+			continue
+		}
+		msg := err.Error()
+		for i := 0; i+6 <= len(tc.secret); i++ {
+			if strings.Contains(msg, tc.secret[i:i+6]) {
+				t.Errorf("Parse(%q): error leaks the password: %v", tc.raw, msg)
+				break
+			}
+		}
+		if tc.shown != "" && !strings.HasPrefix(msg, "invalid Redis URL "+tc.shown+": ") {
+			t.Errorf("Parse(%q): error %q does not show %s", tc.raw, msg, tc.shown)
+		}
+		if tc.shown == "" && !strings.HasPrefix(msg, "invalid Redis URL: ") {
+			t.Errorf("Parse(%q): error %q shows part of the text", tc.raw, msg)
+		}
+		if got := Redact(tc.raw); strings.Contains(got, tc.secret[:6]) {
+			t.Errorf("Redact(%q) = %q", tc.raw, got)
+		}
 	}
-	if strings.Contains(err.Error(), "S@cr") || strings.Contains(err.Error(), "Sup3r") {
-		t.Fatalf("error leaks the password: %v", err)
+	// A password without its '@' gets a hint that says where it goes.
+	for _, raw := range []string{"redis://:" + pwPlain, "rediss://app:" + pwPlain + "/0"} {
+		if _, err := Parse(raw); !strings.Contains(err.Error(), "rediss://user:password@host") {
+			t.Errorf("Parse(%q) = %v, want the hint", raw, err)
+		}
 	}
 }
 
@@ -69,9 +105,19 @@ func TestRedact(t *testing.T) {
 		{"rediss://app:@@@:::%%%@h/0", "rediss://app:xxxxx@h/0"},
 		{"rediss://lonesecret@h", "rediss://xxxxx@h"},
 		{"rediss://h:6380/0", "rediss://h:6380/0"},
-		{"not a url", "not a url"},
-		{"app:pw@h", "app:xxxxx@h"},
-		{"rediss://app:pw@h?x=1", "rediss://app:xxxxx@h?x=1"},
+		{"", ""},
+		// What does not parse is shown as its scheme and host only.
+		{"not a url", ""},
+		{"app:pw@h", ""},
+		{"rediss://app:pw@h?x=1", "rediss://h"},
+		{"rediss://h:6380/0?password=pw", "rediss://h"},
+		{"redis://:pw", "redis://"},
+		{"rediss://app:pw/0", "rediss://app"},
+		{"http://app:pw@web.example:80/x", "http://web.example"},
+		{"ht tp://h", ""},
+		{"unix://app:pw@/tmp/s", "unix://"},
+		{"rediss://[::1]:pw", "rediss://[::1]"},
+		{"rediss://[not-ip]:6379", "rediss://"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.raw); got != tt.want {
@@ -81,21 +127,61 @@ func TestRedact(t *testing.T) {
 }
 
 // FuzzRedact checks the property that matters: whatever the password holds,
-// redaction removes exactly it.
+// redaction removes exactly it, and neither Redact nor a parse error shows
+// it, wherever in the URL it was put.
 func FuzzRedact(f *testing.F) {
 	f.Add("app", "p@ss:w%rd", "h:6380/0")
 	f.Add("", "x", "[::1]")
+	f.Add("app", "Zq9xK2mW7pLr4vNt", "h:6380/0")
+	f.Add("", "hunter2hunter2", "h")
 	f.Fuzz(func(t *testing.T, user, pass, rest string) {
 		if strings.ContainsAny(user, ":@") || strings.Contains(rest, "@") {
 			return // not a URL with exactly this userinfo
 		}
 		raw := "rediss://" + user + ":" + pass + "@" + rest
 		// Everything but the password survives, so the password cannot.
-		if got, want := Redact(raw), "rediss://"+user+":xxxxx@"+rest; got != want {
-			t.Fatalf("Redact(%q) = %q, want %q", raw, got, want)
+		u, err := Parse(raw)
+		if err == nil {
+			if got, want := Redact(raw), "rediss://"+user+":xxxxx@"+rest; got != want {
+				t.Fatalf("Redact(%q) = %q, want %q", raw, got, want)
+			}
+			if !strings.Contains(pass, "%") && u.Password != pass {
+				t.Fatalf("Parse(%q).Password = %q, want %q", raw, u.Password, pass)
+			}
 		}
-		if u, err := Parse(raw); err == nil && !strings.Contains(pass, "%") && u.Password != pass {
-			t.Fatalf("Parse(%q).Password = %q, want %q", raw, u.Password, pass)
+		// The password in the wrong places: a query, a port, no host. Only
+		// a password that a printed form could not hold anyway is checked:
+		// long enough, not all digits (then it is a port) and not text the
+		// URL or the messages hold elsewhere.
+		if len(pass) < 8 || strings.Trim(pass, "0123456789") == "" || strings.ContainsAny(pass, "@/?") ||
+			strings.Contains(user+rest, pass) {
+			return
+		}
+		host := "h"
+		if isHostName(rest) && rest != "" {
+			host = rest
+		}
+		shapes := []func(pw string) string{
+			func(pw string) string { return "rediss://" + user + ":" + pw + "@" + rest },
+			func(pw string) string { return "rediss://" + host + ":6380/0?password=" + pw },
+			func(pw string) string { return "redis://:" + pw },
+			func(pw string) string { return "rediss://" + host + ":" + pw + "/0" },
+			func(pw string) string { return "rediss://" + host + "/" + pw },
+			func(pw string) string { return pw },
+		}
+		shown := func(raw string) string {
+			out := Redact(raw)
+			if _, err := Parse(raw); err != nil {
+				out += "\n" + err.Error()
+			}
+			return out
+		}
+		for _, shape := range shapes {
+			// Text that is printed whatever the password (the host, the
+			// messages) is not a leak of this one.
+			if got := shown(shape(pass)); strings.Contains(got, pass) && !strings.Contains(shown(shape("\x00")), pass) {
+				t.Fatalf("%q shows the password: %s", shape(pass), got)
+			}
 		}
 	})
 }

@@ -1,16 +1,17 @@
 // Package resp is a minimal RESP2 client for probing servers: the CLI's
 // verification and audit, and the test harness use it instead of the client
 // library under test, so that their checks do not share that library's bugs.
+//
+// It also holds the reply limits every reader of server replies in this
+// module applies (Limits): its own Reader, and Guard, which checks the
+// stream a client library (rueidis) reads, since that library has none.
 package resp
 
 import (
-	"bufio"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -19,15 +20,11 @@ import (
 // instead of hanging it.
 const IOTimeout = 5 * time.Second
 
-// maxBulk caps bulk replies so garbage (e.g. TLS bytes on a plain socket)
-// cannot make the reader allocate unbounded memory.
-const maxBulk = 64 << 20
-
 // Conn is a minimal RESP2 client, independent of the client library under
 // test, so harness checks do not share that library's bugs.
 type Conn struct {
 	net.Conn
-	r       *bufio.Reader
+	r       *Reader // within DefaultLimits, so garbage or a hostile server cannot exhaust memory
 	timeout time.Duration
 }
 
@@ -54,7 +51,7 @@ func DialTimeout(addr string, cfg *tls.Config, timeout time.Duration) (*Conn, er
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{Conn: c, r: bufio.NewReader(c), timeout: timeout}, nil
+	return &Conn{Conn: c, r: NewReader(c, DefaultLimits), timeout: timeout}, nil
 }
 
 // Value is one RESP2 reply.
@@ -149,64 +146,13 @@ func (c *Conn) Pipeline(cmds ...[]string) ([]Value, error) {
 	}
 	vs := make([]Value, len(cmds))
 	for i := range vs {
-		v, err := c.readReply()
+		v, err := c.r.Read()
 		if err != nil {
 			return nil, err
 		}
 		vs[i] = v
 	}
 	return vs, nil
-}
-
-func (c *Conn) readLine() (string, error) {
-	line, err := c.r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	if !strings.HasSuffix(line, "\r\n") || len(line) < 3 {
-		return "", fmt.Errorf("resp: malformed RESP line %q", line)
-	}
-	return line[:len(line)-2], nil
-}
-
-func (c *Conn) readReply() (Value, error) {
-	line, err := c.readLine()
-	if err != nil {
-		return Value{}, err
-	}
-	switch line[0] {
-	case '+', '-', ':':
-		return Value{Type: line[0], Str: line[1:]}, nil
-	case '$':
-		n, err := strconv.Atoi(line[1:])
-		if err != nil || n < -1 || n > maxBulk {
-			return Value{}, fmt.Errorf("resp: bad bulk length %q", line)
-		}
-		if n == -1 {
-			return Value{Type: '$', Nil: true}, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(c.r, buf); err != nil {
-			return Value{}, err
-		}
-		return Value{Type: '$', Str: string(buf[:n])}, nil
-	case '*':
-		n, err := strconv.Atoi(line[1:])
-		if err != nil || n < -1 || n > maxBulk {
-			return Value{}, fmt.Errorf("resp: bad array length %q", line)
-		}
-		if n == -1 {
-			return Value{Type: '*', Nil: true}, nil
-		}
-		v := Value{Type: '*', Elems: make([]Value, n)}
-		for i := range v.Elems {
-			if v.Elems[i], err = c.readReply(); err != nil {
-				return Value{}, err
-			}
-		}
-		return v, nil
-	}
-	return Value{}, errors.New("resp: unexpected reply type " + strconv.Quote(line))
 }
 
 // AnswersPlaintext reports whether addr answers an inline PING in

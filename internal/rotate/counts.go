@@ -20,6 +20,10 @@ type Counts struct {
 	// Undecryptable values open with no configured key. They are left
 	// exactly as they are.
 	Undecryptable int64 `json:"undecryptable"`
+	// UnknownKey counts, among Undecryptable, the well-formed Fernet tokens
+	// that no configured key authenticates: sealed with a key that is not
+	// configured (or tampered with). The rest are not Fernet tokens at all.
+	UnknownKey int64 `json:"undecryptable_unknown_key"`
 	// SkippedTypes counts keys that do not hold a string, by type. They
 	// are not touched.
 	SkippedTypes keyspace.TypeCounts `json:"skipped_types"`
@@ -39,6 +43,7 @@ func (c *Counts) Add(o Counts) {
 	c.Rotated += o.Rotated
 	c.Current += o.Current
 	c.Undecryptable += o.Undecryptable
+	c.UnknownKey += o.UnknownKey
 	c.Vanished += o.Vanished
 	c.Contended += o.Contended
 	c.ChangedByWriters += o.ChangedByWriters

@@ -82,7 +82,9 @@ func TestUntouched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Counts{Scanned: 310, Rotated: 300, Undecryptable: 5,
+	// Only bad:stranger is a well-formed token under a key nobody has;
+	// the truncated one no longer parses.
+	want := Counts{Scanned: 310, Rotated: 300, Undecryptable: 5, UnknownKey: 1,
 		SkippedTypes: map[string]int64{"hash": 1, "list": 1, "set": 1, "zset": 1, "stream": 1}}
 	if fmt.Sprint(rep.Counts) != fmt.Sprint(want) {
 		t.Errorf("counts\n got %+v\nwant %+v", rep.Counts, want)

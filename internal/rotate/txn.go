@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -116,15 +117,18 @@ func (t *txn) attempt(ctx context.Context, group []*item, n *Counts) (aborted []
 			return nil, err
 		}
 		t.observe(it, v)
-		switch next, ok := t.classify(v); {
-		case ok && next == "":
+		switch next, err := t.classify(v); {
+		case err == nil && next == "":
 			n.Current++
 			t.changed(it, n)
-		case ok:
+		case err == nil:
 			it.next = next
 			rotate = append(rotate, it)
 		default:
 			n.Undecryptable++
+			if errors.Is(err, seal.ErrAuthentication) {
+				n.UnknownKey++
+			}
 			t.changed(it, n)
 		}
 	}
@@ -187,19 +191,19 @@ func (t *txn) attempt(ctx context.Context, group []*item, n *Counts) (aborted []
 	return aborted, nil
 }
 
-// classify returns ("", true) for a value under the primary key, (the
-// re-sealed token, true) for a value under a previous key, and false for a
-// value no key opens. Re-sealing keeps the token's timestamp.
-func (t *txn) classify(v string) (string, bool) {
+// classify returns "" for a value under the primary key, the re-sealed
+// token for a value under a previous key, and the error of the last key
+// tried for a value no key opens. Re-sealing keeps the token's timestamp.
+func (t *txn) classify(v string) (string, error) {
 	token := []byte(v)
 	if _, err := t.primary.Timestamp(token); err == nil {
-		return "", true
+		return "", nil
 	}
 	next, err := t.sealer.Rotate(nil, token)
 	if err != nil {
-		return "", false
+		return "", err
 	}
-	return string(next), true
+	return string(next), nil
 }
 
 func (t *txn) observe(it *item, v string) {

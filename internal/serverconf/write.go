@@ -15,7 +15,7 @@ import (
 
 // Modes of what Write creates.
 const (
-	PublicFileMode fs.FileMode = 0o644
+	PublicFileMode fs.FileMode = secretfile.PublicMode
 	DirMode        fs.FileMode = 0o700 // the deployment and secrets directories
 )
 
@@ -70,7 +70,7 @@ func Write(dir string, files []File, replace bool, now time.Time) ([]Written, er
 			mode = secretfile.Mode
 			err = secretfile.Create(p, f.Data)
 		} else {
-			err = createPublic(p, f.Data)
+			err = secretfile.CreatePublic(p, f.Data)
 		}
 		if err != nil {
 			return out, err
@@ -94,21 +94,4 @@ func makeParent(dir, p string, secret bool) error {
 		return os.Chmod(parent, DirMode)
 	}
 	return nil
-}
-
-// createPublic writes a new file with exactly mode 0644, whatever the umask.
-func createPublic(p string, data []byte) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, PublicFileMode)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(PublicFileMode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -25,7 +25,7 @@ type run struct {
 }
 
 func (r *run) dial() (*resp.Conn, error) {
-	return resp.Dial(r.conn.Addr, r.conn.TLS)
+	return resp.DialTimeout(r.conn.Addr, r.conn.TLS, r.target.Timeout)
 }
 
 // auth opens an authenticated probe connection as the application user.
@@ -86,7 +86,7 @@ func handshakeFix(err error) string {
 	case strings.Contains(msg, "not valid for") || strings.Contains(msg, "valid for"):
 		return "connect with a host name the certificate lists, or set REDIS_TLS_SERVER_NAME"
 	case strings.Contains(msg, "expired"):
-		return "renew the server certificate with `redsafe certs --force` and restart Redis"
+		return "renew the server certificate under the same CA with `redsafe certs --renew` and restart Redis"
 	case strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return "the server answered in plaintext: point REDIS_URL at its TLS port, or enable TLS"
 	case strings.Contains(msg, "connection refused"):
@@ -103,7 +103,7 @@ func checkCertificate(ctx context.Context, r *run) Result {
 	left := time.Until(leaf.NotAfter)
 	detail := fmt.Sprintf("%s, expires %s (%d days)", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
 	if left < 30*24*time.Hour {
-		return Result{Status: Warn, Detail: detail, Fix: "renew it: `redsafe certs --force`, then restart Redis"}
+		return Result{Status: Warn, Detail: detail, Fix: "renew it under the same CA: `redsafe certs --renew`, then restart Redis"}
 	}
 	return Result{Status: Pass, Detail: "chain valid: " + detail}
 }
@@ -188,6 +188,13 @@ func checkNoPlaintext(ctx context.Context, r *run) Result {
 	if r.conn == nil {
 		return Result{Status: Skip, Detail: "no connection settings"}
 	}
+	// Only a port that accepts connections can be said not to answer
+	// plaintext: a server that is down, or a host that does not resolve,
+	// proves nothing.
+	if err := accepts(r.conn.Addr, r.target.Timeout); err != nil {
+		return Result{Status: Fail, Detail: "not proven: " + err.Error() + "; a server that cannot be reached says nothing about plaintext",
+			Fix: "start the server, or fix the host and port in REDIS_URL, then run verify again"}
+	}
 	ports := []string{r.conn.Addr}
 	how := "the TLS port does not answer plaintext"
 	if port, ok := r.configuredPort(); ok {
@@ -202,6 +209,15 @@ func checkNoPlaintext(ctx context.Context, r *run) Result {
 		}
 	}
 	return Result{Status: Pass, Detail: how}
+}
+
+// accepts reports why addr does not accept a TCP connection, or nil.
+func accepts(addr string, timeout time.Duration) error {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // configuredPort reads `port` with the admin credentials, when given.
@@ -236,15 +252,23 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	defer cancel()
 	c, err := redsafe.Open(ctx, o)
 	if err != nil {
-		return Result{Status: Fail, Detail: "the library cannot open: " + err.Error()}
+		// The library's errors end with "\n  fix: ...": the fix gets its own line.
+		msg, fix, _ := strings.Cut(err.Error(), "\n  fix: ")
+		return Result{Status: Fail, Detail: "the library cannot open: " + msg, Fix: fix}
 	}
 	defer c.Close()
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
-	key := "redsafe:verify:" + hex.EncodeToString(nonce)
+	key, err := probeKey(o.KeyPrefix, r.target.KeyPattern, "redsafe:verify:"+hex.EncodeToString(nonce))
+	if err != nil {
+		return Result{Status: Fail, Detail: err.Error(), Fix: "pass a pattern with a `*`, such as --key-pattern 'orders:*', or set Options.KeyPrefix"}
+	}
 	plaintext := []byte("redsafe verify " + hex.EncodeToString(nonce) + " plaintext")
 	if err := c.Set(ctx, key, plaintext, time.Minute); err != nil {
-		return Result{Status: Fail, Detail: "SET through the library: " + err.Error(), Fix: "allow the application user to write " + key}
+		if strings.Contains(err.Error(), "NOPERM") {
+			return Result{Status: Fail, Detail: "SET of the probe key " + o.KeyPrefix + key + " was refused (NOPERM): the application user may not write it", Fix: noPermFix(o.KeyPrefix, r.target.KeyPattern)}
+		}
+		return Result{Status: Fail, Detail: "SET through the library: " + err.Error(), Fix: "allow the application user to write " + o.KeyPrefix + key}
 	}
 	defer c.Delete(context.WithoutCancel(ctx), key)
 	got, err := c.Get(ctx, key)

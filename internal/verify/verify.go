@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 // Status is the outcome of one check.
@@ -38,6 +39,11 @@ type Target struct {
 	Admin *redsafe.Credentials
 	// Timeout bounds each network step. Default 5s.
 	Timeout time.Duration
+	// KeyPattern is the ACL key pattern the application user is confined
+	// to (`redsafe conf --key-pattern`), such as "orders:*": data.encrypted
+	// writes its probe key inside it. Empty means any key, unless
+	// Options.KeyPrefix is set, which the probe key then follows.
+	KeyPattern string
 }
 
 // check is one verification step. It may record facts in the run for
@@ -71,6 +77,8 @@ func Run(ctx context.Context, t Target, report func(Result)) []Result {
 	for _, c := range checks {
 		res := c.run(ctx, r)
 		res.ID = c.id
+		// Details quote the server (replies, certificate names, errors).
+		res.Detail, res.Fix = termsafe.Escape(res.Detail), termsafe.Escape(res.Fix)
 		results = append(results, res)
 		if report != nil {
 			report(res)

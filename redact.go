@@ -1,0 +1,185 @@
+package redsafe
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/redact"
+	"github.com/redsafe/redsafe/internal/redisurl"
+)
+
+// The types here hold a password, an encryption key or a TLS configuration
+// (whose client certificate carries its private key). Under every fmt
+// verb, as a slog.LogValuer and as JSON they print a view instead: the URL
+// redacted, the user name, "xxxxx" for a password that is set, keys by ID,
+// TLS as a summary. JSON is one way: what MarshalJSON writes cannot be read
+// back into a working configuration, on purpose. A value kept in an
+// unexported field of another struct is out of reach of fmt's methods;
+// format that struct the same way.
+
+// optionsView is what Options prints: a field of Options is shown only
+// once it is listed here.
+type optionsView struct {
+	Environment            Environment    `json:"environment,omitempty"`
+	URL                    string         `json:"url,omitempty"`
+	Username               string         `json:"username,omitempty"`
+	Password               string         `json:"password,omitempty"`
+	Credentials            bool           `json:"credentials_func,omitempty"`
+	PasswordFile           string         `json:"password_file,omitempty"`
+	EncryptionKey          string         `json:"encryption_key,omitempty"`
+	PreviousEncryptionKeys []string       `json:"previous_encryption_keys,omitempty"`
+	TLS                    tlsOptionsView `json:"tls"`
+	AllowInsecurePlaintext bool           `json:"allow_insecure_plaintext,omitempty"`
+	KeyPrefix              string         `json:"key_prefix,omitempty"`
+	TokenTTL               string         `json:"token_ttl,omitempty"`
+	DialTimeout            string         `json:"dial_timeout,omitempty"`
+	CommandTimeout         string         `json:"command_timeout,omitempty"`
+	MaxReplyBytes          int64          `json:"max_reply_bytes,omitempty"`
+	LocalCache             localCacheView `json:"local_cache"`
+}
+
+type tlsOptionsView struct {
+	Enabled    bool       `json:"enabled,omitempty"`
+	CAFile     string     `json:"ca_file,omitempty"`
+	CertFile   string     `json:"cert_file,omitempty"`
+	KeyFile    string     `json:"key_file,omitempty"` // a path, not the key
+	Verify     VerifyMode `json:"verify,omitempty"`
+	MinVersion string     `json:"min_version,omitempty"`
+	ServerName string     `json:"server_name,omitempty"`
+}
+
+type localCacheView struct {
+	MaxBytes int64  `json:"max_bytes,omitempty"`
+	TTL      string `json:"ttl,omitempty"`
+}
+
+func (o Options) view() optionsView {
+	v := optionsView{
+		Environment:            o.Environment,
+		URL:                    redisurl.Redact(o.URL),
+		Username:               o.Username,
+		Password:               redact.Secret(o.Password),
+		Credentials:            o.Credentials != nil,
+		PasswordFile:           o.PasswordFile,
+		EncryptionKey:          redact.KeyID(o.EncryptionKey),
+		PreviousEncryptionKeys: redact.KeyIDs(o.PreviousEncryptionKeys),
+		TLS: tlsOptionsView{Enabled: o.TLS.Enabled, CAFile: o.TLS.CAFile, CertFile: o.TLS.CertFile, KeyFile: o.TLS.KeyFile,
+			Verify: o.TLS.Verify, ServerName: o.TLS.ServerName},
+		AllowInsecurePlaintext: o.AllowInsecurePlaintext,
+		KeyPrefix:              o.KeyPrefix,
+		TokenTTL:               durationText(o.TokenTTL),
+		DialTimeout:            durationText(o.DialTimeout),
+		CommandTimeout:         durationText(o.CommandTimeout),
+		MaxReplyBytes:          o.MaxReplyBytes,
+		LocalCache:             localCacheView{MaxBytes: o.LocalCache.MaxBytes, TTL: durationText(o.LocalCache.TTL)},
+	}
+	if o.TLS.MinVersion != 0 {
+		v.TLS.MinVersion = tlsVersionName(o.TLS.MinVersion)
+	}
+	return v
+}
+
+// durationText is "" for an unset duration, which then takes its default.
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// String shows Options without the password or the keys.
+func (o Options) String() string { return redact.String("redsafe.Options", o.view()) }
+
+// GoString is String, so that %#v shows no secret either.
+func (o Options) GoString() string { return o.String() }
+
+// Format prints String under every verb.
+func (o Options) Format(f fmt.State, verb rune) { redact.Format(f, verb, o.String()) }
+
+// LogValue logs Options as a group of its safe fields.
+func (o Options) LogValue() slog.Value { return redact.LogValue(o.view()) }
+
+// MarshalJSON writes the safe fields only; it is not meant to be read back.
+func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(o.view()) }
+
+type credentialsView struct {
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+func (c Credentials) view() credentialsView {
+	return credentialsView{Username: c.Username, Password: redact.Secret(c.Password)}
+}
+
+// String shows the user name and whether a password is set.
+func (c Credentials) String() string { return redact.String("redsafe.Credentials", c.view()) }
+
+// GoString is String, so that %#v shows no password either.
+func (c Credentials) GoString() string { return c.String() }
+
+// Format prints String under every verb.
+func (c Credentials) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
+
+// LogValue logs the user name and whether a password is set.
+func (c Credentials) LogValue() slog.Value { return redact.LogValue(c.view()) }
+
+// MarshalJSON writes the user name and "xxxxx" for a password.
+func (c Credentials) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
+
+type connectionView struct {
+	Addr     string `json:"addr"`
+	DB       int    `json:"db"`
+	TLS      string `json:"tls"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+func (c Connection) view() connectionView {
+	return connectionView{Addr: c.Addr, DB: c.DB, TLS: redact.TLS(c.TLS), Username: c.Username, Password: redact.Secret(c.Password)}
+}
+
+// String shows where and as whom the connection goes, TLS as a summary
+// (its configuration may hold a client certificate's private key).
+func (c Connection) String() string { return redact.String("redsafe.Connection", c.view()) }
+
+// GoString is String, so that %#v shows no secret either.
+func (c Connection) GoString() string { return c.String() }
+
+// Format prints String under every verb.
+func (c Connection) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }
+
+// LogValue logs the safe fields.
+func (c Connection) LogValue() slog.Value { return redact.LogValue(c.view()) }
+
+// MarshalJSON writes the safe fields only.
+func (c Connection) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
+
+// settings never reaches a caller, but is formatted the same way so that
+// no debugging line can print what it holds.
+type settingsView struct {
+	Environment Environment
+	URL         string
+	TLS         string
+	Username    string
+	Password    string
+	Keys        string
+}
+
+func (s settings) view() settingsView {
+	v := settingsView{Environment: s.policy.Environment, URL: s.url.String(), TLS: "off",
+		Username: s.username, Password: redact.Secret(s.password)}
+	if s.useTLS {
+		v.TLS = redact.TLS(s.tlsConfig)
+	}
+	if s.sealer != nil {
+		v.Keys = s.sealer.String()
+	}
+	return v
+}
+
+func (s settings) String() string                { return redact.String("redsafe.settings", s.view()) }
+func (s settings) GoString() string              { return s.String() }
+func (s settings) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
+func (s settings) LogValue() slog.Value          { return redact.LogValue(s.view()) }
