@@ -150,6 +150,7 @@ func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
 		ForceSingleClient: true,
 		DisableCache:      true,
 		ClientName:        "redsafe",
+		RetryDelay:        retryDelay,
 	}
 	if c.local != nil {
 		c.local.clientOption(&opt)

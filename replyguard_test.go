@@ -66,6 +66,7 @@ type childScenario struct {
 	Addr, CAFile string
 	Get          bool // Open must succeed, then Get meets the attack
 	Again        bool // then Get again, after a pause
+	Callers      int  // then Get from this many goroutines at once, until one fails (rueidis reads in its background goroutine)
 }
 
 // childResult is what the child reports.
@@ -244,6 +245,9 @@ func TestHostileChild(t *testing.T) {
 			err = errors.New("Get succeeded")
 		}
 		res.GetErr, failure = err.Error(), err
+		if sc.Callers > 0 {
+			res.GetErr = concurrentGets(c, sc.Callers)
+		}
 		if sc.Again {
 			time.Sleep(200 * time.Millisecond)
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)

@@ -51,9 +51,15 @@ func TestRealTrafficPassesTheGuard(t *testing.T) {
 	if err := c.Set(ctx, "huge", bytes.Repeat(big, 4), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	short, cancel := context.WithTimeout(ctx, time.Second) // rueidis retries the GET until then
+	// Not retried: the guard's refusal comes back at once, within a
+	// deadline that a retry loop would exhaust.
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	start := time.Now()
 	_, err = c.Get(short, "huge")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Get of a refused reply took %v: it was retried until the deadline", took)
+	}
 	var re *ReplyError
 	if !errors.Is(err, ErrReplyRefused) || !errors.As(err, &re) || re.Limit != ReplyLimitBulk || re.Max != 4<<20 ||
 		!strings.Contains(err.Error(), "reply string longer than 4194304 bytes") || ClassifyError(err) != ClassProtocol {

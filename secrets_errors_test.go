@@ -213,3 +213,47 @@ func TestReconnectEchoOfPasswordCut(t *testing.T) {
 		assertNoChunk(t, "Health's error", err.Error(), testPassword[:12])
 	}
 }
+
+// TestGetJSONErrorsLeaveTheValueOut: encoding/json quotes what it could not
+// decode; GetJSON's error says where and what kind, and still matches the
+// decoder's error types.
+func TestGetJSONErrorsLeaveTheValueOut(t *testing.T) {
+	t.Parallel()
+	c := openCache(t, serverOptions(redistest.Start(t, redistest.Config{})))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		stored, secret, want string
+		decode               func() error
+	}{
+		{`{"pulse": 73, "diagnosis": "s3cr3t-diagnosis"}`, "s3cr3t-diagnosis", "a JSON string at byte", func() error {
+			_, err := GetJSON[struct{ Diagnosis int }](ctx, c, "j")
+			var typ *json.UnmarshalTypeError
+			if !errors.As(err, &typ) {
+				return fmt.Errorf("not an *json.UnmarshalTypeError: %v", err)
+			}
+			return err
+		}},
+		{`{"pulse": 7341s3cr3t}`, "7341s3cr3t", "invalid JSON at byte", func() error {
+			_, err := GetJSON[map[string]int](ctx, c, "j")
+			var syn *json.SyntaxError
+			if !errors.As(err, &syn) {
+				return fmt.Errorf("not a *json.SyntaxError: %v", err)
+			}
+			return err
+		}},
+		{`{"n": 987654321987654321987}`, "987654321987654321987", "a JSON number at byte", func() error {
+			_, err := GetJSON[struct{ N int8 }](ctx, c, "j")
+			return err
+		}},
+	} {
+		if err := c.Set(ctx, "j", []byte(tc.stored), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		err := tc.decode()
+		for _, text := range []string{fmt.Sprint(err), fmt.Sprintf("%+v", err), fmt.Sprintf("%q", err)} {
+			if err == nil || !strings.Contains(text, tc.want) || strings.Contains(text, tc.secret) || strings.Contains(text, "s3cr3t") {
+				t.Errorf("GetJSON of %s: %s", tc.stored, text)
+			}
+		}
+	}
+}

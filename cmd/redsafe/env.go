@@ -35,6 +35,7 @@ Flags:
   --output FILE         the env file (default .env.secure)
   --force               replace an existing file, keeping a backup
   --validate-only       validate an existing file instead; exit 1 on an error
+                        (a file outside the format or readable by others included)
   --host HOST           the server's host name as clients reach it (default localhost)
   --port PORT           its TLS port (default 6380)
   --user NAME           the ACL user (default app)
@@ -157,8 +158,10 @@ func secretFrom(path string, generate func() string) (string, error) {
 func validateEnvFile(c *cli, path string) int {
 	vars, err := envfile.Read(path)
 	if err != nil {
+		// A file outside the format, or one others can read, fails the
+		// validation it was given for: exit 1, as for an error finding.
 		c.errorf("env: cannot read the env file: %v", err)
-		return 2
+		return 1
 	}
 	report := redsafe.Validate(redsafe.OptionsFromLookup(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }))
 	writeReportText(c.stdout, report)

@@ -93,7 +93,7 @@ func newHostileTargets(t *testing.T) hostileTargets {
 
 // run starts a hostile server for command and runs the CLI against it:
 // audit URL over TLS with the server's CA ("audit") or in plaintext
-// ("audit-plain"), verify over TLS, migrate --from in plaintext ("migrate")
+// ("audit-plain"), verify and rotate-key --check over TLS, migrate --from in plaintext ("migrate")
 // or over TLS ("migrate-tls").
 func (h hostileTargets) run(t *testing.T, command string, cfg hostile.Config, extra ...string) (childRun, *hostile.Server) {
 	cfg.Plaintext = command == "migrate" || command == "audit-plain"
@@ -109,6 +109,9 @@ func (h hostileTargets) run(t *testing.T, command string, cfg hostile.Config, ex
 	case "verify":
 		env = append(env, "REDIS_URL=rediss://"+s.Addr+"/0", "REDIS_TLS_CA_CERT="+s.CAFile)
 		args = []string{"verify", "--timeout", hostileTimeout}
+	case "rotate-key":
+		env = append(env, "REDIS_URL=rediss://"+s.Addr+"/0", "REDIS_TLS_CA_CERT="+s.CAFile)
+		args = []string{"rotate-key", "--check", "--timeout", hostileTimeout, "--progress", "none"}
 	case "migrate", "migrate-tls":
 		env = append(env, "REDIS_URL=rediss://"+h.dest.Addr+"/0", "REDIS_TLS_CA_CERT="+h.dest.CAFile)
 		from := "redis://" + s.Addr + "/0"
@@ -273,5 +276,41 @@ func TestAuditPrintsServerTextEscaped(t *testing.T) {
 	}
 	if seen < 2 {
 		t.Errorf("the JSON shows the escaped text in %d findings, want 2 (persistence.plaintext-dump, auth.brute-force)\n%s", seen, r.stdout)
+	}
+}
+
+// rotate-key prints the error a server replied to its SCAN escaped, in the
+// text and in the JSON report's error field: the reply reaches the CLI
+// through rueidis's error and the job's own wrapping, and used to be
+// printed as it came.
+func TestRotateKeyPrintsServerErrorsEscaped(t *testing.T) {
+	t.Parallel()
+	const reply = "ERR " + hostile.Escape + "\u009b2J\u2066x"
+	scanError := hostile.Replies(func(cmd []string, proto int) []byte {
+		if strings.EqualFold(cmd[0], "SCAN") {
+			return []byte("-" + reply + "\r\n")
+		}
+		return nil // as Redis 7
+	})
+	h := newHostileTargets(t)
+	r, s := h.run(t, "rotate-key", hostile.Config{Attack: scanError})
+	out := r.stdout + r.stderr
+	if s.Attacked() == 0 || crashed.MatchString(out) || r.code != 1 {
+		t.Fatalf("exit %d, attacked %d times; output:\n%s", r.code, s.Attacked(), out)
+	}
+	if loc := controlBytes.FindStringIndex(out); loc != nil {
+		t.Fatalf("a control character reached the terminal raw: %q", out[max(0, loc[0]-60):min(len(out), loc[1]+20)])
+	}
+	if want := `\x1b]0;hostile\x07\x1b[2J\x1b[31m\u009b2J\u2066x`; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not show the reply escaped (%s):\n%s", want, r.stderr)
+	}
+
+	r, _ = h.run(t, "rotate-key", hostile.Config{Attack: scanError}, "--json")
+	var rep struct{ Error string }
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("rotate-key --json: %v\n%s", err, r.stdout)
+	}
+	if controlBytes.MatchString(rep.Error) || !strings.Contains(rep.Error, `\x1b]0;hostile`) {
+		t.Errorf("the JSON error field carries the reply unescaped: %q", rep.Error)
 	}
 }

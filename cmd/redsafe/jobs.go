@@ -138,9 +138,11 @@ func diagnose(ctx context.Context, opts redsafe.Options, err error) error {
 	return err
 }
 
-// errText is an error for c.errorf, without the library's own prefix.
+// errText is an error for c.errorf and a job's JSON report, without the
+// library's own prefix, and with what the server put in it (error replies)
+// escaped.
 func errText(err error) string {
-	return strings.ReplaceAll(err.Error(), "redsafe: ", "")
+	return strings.ReplaceAll(escapeReplies(err).Error(), "redsafe: ", "")
 }
 
 // interrupts turns the first Ctrl-C or SIGTERM into a clean stop after the

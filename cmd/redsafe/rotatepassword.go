@@ -224,6 +224,9 @@ func (p passwordFile) check(password string) error {
 }
 
 // write replaces the password, keeping the old file as a timestamped backup.
+// Services read the file for every new connection: the backup is a hard
+// link and the new file is renamed over the old one, so the path never
+// disappears, and a failed write leaves the old file in place.
 func (p passwordFile) write(password string) (string, error) {
 	data := []byte(password + "\n")
 	if p.variable != "" {
@@ -237,11 +240,11 @@ func (p passwordFile) write(password string) (string, error) {
 			return "", err
 		}
 	}
-	bak, err := backup.MoveAside(p.path, time.Now())
+	bak, err := backup.LinkAside(p.path, time.Now())
 	if err != nil {
 		return "", err
 	}
-	return bak, secretfile.Create(p.path, data)
+	return bak, secretfile.Replace(p.path, data, secretfile.Mode)
 }
 
 func envFlag(envFile string) string {

@@ -160,10 +160,14 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	secrets := filepath.Join(srv.Dir, "secrets")
 	aclFile := filepath.Join(srv.Dir, "users.acl")
 	for _, d := range []string{srv.Dir, certDir, secrets} {
-		if _, err := os.Stat(d); d != srv.Dir && errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(d); d != srv.Dir && errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err := guard.dir(d); err != nil {
+		check := guard.subdir
+		if d == srv.Dir {
+			check = guard.dir // --dir itself may be a link the operator made
+		}
+		if err := check(d); err != nil {
 			return nil, err
 		}
 	}
@@ -265,7 +269,7 @@ func loadOrCreateUsers(guard upGuard, dir string, env redsafe.Environment, u *se
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, err
 	}
-	if err := guard.dir(dir); err != nil {
+	if err := guard.subdir(dir); err != nil {
 		return false, err
 	}
 	fresh := serverconf.NewUsers(env)

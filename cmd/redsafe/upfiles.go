@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/redsafe/redsafe/internal/envfile"
@@ -31,6 +32,15 @@ func (g upGuard) dir(path string) error {
 		g.note("narrowed %s to mode 0700 (--fix-permissions)", rel(path))
 	}
 	return g.explain(err)
+}
+
+// subdir checks certs/ and secrets/ as dir does, and refuses a link there:
+// a link would have up create and adopt secrets wherever it points.
+func (g upGuard) subdir(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link; up keeps its secrets and certificates only in real directories inside its own: remove the link (`rm %s`) to have them created", path, path)
+	}
+	return g.dir(path)
 }
 
 // inPlace checks, before up reads or writes anything, the files it reuses

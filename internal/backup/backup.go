@@ -14,7 +14,16 @@ import (
 // that exists too) and returns the new name. It returns "" and no error
 // when path does not exist. The rename keeps the file's mode, so a 0600
 // key stays 0600.
-func MoveAside(path string, now time.Time) (string, error) {
+func MoveAside(path string, now time.Time) (string, error) { return aside(path, now, os.Rename) }
+
+// LinkAside is MoveAside for a file that readers open by name at any time
+// (a password file read for every new connection): the backup is a second
+// hard link to the same file, so path never stops existing, and the caller
+// then replaces path atomically (secretfile.Replace). A link at path is
+// linked as a link, not followed.
+func LinkAside(path string, now time.Time) (string, error) { return aside(path, now, os.Link) }
+
+func aside(path string, now time.Time, move func(old, new string) error) (string, error) {
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	} else if err != nil {
@@ -31,7 +40,7 @@ func MoveAside(path string, now time.Time) (string, error) {
 		}
 		target = fmt.Sprintf("%s.%d", base, i)
 	}
-	if err := os.Rename(path, target); err != nil {
+	if err := move(path, target); err != nil {
 		return "", err
 	}
 	return target, nil

@@ -66,3 +66,24 @@ func TestMoveAsideNeverFollowsLinks(t *testing.T) {
 		t.Fatalf("victim changed to %q", b)
 	}
 }
+
+// LinkAside keeps path in place (readers never find it missing) and the
+// backup is the same file, mode included.
+func TestLinkAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.password")
+	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bak, err := LinkAside(path, time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC))
+	if err != nil || bak != path+".bak-20261123-093000" {
+		t.Fatalf("LinkAside = %q, %v", bak, err)
+	}
+	for _, p := range []string{path, bak} {
+		b, err := os.ReadFile(p)
+		fi, _ := os.Stat(p)
+		if err != nil || string(b) != "old\n" || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %q, %v, %v", p, b, fi, err)
+		}
+	}
+}

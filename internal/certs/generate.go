@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/backup"
@@ -287,13 +288,20 @@ func currentHosts(path string) []string {
 // maxPublicFile bounds a certificate file read: a chain is a few KB.
 const maxPublicFile = 1 << 20
 
-// readPublic reads a certificate file, bounded.
+// readPublic reads a certificate file, bounded. Links are followed
+// (Kubernetes TLS secrets are links); O_NONBLOCK and the regular-file check
+// keep a FIFO or device planted at the path from hanging the read.
 func readPublic(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v); a certificate must be kept in a plain file", path, fi.Mode().Type())
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPublicFile+1))
 	if err == nil && len(data) > maxPublicFile {
 		err = fmt.Errorf("%s is larger than %d KiB: not a certificate file", path, maxPublicFile>>10)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -125,5 +126,39 @@ func TestRenewRefusesWithoutAUsableCA(t *testing.T) {
 	generate(t, dir2, GenerateOptions{})
 	if _, err := Renew(dir2, GenerateOptions{Now: time.Now().Add(9*365*24*time.Hour + 300*24*time.Hour)}); err == nil || !strings.Contains(err.Error(), "fewer --days") {
 		t.Fatalf("Renew past the CA's end: %v", err)
+	}
+}
+
+// A FIFO planted at ca.crt or server.crt is refused, not read forever:
+// without O_NONBLOCK, --renew and --check block in open(2).
+func TestCertificateReadsRefuseFIFOs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	generate(t, dir, GenerateOptions{})
+	for _, name := range []string{CAFile, ServerFile} {
+		p := filepath.Join(dir, name)
+		os.Remove(p)
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoadAuthority(filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile))
+		CheckDir(dir, CheckOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, CAFile)+" is not a regular file") {
+			t.Fatalf("LoadAuthority with a FIFO at ca.crt: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		for _, name := range []string{CAFile, ServerFile} { // unblock the opens
+			if w, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+		}
+		t.Fatal("reading a FIFO at a certificate's path hangs")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 // MaskKey shows which namespace a key is in without what identifies it
@@ -22,7 +24,9 @@ func MaskKey(name string) string {
 			}
 		}
 	}
-	if !utf8.ValidString(head) || strings.ContainsFunc(head, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	// A head that a terminal could act on or that would read as other
+	// text (controls, C1, bidi, zero-width, invalid UTF-8) is not shown.
+	if termsafe.Escape(head) != head {
 		head = ""
 	}
 	return head + "…(" + strconv.Itoa(len(name)) + " bytes)"

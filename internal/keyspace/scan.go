@@ -3,7 +3,9 @@ package keyspace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/bits"
+	"time"
 
 	"github.com/redis/rueidis"
 )
@@ -11,6 +13,11 @@ import (
 // ErrStopped is returned by Walk when Stop closed: the batches before it
 // are complete and the walk can resume at the last cursor handed out.
 var ErrStopped = errors.New("stopped")
+
+// DefaultScanTimeout bounds one SCAN round trip when Walk.Timeout is 0: as
+// long as the jobs' connection write timeout, so that a server dripping
+// its reply a byte at a time ends the walk with an error naming SCAN.
+const DefaultScanTimeout = 30 * time.Second
 
 // Batch is the keys of one SCAN reply.
 type Batch struct {
@@ -27,6 +34,10 @@ type Walk struct {
 	Count  int64  // SCAN COUNT hint; 0 for the server's default
 	Cursor uint64 // where to start: 0, or a checkpoint
 	Limit  *Limiter
+	// Timeout bounds each SCAN round trip (default DefaultScanTimeout),
+	// whatever ctx allows: a server that answers a byte at a time cannot
+	// hold the walk for longer than this per batch.
+	Timeout time.Duration
 	// Stop, when closed, ends the walk after the batch in progress.
 	Stop <-chan struct{}
 }
@@ -123,8 +134,17 @@ func (w Walk) scan(ctx context.Context, cursor uint64) (Batch, error) {
 	default:
 		built = cmd.Build()
 	}
-	e, err := c.Do(ctx, built).AsScanEntry()
+	timeout := w.Timeout
+	if timeout <= 0 {
+		timeout = DefaultScanTimeout
+	}
+	round, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := c.Do(round, built).AsScanEntry()
 	if err != nil {
+		if ctx.Err() == nil && round.Err() != nil {
+			return Batch{}, fmt.Errorf("SCAN: no complete reply within %s (the server stopped answering, or answers too slowly): %w", timeout, err)
+		}
 		return Batch{}, err
 	}
 	return Batch{Keys: e.Elements, Cursor: e.Cursor}, nil

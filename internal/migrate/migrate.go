@@ -57,7 +57,7 @@ type Config struct {
 	// the source (default DefaultSample; negative: no verification).
 	Sample   int
 	Progress func(keyspace.Progress)
-	// Timeout bounds each round trip after connecting: a batch's reads on
+	// Timeout bounds each round trip after connecting: each SCAN, a batch's reads on
 	// the source, its writes on the destination, the verification's reads
 	// (default DefaultTimeout). The probes made while connecting are bound
 	// by Source.DialTimeout and Dest.DialTimeout. A server that stops
@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.TTLSource = map[bool]string{true: "pexpiretime", false: "pttl"}[m.src.absolute]
 
 	walk := keyspace.Walk{Client: m.srcClient, Match: cfg.Match, Count: int64(cfg.Count), Cursor: st.Cursor,
-		Limit: keyspace.NewLimiter(cfg.Rate), Stop: cfg.Stop}
+		Limit: keyspace.NewLimiter(cfg.Rate), Timeout: cfg.Timeout, Stop: cfg.Stop}
 	if err := walk.Run(ctx, func(b keyspace.Batch) error { return m.batch(ctx, b) }); err != nil {
 		return rep, err
 	}

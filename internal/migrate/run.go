@@ -15,7 +15,6 @@ type migration struct {
 	cfg       Config
 	srcClient rueidis.Client
 	dstClient rueidis.Client
-	release   func()
 	src       *source
 	dst       *dest
 	sample    *reservoir
@@ -37,8 +36,9 @@ func connect(ctx context.Context, cfg Config) (*migration, error) {
 		srcClient.Close()
 		return nil, fmt.Errorf("destination: %w", err)
 	}
-	conn, release := srcClient.Dedicate()
-	m := &migration{cfg: cfg, srcClient: srcClient, dstClient: dstClient, release: release,
+	// Closed, never released (see migration.close): _ drops the release.
+	conn, _ := srcClient.Dedicate()
+	m := &migration{cfg: cfg, srcClient: srcClient, dstClient: dstClient,
 		src:    &source{conn: conn, dumps: cfg.AllowUnencryptedTypes},
 		dst:    &dest{client: dstClient, sealer: cfg.Sealer, overwrite: cfg.Overwrite, dryRun: cfg.DryRun},
 		sample: newReservoir(cfg.Sample)}
@@ -89,8 +89,14 @@ func brokenReply(err error) bool {
 	return !isReply
 }
 
+// close closes the source's dedicated connection rather than releasing it:
+// once its pipe reads in the background, a release sends UNSUBSCRIBE,
+// PUNSUBSCRIBE and SUNSUBSCRIBE to put it back in the pool, and a hostile
+// source can answer those in ways that make rueidis panic (a +OK where it
+// expects a push). The connection is not reused, so closing it loses
+// nothing.
 func (m *migration) close() {
-	m.release()
+	m.src.conn.Close()
 	m.srcClient.Close()
 	m.dstClient.Close()
 }

@@ -16,8 +16,11 @@ import (
 // It understands every RESP3 type (+ - : $ * % ~ > _ # , ( ! = |,
 // attributes included) and skips bulk payloads by counting, so following a
 // stream costs a few instructions per reply plus one per header byte. Push
-// messages (>) pass, each counted as a reply of its own. Streamed strings
-// and aggregates (a "?" length), which Redis never sends, are refused.
+// messages (>) pass and answer no command, except a subscription
+// confirmation, which rueidis would take for an answer. Null (_) and
+// boolean (#) values must have their exact length, which is all rueidis
+// reads of them. Streamed strings and aggregates (a "?" length), which
+// Redis never sends, are refused.
 // Scan allocates nothing: its stack is allocated once, by NewFramer.
 type Framer struct {
 	l      Limits
@@ -34,6 +37,11 @@ type Framer struct {
 	elems  int64 // elements the current reply's aggregates claim
 	err    error // sticky: the stream is not followed past a refusal
 	values int64 // top-level values completed, pushes included
+
+	// head is set while the first element of a top-level push is read,
+	// word holds its first bytes: see subscribeConfirmation.
+	head bool
+	word [10]byte
 
 	// pending, when set, counts the commands written and not yet
 	// answered: a reply that starts when none is pending is refused.
@@ -81,6 +89,9 @@ func (f *Framer) Scan(p []byte) (int, error) {
 			if len(f.stack) == 0 && f.pending != nil && p[i] != '>' && p[i] != '|' && f.pending.Add(-1) < 0 {
 				return f.fail(i, malformed("a reply to no command"))
 			}
+			if f.head && p[i] == '|' {
+				return f.fail(i, malformed("an attribute in a push"))
+			}
 			switch t := p[i]; t {
 			case '+', '-', ':', '_', '#', ',', '(':
 				f.state, f.line = stLine, 0
@@ -104,8 +115,20 @@ func (f *Framer) Scan(p []byte) (int, error) {
 			if f.line > f.l.MaxLine+2 { // +2: the CRLF
 				return f.fail(i, &LimitError{LimitLine, int64(f.l.MaxLine)})
 			}
+			// rueidis reads a null and a boolean as a fixed number of
+			// bytes, not up to '\n': any other length would let it read
+			// the rest of the line as a header this Framer never checked.
+			if fixed := fixedLine(f.typ); fixed > 0 && (f.line > fixed || j >= 0 && f.line != fixed) {
+				return f.fail(i, malformed("bad "+strconv.QuoteRune(rune(f.typ))+" value"))
+			}
 			if f.bytes += int64(n); f.bytes > f.l.MaxBytes {
 				return f.fail(i, &LimitError{LimitBytes, f.l.MaxBytes})
+			}
+			if f.head {
+				f.capture(p[i:i+n], int64(f.line-n))
+				if j >= 0 && subscribeConfirmation(f.word[:], int64(f.line-2)) {
+					return f.fail(i, errSubscribeConfirmation)
+				}
 			}
 			i += n
 			if j >= 0 {
@@ -148,6 +171,12 @@ func (f *Framer) Scan(p []byte) (int, error) {
 			i++
 		case stBulk:
 			n := min(f.skip, int64(len(p)-i))
+			if f.head {
+				f.capture(p[i:i+int(n)], f.num+2-f.skip)
+				if f.skip == n && subscribeConfirmation(f.word[:], f.num) {
+					return f.fail(i, errSubscribeConfirmation)
+				}
+			}
 			f.skip -= n
 			i += int(n)
 			if f.skip == 0 {
@@ -157,6 +186,46 @@ func (f *Framer) Scan(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// fixedLine is the length of a line of type typ that is not read up to
+// its '\n' (its CRLF included), or 0: "_\r\n", "#t\r\n".
+func fixedLine(typ byte) int {
+	switch typ {
+	case '_':
+		return 2
+	case '#':
+		return 3
+	}
+	return 0
+}
+
+// capture keeps the bytes of b that fall in word, b starting at offset
+// off of the value being read.
+func (f *Framer) capture(b []byte, off int64) {
+	if off < int64(len(f.word)) {
+		copy(f.word[off:], b)
+	}
+}
+
+// errSubscribeConfirmation refuses a push confirming a subscription:
+// rueidis takes one as the answer to the command it is waiting on and
+// panics ("protocol bug") unless that command is a SUBSCRIBE, which
+// redsafe never sends. Other pushes (invalidations, unsubscribe
+// notifications, messages) it handles or ignores.
+var errSubscribeConfirmation = malformed("a subscription push, and no SUBSCRIBE was sent")
+
+// subscribeConfirmation tells whether word, the first bytes of a push's
+// first element of length n, names a subscription confirmation.
+func subscribeConfirmation(word []byte, n int64) bool {
+	if n < 0 || n > int64(len(word)) {
+		return false
+	}
+	switch string(word[:n]) {
+	case "subscribe", "psubscribe", "ssubscribe":
+		return true
+	}
+	return false
 }
 
 func (f *Framer) fail(i int, err error) (int, error) {
@@ -196,6 +265,9 @@ func (f *Framer) header() error {
 		f.element()
 		return nil
 	}
+	if !bulk {
+		f.head = false // the push's first element is not a string
+	}
 	if bulk {
 		if f.bytes+f.num+3 > f.l.MaxBytes { // +3: this '\n' and the payload's CRLF
 			return &LimitError{LimitBytes, f.l.MaxBytes}
@@ -218,6 +290,7 @@ func (f *Framer) header() error {
 	f.state = stType
 	switch {
 	case n > 0:
+		f.head = f.typ == '>' && len(f.stack) == 0
 		f.stack = append(f.stack, level{left: n, attr: f.typ == '|'})
 	case f.typ != '|': // an empty attribute precedes a value, it is not one
 		f.element()
@@ -228,6 +301,7 @@ func (f *Framer) header() error {
 // element records a complete value: it fills a slot of the innermost open
 // aggregate, and each aggregate it completes fills a slot of its parent.
 func (f *Framer) element() {
+	f.head = false
 	for len(f.stack) > 0 {
 		top := &f.stack[len(f.stack)-1]
 		if top.left--; top.left > 0 {

@@ -141,8 +141,11 @@ func (r *run) db(ctx context.Context, di int) error {
 		return err
 	}
 	defer client.Close()
-	conn, release := client.Dedicate()
-	defer release()
+	// Closed, not released: a release sends the UNSUBSCRIBE family, whose
+	// answers from a hostile server can make rueidis panic; the connection
+	// is not reused anyway.
+	conn, _ := client.Dedicate()
+	defer conn.Close()
 	t := &txn{conn: conn, sealer: r.cfg.Sealer, primary: r.primary, dryRun: r.cfg.Mode != Rotate, beforeExec: r.cfg.beforeExec}
 	if err := t.preflight(ctx); err != nil {
 		return keyspace.Explain(err)

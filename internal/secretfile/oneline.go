@@ -1,6 +1,7 @@
 package secretfile
 
 import (
+	"bytes"
 	"fmt"
 )
 
@@ -18,7 +19,8 @@ func (e *FormatError) Error() string {
 // ReadLine reads a secret file that holds one line, a password or a key,
 // with Read, and returns the line without its line ending. Anything else is
 // refused: an empty file, a second line, a control character or NUL, a
-// leading or trailing space (which editors and shells lose).
+// leading or trailing space (which editors and shells lose), a byte order
+// mark.
 func ReadLine(path string, o Options) (string, error) {
 	data, err := Read(path, o)
 	if err != nil {
@@ -41,6 +43,11 @@ func oneLine(b []byte) (string, string) {
 	}
 	if len(b) == 0 {
 		return "", "is empty"
+	}
+	// Windows editors save UTF-8 with a byte order mark; shells and
+	// REDIS_PASSWORD_FILE readers elsewhere keep it in the password.
+	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		return "", "starts with a UTF-8 byte order mark (EF BB BF): save it without one"
 	}
 	for _, c := range b {
 		switch {

@@ -247,18 +247,19 @@ func TestReadRefusesNonRegularAndLargeFiles(t *testing.T) {
 func TestReadLineRefusesAnythingButOneLine(t *testing.T) {
 	dir := privateDir(t)
 	for content, want := range map[string]string{
-		"":                    "is empty",
-		"\n":                  "is empty",
-		secret + "\nsecond\n": "has more than one line",
-		secret + "\n\n":       "has more than one line",
-		"\n" + secret:         "has more than one line",
-		secret + "\rx":        "has more than one line",
-		secret + "\x00":       "contains a NUL byte",
-		secret + "\x1b[31m":   "contains a control character (0x1b)",
-		"\t" + secret:         "contains a control character (0x09)",
-		secret + "\x7f":       "contains a control character (0x7f)",
-		" " + secret:          "starts or ends with a space",
-		secret + " \n":        "starts or ends with a space",
+		"":                               "is empty",
+		"\n":                             "is empty",
+		secret + "\nsecond\n":            "has more than one line",
+		secret + "\n\n":                  "has more than one line",
+		"\n" + secret:                    "has more than one line",
+		secret + "\rx":                   "has more than one line",
+		secret + "\x00":                  "contains a NUL byte",
+		secret + "\x1b[31m":              "contains a control character (0x1b)",
+		"\t" + secret:                    "contains a control character (0x09)",
+		secret + "\x7f":                  "contains a control character (0x7f)",
+		" " + secret:                     "starts or ends with a space",
+		secret + " \n":                   "starts or ends with a space",
+		"\xef\xbb\xbf" + secret + "\r\n": "starts with a UTF-8 byte order mark",
 	} {
 		p := writeSecret(t, dir, "pw", content, 0o600)
 		_, err := ReadLine(p, Owned)

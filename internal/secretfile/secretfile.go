@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Mode is the permission of every secret file: keys, passwords, env files.
@@ -107,12 +108,44 @@ func Replace(path string, data []byte, mode fs.FileMode) (err error) {
 // OpenOutput opens a public output file that each run overwrites (a chart,
 // a report): created 0644 or truncated, and refused when path is a
 // symbolic link, so a link planted at a predictable name cannot make
-// redsafe overwrite the file it points to. The caller writes and closes it
-// and must check both errors.
+// redsafe overwrite the file it points to. A FIFO, a block device or a file
+// with other hard links (another name for someone's file) is refused too
+// (a character device such as /dev/null is written to as it is), and
+// nothing is truncated before what was opened has been checked: O_NONBLOCK
+// keeps a FIFO without a reader from hanging the open. The caller writes
+// and closes it and must check both errors.
 func OpenOutput(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, PublicMode)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|noFollow|nonBlock, PublicMode)
 	if isLinkError(err) {
 		return nil, fmt.Errorf("%s is a symbolic link; refusing to write through it: remove the link or choose another path", path)
 	}
-	return f, err
+	if errors.Is(err, syscall.ENXIO) { // a FIFO or socket nobody reads
+		return nil, fmt.Errorf("%s is not a regular file; refusing to write to it: choose a file path", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOutput(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// checkOutput refuses what OpenOutput must not overwrite, then truncates.
+func checkOutput(f *os.File, path string) error {
+	fi, err := f.Stat() // fstat: what was opened
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeCharDevice != 0 {
+		return nil // /dev/null, /dev/full, a terminal: only root can plant one
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%v); refusing to write to it: choose a file path", path, fi.Mode().Type())
+	}
+	if n, known := links(fi); known && n > 1 {
+		return fmt.Errorf("%s has %d hard links; overwriting it would change the other names too: remove it (`rm %s`) or choose another path", path, n, path)
+	}
+	return f.Truncate(0)
 }

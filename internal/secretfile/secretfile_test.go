@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestCreateMode(t *testing.T) {
@@ -113,5 +114,64 @@ func TestOpenOutputRefusesSymlinks(t *testing.T) {
 	f.Close()
 	if b, _ := os.ReadFile(victim); string(b) != "new" {
 		t.Fatalf("content %q", b)
+	}
+}
+
+// A FIFO planted at the chart's path is refused without hanging, and a
+// hard link to someone's file is refused before anything is truncated.
+func TestOpenOutputRefusesFIFOsAndHardLinks(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.png")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		f, err := OpenOutput(fifo)
+		if f != nil {
+			f.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), fifo+" is not a regular file") {
+			t.Fatalf("OpenOutput on a FIFO: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		r, _ := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0) // unblock the open
+		<-done
+		r.Close()
+		t.Fatal("OpenOutput on a FIFO hangs")
+	}
+	// With a reader the open succeeds: the fstat check refuses it.
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if f, err := OpenOutput(fifo); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+		f.Close()
+		t.Fatalf("OpenOutput on a FIFO with a reader: %v", err)
+	}
+	// A character device is written to as it is (only root can create one).
+	if f, err := OpenOutput("/dev/null"); err != nil {
+		t.Fatalf("OpenOutput on /dev/null: %v", err)
+	} else {
+		f.Close()
+	}
+
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	link := filepath.Join(dir, "chart.png")
+	if err := os.Link(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := OpenOutput(link); err == nil || !strings.Contains(err.Error(), "has 2 hard links") {
+		f.Close()
+		t.Fatalf("OpenOutput on a hard link: %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("victim changed to %q", b)
 	}
 }

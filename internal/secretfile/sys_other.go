@@ -12,4 +12,6 @@ func isLinkError(error) bool { return false }
 // owner is unknown where files have no uid; the mode checks still apply.
 func owner(fs.FileInfo) (int, bool) { return 0, false }
 
+func links(fs.FileInfo) (uint64, bool) { return 0, false }
+
 const nonBlock = 0

@@ -25,6 +25,15 @@ func owner(fi fs.FileInfo) (int, bool) {
 	return int(st.Uid), true
 }
 
+// links returns the number of hard links of fi.
+func links(fi fs.FileInfo) (uint64, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return uint64(st.Nlink), true
+}
+
 // nonBlock keeps open from hanging on a FIFO planted at the path; the
 // regular-file check then refuses it.
 const nonBlock = syscall.O_NONBLOCK

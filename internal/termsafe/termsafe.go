@@ -22,8 +22,9 @@ import (
 // written out as a visible Go-style escape: control characters (C0, DEL and
 // C1: "\x1b", "\r", "\n", "\u009b"), bytes that are not valid UTF-8
 // ("\xff"), bidi overrides and other invisible format characters
-// ("\u202e", "\u200b"), and any other rune that is not printable. Printable
-// text, in any script, is kept as it is.
+// ("\u202e", "\u200b"), letters and marks drawn as nothing ("\u3164",
+// "\ufe0f"), and any other rune that is not printable. Printable text, in
+// any script, is kept as it is.
 //
 // A backslash is kept too: the result is for people to read, not to be
 // parsed back, and a literal "\x1b" sent as text controls nothing.
@@ -44,7 +45,7 @@ func Escape(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case unicode.IsPrint(r):
+		case unicode.IsPrint(r) && !unicode.Is(blank, r):
 			b.WriteString(s[i : i+size])
 		case r < utf8.RuneSelf:
 			fmt.Fprintf(&b, `\x%02x`, r)
@@ -56,6 +57,26 @@ func Escape(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// blank is the default-ignorable code points that unicode.IsPrint counts
+// as printable (letters and marks) though terminals draw nothing for them:
+// Hangul fillers, the combining grapheme joiner, Khmer and Mongolian
+// invisible marks, variation selectors. A run of them hides text as well
+// as a zero-width space does.
+var blank = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x034f, Hi: 0x034f, Stride: 1},
+		{Lo: 0x115f, Hi: 0x1160, Stride: 1},
+		{Lo: 0x17b4, Hi: 0x17b5, Stride: 1},
+		{Lo: 0x180b, Hi: 0x180f, Stride: 1},
+		{Lo: 0x3164, Hi: 0x3164, Stride: 1},
+		{Lo: 0xfe00, Hi: 0xfe0f, Stride: 1},
+		{Lo: 0xffa0, Hi: 0xffa0, Stride: 1},
+	},
+	R32: []unicode.Range32{
+		{Lo: 0xe0100, Hi: 0xe01ef, Stride: 1},
+	},
 }
 
 // isPlain reports whether s is printable ASCII only, the common case, which

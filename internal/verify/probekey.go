@@ -32,15 +32,18 @@ func probeKey(prefix, pattern, filler string) (string, error) {
 		case '\\':
 			if i+1 < len(pattern) {
 				i++
-				b.WriteByte(pattern[i])
 			}
+			b.WriteByte(pattern[i]) // a trailing backslash matches itself
 		case '[':
 			end := strings.IndexByte(pattern[i+1:], ']')
 			class := ""
 			if end >= 0 {
 				class = pattern[i+1 : i+1+end]
 			}
-			if class == "" || class[0] == '^' || class[0] == '\\' {
+			// Redis reads an escape in a class, and a `-` before its `]`
+			// as a range up to that `]`: the class then ends elsewhere.
+			if class == "" || class[0] == '^' || strings.ContainsRune(class, '\\') ||
+				len(class) > 1 && class[len(class)-1] == '-' {
 				return "", fmt.Errorf("cannot choose a probe key inside the key pattern %q: it has a character class verify does not expand", pattern)
 			}
 			b.WriteByte(class[0]) // the first member, or the start of a range

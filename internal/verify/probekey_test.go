@@ -18,13 +18,14 @@ func TestProbeKey(t *testing.T) {
 		{"", `lit\*eral:*`, "lit*eral:" + filler},
 		{"", "[oO]rders:*", "orders:" + filler},
 		{"", "[a-c]x:*", "ax:" + filler},
+		{"", `a*\`, "a" + filler + `\`}, // Redis matches a trailing backslash literally
 	} {
 		got, err := probeKey(c.prefix, c.pattern, filler)
 		if err != nil || got != c.want {
 			t.Errorf("probeKey(%q, %q) = %q, %v; want %q", c.prefix, c.pattern, got, err, c.want)
 		}
 	}
-	for _, pattern := range []string{"orders:current", `only\*`, "[^x]:*"} {
+	for _, pattern := range []string{"orders:current", `only\*`, "[^x]:*", `[a\]]x*`, "[a-]x*"} {
 		if got, err := probeKey("", pattern, filler); err == nil || !strings.Contains(err.Error(), strconv.Quote(pattern)) {
 			t.Errorf("probeKey(%q) = %q, %v; want an error naming the pattern", pattern, got, err)
 		}
