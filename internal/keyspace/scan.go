@@ -142,7 +142,9 @@ func (w Walk) scan(ctx context.Context, cursor uint64) (Batch, error) {
 	defer cancel()
 	e, err := c.Do(round, built).AsScanEntry()
 	if err != nil {
-		if ctx.Err() == nil && round.Err() != nil {
+		// rueidis may end the call from its own timer on round's deadline
+		// an instant before round itself reports it.
+		if ctx.Err() == nil && (round.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
 			return Batch{}, fmt.Errorf("SCAN: no complete reply within %s (the server stopped answering, or answers too slowly): %w", timeout, err)
 		}
 		return Batch{}, err

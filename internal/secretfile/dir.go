@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // checkDir accepts a directory that is owned by this user or root and that
@@ -21,12 +22,39 @@ func checkDir(dir string) *ExposedError {
 			Fix:     "keep secret files in a directory you own"}
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		uid, _ := owner(fi)
 		return &ExposedError{Path: dir,
 			Problem:    fmt.Sprintf("has mode %04o: other users can replace the files in it", perm),
 			Fix:        fmt.Sprintf("run `chmod go-w %s`", dir),
-			Repairable: true}
+			Repairable: uid == me} // a chmod by this user works only on its own directory
 	}
 	return nil
+}
+
+// checkAncestors applies checkDir to every directory above dir, up to the
+// root: whoever may write to one of them can rename dir's whole subtree
+// away and put their own in its place between redsafe's checks and
+// redis-server reading redis.conf by path (which can load a module, that
+// is, run their code as this user). OpenSSH's StrictModes checks the same.
+func checkAncestors(dir string) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	real, err = filepath.Abs(real)
+	if err != nil {
+		return err
+	}
+	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
+		if e := checkDir(p); e != nil {
+			e.Problem += " (it is above " + dir + ", which it could swap for a directory of its own)"
+			e.Repairable = false // narrowing a parent is the operator's call, not --fix-permissions'
+			return e
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 // CheckPrivateDir checks a directory redsafe creates files in and adopts
@@ -47,6 +75,9 @@ func CheckPrivateDir(dir string, repair bool) (repaired bool, err error) {
 		return false, &ExposedError{Path: dir,
 			Problem: fmt.Sprintf("is owned by uid %d, not by uid %d (this process): that user can plant files in it", uid, me),
 			Fix:     "use a directory of your own (--dir)"}
+	}
+	if err := checkAncestors(dir); err != nil {
+		return false, err
 	}
 	perm := fi.Mode().Perm()
 	if perm&0o022 == 0 {

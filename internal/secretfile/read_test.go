@@ -330,3 +330,33 @@ func TestCheckInPlace(t *testing.T) {
 		wantExposed(t, err, conf, "owned by uid 65534")
 	}
 }
+
+// TestCheckPrivateDirAncestors: a directory above up's, writable by others
+// without the sticky bit, lets them swap the whole directory; it is
+// refused naming that ancestor, and --fix-permissions does not narrow it.
+// A sticky one (/tmp) is fine.
+func TestCheckPrivateDirAncestors(t *testing.T) {
+	open := t.TempDir() // under /tmp, which is sticky
+	dir := filepath.Join(open, "rs")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckPrivateDir(dir, false); err != nil {
+		t.Fatalf("a private directory under sticky and private ancestors: %v", err)
+	}
+	os.Chmod(open, 0o777)
+	for _, repair := range []bool{false, true} {
+		_, err := CheckPrivateDir(dir, repair)
+		var e *ExposedError
+		if !errors.As(err, &e) || e.Path != open || e.Repairable || !strings.Contains(err.Error(), "has mode 0777") || !strings.Contains(err.Error(), "above "+dir) {
+			t.Fatalf("repair %v: %v", repair, err)
+		}
+		if fi, _ := os.Stat(open); fi.Mode().Perm() != 0o777 {
+			t.Fatalf("the ancestor was narrowed to %04o", fi.Mode().Perm())
+		}
+	}
+	os.Chmod(open, os.ModeSticky|0o777)
+	if _, err := CheckPrivateDir(dir, false); err != nil {
+		t.Fatalf("a sticky ancestor: %v", err)
+	}
+}
