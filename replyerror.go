@@ -32,7 +32,7 @@ const (
 // reply, which could hold anything.
 type ReplyError struct {
 	Addr  string // the server's host:port
-	Limit string // one of the Limit* constants
+	Limit string // one of the ReplyLimit* constants
 	Max   int64  // the limit's value; 0 for ReplyLimitMalformed
 	err   error
 }

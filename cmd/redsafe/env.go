@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/seal"
@@ -103,13 +104,14 @@ func runEnv(c *cli, cmd *command, args []string) int {
 		c.errorf("env: %v", err)
 		return 1
 	}
-	if spec.CAFile, err = filepath.Abs(filepath.Join(*certsDir, "ca.crt")); err != nil {
+	if spec.CAFile, err = filepath.Abs(filepath.Join(*certsDir, certs.CAFile)); err != nil {
 		c.errorf("env: %v", err)
 		return 1
 	}
 	if *client != "" {
-		spec.CertFile, _ = filepath.Abs(filepath.Join(*certsDir, *client+".crt"))
-		spec.KeyFile, _ = filepath.Abs(filepath.Join(*certsDir, *client+".key"))
+		cert, key := certs.ClientFiles(*client) // where `certs --client NAME` writes them
+		spec.CertFile, _ = filepath.Abs(filepath.Join(*certsDir, cert))
+		spec.KeyFile, _ = filepath.Abs(filepath.Join(*certsDir, key))
 	}
 	if report := redsafe.Validate(spec.options()); !report.OK() {
 		writeReportText(c.stderr, report)

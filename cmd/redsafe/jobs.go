@@ -17,6 +17,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -143,6 +144,18 @@ func diagnose(ctx context.Context, opts redsafe.Options, err error) error {
 // escaped.
 func errText(err error) string {
 	return strings.ReplaceAll(escapeReplies(err).Error(), "redsafe: ", "")
+}
+
+// escapeReplies escapes what a server (migrate's source or destination,
+// rotate-key's) may have put in err, for the terminal and the JSON report. The library's diagnosis
+// keeps its own "fix:" line: only the error under it quotes the server.
+func escapeReplies(err error) error {
+	if ce, ok := err.(*redsafe.ConnectError); ok {
+		escaped := *ce
+		escaped.Err = termsafe.Error(ce.Err)
+		return &escaped
+	}
+	return termsafe.Error(err)
 }
 
 // interrupts turns the first Ctrl-C or SIGTERM into a clean stop after the

@@ -10,12 +10,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/migrate"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/secretfile"
-	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 var migrateCmd = &command{
@@ -168,18 +166,6 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		}
 	}
 	return code
-}
-
-// escapeReplies escapes what either server may have put in err (its
-// replies), for the terminal and the JSON report. The library's diagnosis
-// keeps its own "fix:" line: only the error under it quotes the server.
-func escapeReplies(err error) error {
-	if ce, ok := err.(*redsafe.ConnectError); ok {
-		escaped := *ce
-		escaped.Err = termsafe.Error(ce.Err)
-		return &escaped
-	}
-	return termsafe.Error(err)
 }
 
 // migrateSource is the source's target: the URL, with the password from

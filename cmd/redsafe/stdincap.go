@@ -5,13 +5,14 @@ import (
 	"io"
 
 	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/internal/resp"
 )
 
 // maxTokenLen is the largest value Redis accepts by default
 // (proto-max-bulk-len, 512 MB): a longer token could not be stored. It is
 // also decrypt's input limit: the longest Fernet token within it is 8 bytes
 // shorter, which leaves room for the newline encrypt and redis-cli add.
-const maxTokenLen = 512 << 20
+const maxTokenLen = resp.RedisMaxBulk
 
 // maxPlaintextLen is the longest plaintext whose token fits in maxTokenLen
 // (402,653,119 bytes): 57 bytes of version, timestamp, IV and HMAC around

@@ -28,6 +28,7 @@ var upCmd = &command{
 	name:    "up",
 	summary: "start a TLS-only local Redis, verified end to end",
 	usage: `Usage: redsafe up [--dir .redsafe] [--port 6380] [--environment development] [--key-type ecdsa-p256]
+                  [--timeout 15s] [--fix-permissions]
 
 Creates whatever is missing in DIR, starts redis-server on 127.0.0.1 in the
 background, and proves it is secure:
@@ -54,10 +55,11 @@ Flags:
                        refusing them (files owned by another user are
                        always refused)
 
-DIR must be yours and writable by nobody else, and every file up reuses
-from it must be yours with mode 0600 (secrets) or not writable by others:
-otherwise another user could have chosen your passwords, key or
-configuration. Nothing is ever written through a symbolic link.
+DIR must be yours and writable by nobody else, every directory above it
+yours or root's and writable by nobody else unless sticky (as /tmp is),
+and every file up reuses from it must be yours with mode 0600 (secrets)
+or not writable by others: otherwise another user could have chosen your
+passwords, key or configuration. Nothing is ever written through a symbolic link.
 
 Examples:
   redsafe up

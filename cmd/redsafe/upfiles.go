@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/localredis"
 	"github.com/redsafe/redsafe/internal/secretfile"
@@ -52,8 +53,8 @@ func (g upGuard) inPlace(srv localredis.Server, aclFile, envFile, certDir string
 		secret bool
 	}{
 		{srv.Conf, false}, {aclFile, true}, {envFile, true}, {srv.PidFile, false}, {srv.LogFile, false},
-		{filepath.Join(certDir, "ca.crt"), false}, {filepath.Join(certDir, "server.crt"), false},
-		{filepath.Join(certDir, "ca.key"), true}, {filepath.Join(certDir, "server.key"), true},
+		{filepath.Join(certDir, certs.CAFile), false}, {filepath.Join(certDir, certs.ServerFile), false},
+		{filepath.Join(certDir, certs.CAKeyFile), true}, {filepath.Join(certDir, certs.ServerKeyFile), true},
 	} {
 		fixed, err := secretfile.CheckInPlace(f.path, f.secret, g.fix)
 		if err != nil {

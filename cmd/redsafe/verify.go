@@ -30,7 +30,7 @@ by probing, what its configuration claims:
                        cannot be reached fails it: that proves nothing)
   data.encrypted       a value round-trips through the library, and Redis holds
                        a Fernet token, not the plaintext (the key is deleted);
-                       the key is inside --key-pattern, or Options.KeyPrefix
+                       the key is inside --key-pattern when one is given
 
 Exits 0 when every check passes, 1 when any fails. Put it in a deploy
 pipeline. Output never contains a password or key.

@@ -127,6 +127,3 @@ func (s *Stream) Wait() {
 // Redis is the reply a Redis 7 gives to cmd on this connection (HELLO
 // switches the protocol as it does on a real server).
 func (s *Stream) Redis(cmd []string) []byte { return s.sess.answer(cmd) }
-
-// Proto is the protocol version the connection's HELLO chose: 2 or 3.
-func (s *Stream) Proto() int { return s.sess.proto }

@@ -19,6 +19,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/redsafe/redsafe/internal/redact"
 )
 
 // DefaultPort is the port used when the URL names none.
@@ -72,9 +74,9 @@ func Redact(raw string) string {
 		return raw
 	}
 	user, _, hasPass := strings.Cut(p.userinfo, ":")
-	redacted := "xxxxx"
+	redacted := redact.Hidden
 	if hasPass {
-		redacted = user + ":xxxxx"
+		redacted = user + ":" + redact.Hidden
 	}
 	return p.scheme + "://" + redacted + "@" + p.hostport + p.path
 }

@@ -82,6 +82,8 @@ func (l Limits) withDefaults() Limits {
 // Limit names one of the Limits, in errors and metric labels.
 type Limit string
 
+// The Limits fields, as a LimitError names them: MaxDepth, MaxLine,
+// MaxAggregate, MaxElements, MaxBulk and MaxBytes in that order.
 const (
 	LimitDepth     Limit = "depth"
 	LimitLine      Limit = "line"

@@ -42,7 +42,9 @@ const (
 // DefaultBind listens on loopback only, IPv6 if the host has it.
 var DefaultBind = []string{"127.0.0.1", "-::1"}
 
-// The TLS material inside Spec.TLSDir, named as `redsafe certs` writes it.
+// The TLS material inside Spec.TLSDir, named as `redsafe certs` writes it;
+// the client pair (the health check's, with MutualTLS) is what `redsafe
+// certs --client client` writes, as `redsafe conf --mutual-tls` does.
 const (
 	CAFileName         = "ca.crt"
 	ServerCertFileName = "server.crt"

@@ -261,7 +261,7 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	rand.Read(nonce)
 	key, err := probeKey(o.KeyPrefix, r.target.KeyPattern, "redsafe:verify:"+hex.EncodeToString(nonce))
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error(), Fix: "pass a pattern with a `*`, such as --key-pattern 'orders:*', or set Options.KeyPrefix"}
+		return Result{Status: Fail, Detail: err.Error(), Fix: "pass a pattern with a `*`, such as --key-pattern 'orders:*'"}
 	}
 	plaintext := []byte("redsafe verify " + hex.EncodeToString(nonce) + " plaintext")
 	if err := c.Set(ctx, key, plaintext, time.Minute); err != nil {

@@ -63,5 +63,5 @@ func noPermFix(prefix, pattern string) string {
 	if prefix == "" && pattern == "" {
 		return "the user is confined to a key pattern: pass it, e.g. `redsafe verify --key-pattern 'orders:*'` (the --key-pattern given to `redsafe conf`, the ~pattern of its ACL rule)"
 	}
-	return "pass the key pattern of the user's ACL rule (~pattern in users.acl) with --key-pattern, or set Options.KeyPrefix to a prefix it may write"
+	return "pass the key pattern of the user's ACL rule (~pattern in users.acl) with --key-pattern"
 }
