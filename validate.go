@@ -2,6 +2,7 @@ package redsafe
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -170,12 +171,12 @@ func (s *settings) checkKeys(o Options, r *Report) {
 	var previous []*seal.Key
 	seen := map[string]bool{primary.ID(): true}
 	for i, text := range o.PreviousEncryptionKeys {
-		k, err := seal.ParsePreviousKey(text)
-		if err == nil {
-			if _, strong := seal.ParseKey(text); strong != nil {
-				r.add("encryption.previous-key-not-random", SeverityWarning, "re-seal what it sealed with `redsafe rotate-key`, then drop it from "+EnvEncryptionPreviousKeys,
-					"entry %d of %s (key %s) is not a random key (%v); it is kept only to open old values", i+1, EnvEncryptionPreviousKeys, k.ID(), strong)
-			}
+		k, err := seal.ParseKey(text)
+		if notRandom := err; errors.Is(notRandom, seal.ErrNotRandom) {
+			// Kept to open what it sealed, so rotate-key can move it off.
+			k, err = seal.ParsePreviousKey(text)
+			r.add("encryption.previous-key-not-random", SeverityWarning, "re-seal what it sealed with `redsafe rotate-key`, then drop it from "+EnvEncryptionPreviousKeys,
+				"entry %d of %s (key %s) is not a random key (%v); it is kept only to open old values", i+1, EnvEncryptionPreviousKeys, k.ID(), notRandom)
 		}
 		if err != nil {
 			r.add("encryption.previous-key-invalid", SeverityError, "remove it or replace it with the old key exactly as it was",
