@@ -18,6 +18,7 @@ import (
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/hostile"
 	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -174,8 +175,15 @@ func TestHostileServersCannotCrashOrBalloonTheCLI(t *testing.T) {
 					if r.elapsed > hostileMaxTime {
 						t.Errorf("took %v, more than %v", r.elapsed, hostileMaxTime)
 					}
-					if r.maxRSS > hostileMaxRSS {
-						t.Errorf("peak RSS %d MiB, more than %d MiB", r.maxRSS>>20, hostileMaxRSS>>20)
+					bound := int64(hostileMaxRSS)
+					if a.name == "huge-bulk" && strings.HasPrefix(command, "migrate") {
+						// migrate's rueidis connection must take values as large
+						// as Redis's own (512 MiB), and rueidis allocates a string
+						// at its header: the claim may cost that much memory.
+						bound += resp.RedisMaxBulk
+					}
+					if r.maxRSS > bound {
+						t.Errorf("peak RSS %d MiB, more than %d MiB", r.maxRSS>>20, bound>>20)
 					}
 				})
 			}
