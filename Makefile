@@ -4,25 +4,31 @@ GO      ?= go
 BIN     := bin/redsafe
 FUZZTIME ?= 15s
 
+# The modules of this repository: the library (root and seal), the
+# Prometheus integration, the CLI with its operator packages and benchmark
+# peers, and the examples. Each is built, vetted and tested on its own.
+MODULES := . redsafeprom cmd examples
+
 .PHONY: all build test vet fmt-check fuzz bench up down deps clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/redsafe
+	cd cmd && $(GO) build -o ../$(BIN) ./redsafe
 
 deps:
 	@scripts/ensure-deps
 
 vet: fmt-check
-	$(GO) vet ./...
+	@set -e; for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && $(GO) vet ./...); done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 test: deps vet
-	$(GO) test -race -count=1 ./...
+	@scripts/check-consumer
+	@set -e; for m in $(MODULES); do echo "go test ($$m)"; (cd $$m && $(GO) test -race -count=1 ./...); done
 
 # A short, bounded fuzzing pass over every fuzz target.
 fuzz:
@@ -30,6 +36,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./seal/
 	$(GO) test -run='^$$' -fuzz='^FuzzRedact$$' -fuzztime=$(FUZZTIME) ./internal/redisurl/
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/resp/
+	$(GO) test -run='^$$' -fuzz='^FuzzEscape$$' -fuzztime=$(FUZZTIME) ./internal/termsafe/
+	cd cmd && $(GO) test -run='^$$' -fuzz='^FuzzFernetGoAgreement$$' -fuzztime=$(FUZZTIME) ./internal/bench/
 
 # Measures the codec, the end-to-end stacks, the handshakes and a CPU
 # profile in one run, and regenerates docs/PERFORMANCE.md and
@@ -37,7 +45,7 @@ fuzz:
 BENCH_DURATION ?= 1500ms
 bench: deps build
 	@mkdir -p docs
-	$(GO) run ./internal/perfdoc -redsafe $(BIN) -duration $(BENCH_DURATION)
+	cd cmd && $(GO) run ./perfdoc -redsafe ../$(BIN) -out ../docs/PERFORMANCE.md -png ../docs/bench.png -duration $(BENCH_DURATION)
 
 up: deps build
 	$(BIN) up

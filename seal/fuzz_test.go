@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	fernet "github.com/fernet/fernet-go"
 )
 
 // fuzzKey is the spec vectors' key, so that their tokens, the seeds below,
 // authenticate and mutations explore every check after the HMAC too.
+// fuzzSizes covers the PKCS#7 boundaries (0, 15, 16, 17) and both sides of
+// Seal's internal chunk.
+var fuzzSizes = []int{0, 1, 2, 3, 15, 16, 17, 31, 32, 33, 1 << 10, chunkLen - 1, chunkLen, chunkLen + 1}
+
 const fuzzKey = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
 
 // addSpecSeeds adds every token from the spec vector files.
@@ -37,7 +39,6 @@ func addSpecSeeds(f *testing.F) {
 
 func FuzzOpen(f *testing.F) {
 	k := mustKey(f, fuzzKey)
-	fk := fernet.MustDecodeKeys(fuzzKey)
 	s := New(k).WithClock(fixedClock(time.Unix(499162801, 0)))
 	addSpecSeeds(f)
 	for _, n := range []int{0, 1, 16, 100} {
@@ -69,9 +70,6 @@ func FuzzOpen(f *testing.F) {
 		if !bytes.Equal(again, tok) {
 			t.Fatalf("re-seal differs:\n%s\n%s", again, tok)
 		}
-		if theirs := fernet.VerifyAndDecrypt(tok, 0, fk); !bytes.Equal(theirs, p) || theirs == nil {
-			t.Fatalf("fernet-go disagrees: %q vs %q", theirs, p)
-		}
 		if q, err := s.Open(nil, s.Seal(nil, p), time.Minute); err != nil || !bytes.Equal(q, p) {
 			t.Fatalf("re-seal round trip: %v", err)
 		}
@@ -79,12 +77,9 @@ func FuzzOpen(f *testing.F) {
 }
 
 func FuzzRoundTrip(f *testing.F) {
-	k, fk := fernetGoPair(f)
-	s := New(k)
-	for _, n := range diffSizes {
-		if n <= chunkLen+1 { // larger seeds only slow the fuzzer down
-			f.Add(bytes.Repeat([]byte{0xa5}, n))
-		}
+	s := New(GenerateKey())
+	for _, n := range fuzzSizes {
+		f.Add(bytes.Repeat([]byte{0xa5}, n))
 	}
 	data, err := os.ReadFile(filepath.Join(specDir(f), "generate.json"))
 	if err != nil {
@@ -97,7 +92,6 @@ func FuzzRoundTrip(f *testing.F) {
 	for _, v := range vs {
 		f.Add([]byte(v.Src))
 	}
-	keys := []*fernet.Key{fk}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		tok := s.Seal(nil, msg)
 		if len(tok) != SealedLen(len(msg)) {
@@ -106,16 +100,6 @@ func FuzzRoundTrip(f *testing.F) {
 		got, err := s.Open(nil, tok, time.Minute)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("Open: %v", err)
-		}
-		if theirs := fernet.VerifyAndDecrypt(tok, time.Minute, keys); theirs == nil || !bytes.Equal(theirs, msg) {
-			t.Fatal("fernet-go cannot open our token")
-		}
-		theirTok, err := fernet.EncryptAndSign(msg, fk)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.Open(nil, theirTok, time.Minute); err != nil || !bytes.Equal(got, msg) {
-			t.Fatalf("cannot open fernet-go's token: %v", err)
 		}
 	})
 }

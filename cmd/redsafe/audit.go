@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/audit"
+	"github.com/redsafe/redsafe/cmd/internal/audit"
 )
 
 var auditCmd = &command{

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/bench"
+	"github.com/redsafe/redsafe/cmd/internal/bench"
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/secretfile"

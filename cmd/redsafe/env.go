@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/seal"
 )

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
+	"github.com/redsafe/redsafe/cmd/internal/passrotate"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/envfile"
-	"github.com/redsafe/redsafe/internal/passrotate"
 	"github.com/redsafe/redsafe/seal"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
 )
 
 // lookup is where a command reads the environment contract: the process

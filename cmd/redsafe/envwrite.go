@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/backup"
-	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/secretfile"
 )
 

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )

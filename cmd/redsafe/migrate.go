@@ -10,8 +10,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/redsafe/redsafe/internal/keyspace"
-	"github.com/redsafe/redsafe/internal/migrate"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/migrate"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/secretfile"
 )

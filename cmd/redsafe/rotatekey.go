@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/keyspace"
-	"github.com/redsafe/redsafe/internal/rotate"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/rotate"
 	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )

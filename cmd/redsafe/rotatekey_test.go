@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/keyspace"
-	kt "github.com/redsafe/redsafe/internal/keyspace/keyspacetest"
-	"github.com/redsafe/redsafe/internal/rotate"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
+	"github.com/redsafe/redsafe/cmd/internal/rotate"
 	"github.com/redsafe/redsafe/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"
 )

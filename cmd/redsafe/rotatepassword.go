@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
+	"github.com/redsafe/redsafe/cmd/internal/passrotate"
 	"github.com/redsafe/redsafe/internal/backup"
-	"github.com/redsafe/redsafe/internal/envfile"
-	"github.com/redsafe/redsafe/internal/passrotate"
 	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/internal/termsafe"
 )

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/passrotate"
+	"github.com/redsafe/redsafe/cmd/internal/passrotate"
 	"github.com/redsafe/redsafe/internal/redistest"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/serverconf"

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/envfile"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/localredis"
 	"github.com/rogpeppe/go-internal/testscript"
 )

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/seal"
 )
 

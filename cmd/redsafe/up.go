@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/verify"
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/localredis"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/internal/serverconf"
-	"github.com/redsafe/redsafe/internal/verify"
 	"github.com/redsafe/redsafe/seal"
 )
 

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/envfile"
 	"github.com/redsafe/redsafe/internal/localredis"
 	"github.com/redsafe/redsafe/internal/secretfile"
 )

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/redsafe/redsafe/cmd/internal/verify"
 	"github.com/redsafe/redsafe/internal/redisurl"
-	"github.com/redsafe/redsafe/internal/verify"
 )
 
 var verifyCmd = &command{

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/seal"
 )
 

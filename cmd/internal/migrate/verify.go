@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 )
 
 // maxDriftMs is how far a destination deadline may be from the source's

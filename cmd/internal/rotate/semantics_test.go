@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/redsafe/redsafe/internal/keyspace"
-	kt "github.com/redsafe/redsafe/internal/keyspace/keyspacetest"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
 	"github.com/redsafe/redsafe/internal/redistest"
 	"github.com/redsafe/redsafe/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"

@@ -27,7 +27,7 @@ var codecBenchmarks = []string{
 
 func runCodec(count int) (map[string]codecResult, error) {
 	pattern := "^Benchmark(" + strings.Join(codecBenchmarks, "|") + ")$"
-	out, err := goCmd("test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", strconv.Itoa(count), "./seal/")
+	out, err := goCmd("test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", strconv.Itoa(count), "./internal/bench/")
 	if err != nil {
 		return nil, err
 	}

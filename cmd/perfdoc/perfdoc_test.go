@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redsafe/redsafe/internal/bench"
+	"github.com/redsafe/redsafe/cmd/internal/bench"
 )
 
 const goBenchOutput = `goos: linux

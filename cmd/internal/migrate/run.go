@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/redsafe/redsafe/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/termsafe"
 )
 

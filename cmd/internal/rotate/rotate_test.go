@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	kt "github.com/redsafe/redsafe/internal/keyspace/keyspacetest"
+	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
 	"github.com/redsafe/redsafe/seal"
 )
 

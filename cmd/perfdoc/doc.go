@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/bench"
+	"github.com/redsafe/redsafe/cmd/internal/bench"
 )
 
 type docInput struct {
@@ -157,7 +157,7 @@ team would assemble by hand.
 
 	fmt.Fprintln(w, "\n## Codec (package seal)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "`go test -bench -benchmem ./seal/`, median of the runs. A round trip is a Seal then an Open of the same value.")
+	fmt.Fprintln(w, "`go test -bench -benchmem ./internal/bench/` in the cmd module, median of the runs. A round trip is a Seal then an Open of the same value.")
 	fmt.Fprintln(w, "*primitives* is AES-128-CBC, HMAC-SHA256 and base64 from the standard library alone, with reused buffers: the floor any Fernet implementation in Go stands on.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| round trip | size | µs | MB/s | allocs | B/op |")
@@ -238,8 +238,8 @@ sampled, by component:
     make bench                                   # this document, about 7 minutes
     bin/redsafe bench --local                    # the full matrix, 5 s per stack per cell
     bin/redsafe bench --local --sizes 1024 --callers 1,256 --workloads setget --duration 3s
-    go test -run '^$' -bench . -benchmem ./seal/
-    go test -run '^$' -bench . -count 5 ./internal/bench/
+    (cd cmd && go test -run '^$' -bench 'RoundTrip' -benchmem ./internal/bench/)
+    (cd cmd && go test -run '^$' -bench . -count 5 ./internal/bench/)
 `)
 }
 

@@ -1,6 +1,6 @@
 package rotate
 
-import "github.com/redsafe/redsafe/internal/keyspace"
+import "github.com/redsafe/redsafe/cmd/internal/keyspace"
 
 // Counts are the outcomes of a walk. Every key SCAN returns ends in
 // exactly one of Rotated, Current, Undecryptable, SkippedTypes, Vanished

@@ -2,7 +2,7 @@
 //
 // It measures, on this machine and in one run, everything the document
 // reports: the codec against the standard-library primitives and
-// fernet-go (go test -bench ./seal/), the end-to-end stacks and the TLS
+// fernet-go (go test -bench ./internal/bench/ in the cmd module), the end-to-end stacks and the TLS
 // handshakes (redsafe bench --local --json --plot), and a CPU profile of
 // the encrypted end-to-end path (go test -cpuprofile ./internal/bench/,
 // summarised with go tool pprof). Then it writes the document, targets and
@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/bench"
+	"github.com/redsafe/redsafe/cmd/internal/bench"
 )
 
 //go:embed profile.md
@@ -51,7 +51,7 @@ func run(redsafeBin, out, png, sizes, callers string, duration time.Duration, co
 	}
 	defer os.RemoveAll(work)
 
-	step("codec benchmarks (go test -bench ./seal/)")
+	step("codec benchmarks (go test -bench ./internal/bench/ in the cmd module)")
 	codec, err := runCodec(codecCount)
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
 package migrate
 
-import "github.com/redsafe/redsafe/internal/keyspace"
+import "github.com/redsafe/redsafe/cmd/internal/keyspace"
 
 // Counts are the outcomes of a walk over the source. Every key SCAN
 // returns ends in exactly one of Encrypted, AlreadyEncrypted, Restored,

@@ -1,4 +1,4 @@
-package redsafe_test
+package redsafeprom_test
 
 import (
 	"bytes"
