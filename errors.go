@@ -97,3 +97,26 @@ func (e *ConnectError) Error() string {
 }
 
 func (e *ConnectError) Unwrap() []error { return []error{e.Cause, e.Err} }
+
+// ConfigError is returned by Open when the configuration is unsafe for its
+// environment. It names every problem, not only the first.
+type ConfigError struct {
+	Report Report
+}
+
+func (e *ConfigError) Error() string {
+	errs := e.Report.Errors()
+	var b strings.Builder
+	fmt.Fprintf(&b, "redsafe: refusing to connect: %d configuration problem", len(errs))
+	if len(errs) != 1 {
+		b.WriteString("s")
+	}
+	fmt.Fprintf(&b, " for %s", e.Report.Environment)
+	for _, f := range errs {
+		fmt.Fprintf(&b, "\n  - [%s] %s", f.ID, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(&b, "\n    fix: %s", f.Fix)
+		}
+	}
+	return b.String()
+}

@@ -57,7 +57,7 @@ func openCache(t *testing.T, o Options) *Cache {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 

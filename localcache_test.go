@@ -53,7 +53,7 @@ func (e localEnv) open(t *testing.T, local redsafe.LocalCacheOptions) *redsafe.C
 	if err != nil {
 		t.Fatalf("Open with LocalCache %+v as the app user: %v", local, err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 

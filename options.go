@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -77,6 +78,14 @@ type Options struct {
 	// the process or make it allocate more than that. Default
 	// DefaultMaxReplyBytes (1 GiB); at least 64 KiB.
 	MaxReplyBytes int64
+
+	// Dial, when set, opens the network connection to addr ("host:port")
+	// in place of a net.Dialer with DialTimeout. redsafe runs TLS and its
+	// reply limits over the connection Dial returns, exactly as over its
+	// own, so Dial sees only ciphertext: use it to count bytes on the wire,
+	// to dial through a proxy or to inject faults in tests. It must honour
+	// ctx, which carries the dial deadline. Default nil.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Logger receives security events. Default slog.Default().
 	Logger *slog.Logger

@@ -186,8 +186,14 @@ func (c *Cache) ping(ctx context.Context, client rueidis.Client) error {
 	return client.Do(ctx, client.B().Ping().Build()).Error()
 }
 
-// Close closes the connections.
-func (c *Cache) Close() { c.client.Close() }
+// Close closes the connections and drops the local cache, if any; commands
+// after it fail. It returns an error so that a Cache is an io.Closer; today
+// it always returns nil, since closing a connection has no failure the
+// caller could act on.
+func (c *Cache) Close() error {
+	c.client.Close()
+	return nil
+}
 
 // Environment is the environment whose policy the Cache was opened under.
 func (c *Cache) Environment() Environment { return c.env }

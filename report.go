@@ -1,9 +1,6 @@
 package redsafe
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Severity ranks a finding. Only SeverityError stops Open.
 type Severity string
@@ -72,29 +69,6 @@ func (r Report) Err() error {
 
 func (r *Report) add(id string, sev Severity, fix, format string, args ...any) {
 	r.Findings = append(r.Findings, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
-}
-
-// ConfigError is returned by Open when the configuration is unsafe for its
-// environment. It names every problem, not only the first.
-type ConfigError struct {
-	Report Report
-}
-
-func (e *ConfigError) Error() string {
-	errs := e.Report.Errors()
-	var b strings.Builder
-	fmt.Fprintf(&b, "redsafe: refusing to connect: %d configuration problem", len(errs))
-	if len(errs) != 1 {
-		b.WriteString("s")
-	}
-	fmt.Fprintf(&b, " for %s", e.Report.Environment)
-	for _, f := range errs {
-		fmt.Fprintf(&b, "\n  - [%s] %s", f.ID, f.Message)
-		if f.Fix != "" {
-			fmt.Fprintf(&b, "\n    fix: %s", f.Fix)
-		}
-	}
-	return b.String()
 }
 
 // notOneOf is the message of a setting whose value is none of the values

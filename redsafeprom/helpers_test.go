@@ -48,7 +48,7 @@ func open(t testing.TB, o redsafe.Options) (*redsafe.Cache, *Metrics) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { c.Close() })
 	return c, m
 }
 

@@ -43,7 +43,7 @@ func TestLibraryAsAppUser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open as %s: %v", s.Users.App.Name, err)
 		}
-		t.Cleanup(c.Close)
+		t.Cleanup(func() { c.Close() })
 		return c
 	}
 	c := open("svc:")

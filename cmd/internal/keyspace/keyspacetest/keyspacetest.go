@@ -45,7 +45,7 @@ func Dial(t testing.TB, target keyspace.Target, db int) rueidis.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 
