@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/redsafe/redsafe/internal/redact"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -20,7 +19,7 @@ const NoExpiry time.Duration = -1
 // value fails authentication; such a value is neither returned nor deleted.
 func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandGet, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandGet, start, err) }()
 	if c.local != nil {
 		return c.getLocal(ctx, key)
 	}
@@ -38,14 +37,14 @@ func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 // (rounded up to a millisecond); zero means no expiry.
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandSet, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandSet, start, err) }()
 	cmd, err := c.setCommand(key, value, ttl)
 	if err != nil {
 		return err
 	}
 	if c.local != nil {
-		c.local.drop(c.prefix + key)
-		defer c.local.drop(c.prefix + key)
+		c.local.Drop(c.prefix + key)
+		defer c.local.Drop(c.prefix + key)
 	}
 	return c.do(ctx, cmd).Error()
 }
@@ -56,7 +55,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 		return 0, nil
 	}
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandDelete, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandDelete, start, err) }()
 	if c.local != nil {
 		c.dropLocal(keys)
 		defer c.dropLocal(keys)
@@ -67,7 +66,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 // Exists reports whether key exists. It does not open the value.
 func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandExists, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandExists, start, err) }()
 	n, err := c.do(ctx, c.client.B().Exists().Key(c.prefix+key).Build()).AsInt64()
 	return n > 0, err
 }
@@ -76,7 +75,7 @@ func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
 // ErrNotFound when it does not exist.
 func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandTTL, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandTTL, start, err) }()
 	ms, err := c.do(ctx, c.client.B().Pttl().Key(c.prefix+key).Build()).AsInt64()
 	switch {
 	case err != nil:
@@ -95,7 +94,7 @@ func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error
 // the other values are still returned.
 func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte, err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandGetMany, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandGetMany, start, err) }()
 	if c.local != nil {
 		return c.getManyLocal(ctx, keys)
 	}
@@ -124,10 +123,21 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte
 }
 
 // SetMany seals and stores every item with the same ttl in one pipelined
-// round trip. It returns the first error; items before it may be stored.
+// round trip, one SET per item: the items are not stored atomically
+// together. When it returns nil, every item is stored. When it returns an
+// error (the first one met, of one item or of the connection; it does not
+// say which items were stored), a caller can rely on this:
+//   - any subset of the items may be stored, from none to all;
+//   - each item that is stored is stored whole: sealed, with ttl;
+//   - each item that is not stored keeps its previous value, or stays absent;
+//   - a negative ttl is refused before anything is sent: nothing is stored;
+//   - calling SetMany again with the same items is safe, and is the way to
+//     have them all stored.
+//
+// With Options.LocalCache, every item's local copy is dropped either way.
 func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.Duration) (err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandSetMany, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandSetMany, start, err) }()
 	cmds := make(rueidis.Commands, 0, len(items))
 	for k, v := range items {
 		cmd, err := c.setCommand(k, v, ttl)
@@ -138,11 +148,11 @@ func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.D
 	}
 	if c.local != nil {
 		for k := range items {
-			c.local.drop(c.prefix + k)
+			c.local.Drop(c.prefix + k)
 		}
 		defer func() {
 			for k := range items {
-				c.local.drop(c.prefix + k)
+				c.local.Drop(c.prefix + k)
 			}
 		}()
 	}
@@ -212,16 +222,4 @@ func (c *Cache) previousKeyRead(ctx context.Context, key string) {
 	if c.obs != nil {
 		c.obs.PreviousKeyRead()
 	}
-}
-
-// withoutPassword cuts the password out of err's text. A connection lost
-// under a command is redialed and authenticated again, and a server that
-// quotes AUTH's arguments in its error reply (as Redis does for a command
-// it does not know) would otherwise hand the password to whoever logs the
-// command's error. A miss and success cost nothing.
-func (c *Cache) withoutPassword(err error) error {
-	if err == nil || err == ErrNotFound || c.dialer == nil {
-		return err
-	}
-	return redact.WithoutSecrets(err, c.dialer.sentPassword())
 }

@@ -1,6 +1,10 @@
 package redsafe
 
-import "crypto/tls"
+import (
+	"crypto/tls"
+
+	"github.com/redsafe/redsafe/seal"
+)
 
 // Connection is what Open dials for a set of Options, after validation:
 // for probes and for other clients that must connect exactly as redsafe
@@ -12,17 +16,22 @@ type Connection struct {
 	TLS      *tls.Config // nil when TLS is off
 	Username string      // "" means the default user
 	Password string
+
+	// Sealer is the key ring, parsed once by validation: it seals with
+	// EncryptionKey and opens with it or any previous key. It prints as
+	// key IDs only.
+	Sealer *seal.Sealer
 }
 
 // Connection validates o and returns the settings Open would use. It
 // returns a *ConfigError when o breaks its environment's policy. With
 // Options.Credentials set, Username and Password are empty.
 func (o Options) Connection() (*Connection, error) {
-	s, r := resolve(o)
+	s, r := newConfig(o)
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	c := &Connection{Addr: s.url.Addr(), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password}
+	c := &Connection{Addr: s.url.Addr(), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password, Sealer: s.sealer}
 	if s.useTLS {
 		c.TLS = s.tlsConfig
 	}

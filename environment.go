@@ -2,6 +2,7 @@ package redsafe
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,9 +17,13 @@ const (
 	Testing     Environment = "testing"
 )
 
-// EnvironmentVariables are consulted in this order to detect the
-// environment. The first one that is set decides.
-var EnvironmentVariables = []string{"ENVIRONMENT", "APP_ENV", "GO_ENV", "NODE_ENV", "ENV"}
+// EnvironmentVariables returns the variables consulted, in this order, to
+// detect the environment: the first one that is set decides. It returns a
+// new slice each time: which variables select the policy is fixed, and an
+// importer must not be able to change it.
+func EnvironmentVariables() []string { return slices.Clone(environmentVariables) }
+
+var environmentVariables = []string{"ENVIRONMENT", "APP_ENV", "GO_ENV", "NODE_ENV", "ENV"}
 
 var environmentAliases = map[string]Environment{
 	"prod": Production, "production": Production, "live": Production,
@@ -49,7 +54,7 @@ type detection struct {
 // production, the strictest policy, because a service that cannot tell where
 // it runs must not assume it is somewhere safe.
 func detectEnvironment(lookup func(string) (string, bool)) detection {
-	for _, name := range EnvironmentVariables {
+	for _, name := range environmentVariables {
 		value, ok := lookup(name)
 		if !ok || strings.TrimSpace(value) == "" {
 			continue

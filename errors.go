@@ -57,8 +57,13 @@ func (e *DecryptError) Format(f fmt.State, verb rune) { redact.Format(f, verb, e
 
 func (e *DecryptError) Unwrap() []error { return []error{ErrUndecryptable, e.Err} }
 
-// Causes of a failed connection, matched with errors.Is on the error Open
-// returns. Each *ConnectError carries a Fix that says what to do.
+// Causes: what went wrong between the library and the server, matched
+// with errors.Is. Open's *ConnectError carries one, and so does every
+// error an operation returns for a reason other than the caller's own (a
+// canceled context, an invalid argument), ErrNotFound or a refused value:
+// once the server dies, errors.Is(err, ErrUnreachable) holds for Get as it
+// does for Open. The classifier (classify.go) picks the cause and the
+// ErrorClass that ClassifyError returns for it.
 var (
 	ErrUnreachable         = errors.New("server unreachable")
 	ErrTimeout             = errors.New("timed out")
@@ -70,36 +75,39 @@ var (
 	ErrNotTLS              = errors.New("server answered in plaintext, not TLS")
 	ErrTLSRequired         = errors.New("server closed a plaintext connection: it probably requires TLS")
 	ErrClientCertRequired  = errors.New("server requires a client certificate")
+	ErrTLS                 = errors.New("TLS handshake failed") // none of the TLS causes above
 	ErrNoAuth              = errors.New("server requires authentication")
 	ErrWrongPassword       = errors.New("authentication failed: wrong user name or password")
 	ErrNoPermission        = errors.New("the user lacks a permission redsafe needs")
 	ErrCredentialsRejected = errors.New("credentials refused by the policy")
+	ErrServer              = errors.New("server answered with an error") // any other error reply
 )
 
-// ConnectError explains why Open could not use the server.
+// ConnectError reports a server the library could not use: Open returns
+// it when it cannot connect, and operations return it when the connection
+// or the server failed them. Error is one line; Fix, when not empty, says
+// what to do, for the caller to print on a line of its own or in a field
+// of a structured log.
 type ConnectError struct {
 	Addr  string // host:port; never credentials
-	Cause error  // one of the Err* causes above
-	Fix   string // what to do about it
-	Err   error  // the underlying error
+	Cause error  // one of the causes above (ErrUnreachable, ErrCertExpired, ...)
+	Fix   string // what to do about it; "" when there is nothing to say
+	Err   error  // the underlying error, without the password
 }
 
 func (e *ConnectError) Error() string {
-	var b strings.Builder
-	b.WriteString("redsafe: cannot use Redis at " + e.Addr + ": " + e.Cause.Error())
+	msg := "redsafe: cannot use Redis at " + e.Addr + ": " + e.Cause.Error()
 	if e.Err != nil && e.Err.Error() != e.Cause.Error() {
-		b.WriteString(" (" + e.Err.Error() + ")")
+		msg += " (" + oneLine(e.Err.Error()) + ")"
 	}
-	if e.Fix != "" {
-		b.WriteString("\n  fix: " + e.Fix)
-	}
-	return b.String()
+	return msg
 }
 
 func (e *ConnectError) Unwrap() []error { return []error{e.Cause, e.Err} }
 
 // ConfigError is returned by Open when the configuration is unsafe for its
-// environment. It names every problem, not only the first.
+// environment. It names every problem, not only the first, in one line;
+// Report holds each of them with its Fix.
 type ConfigError struct {
 	Report Report
 }
@@ -112,11 +120,21 @@ func (e *ConfigError) Error() string {
 		b.WriteString("s")
 	}
 	fmt.Fprintf(&b, " for %s", e.Report.Environment)
-	for _, f := range errs {
-		fmt.Fprintf(&b, "\n  - [%s] %s", f.ID, f.Message)
-		if f.Fix != "" {
-			fmt.Fprintf(&b, "\n    fix: %s", f.Fix)
+	for i, f := range errs {
+		sep := "; "
+		if i == 0 {
+			sep = ": "
 		}
+		fmt.Fprintf(&b, "%s[%s] %s", sep, f.ID, oneLine(f.Message))
 	}
 	return b.String()
+}
+
+// oneLine joins the lines of text, which may come from a server or another
+// library, so that Error stays one line in any log.
+func oneLine(text string) string {
+	if !strings.ContainsAny(text, "\r\n") {
+		return text
+	}
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(text)
 }

@@ -31,3 +31,44 @@ func Example() {
 	}
 	_ = value
 }
+
+// Fetch is the cache-aside pattern: the value if it is stored, or load's
+// result, stored for the next caller. Concurrent Fetches of one key in
+// this process share one load.
+func ExampleCache_Fetch() {
+	ctx := context.Background()
+	cache, err := redsafe.OpenFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cache.Close()
+
+	report, err := cache.Fetch(ctx, "report:2026-12", time.Hour, func(ctx context.Context) ([]byte, error) {
+		return []byte("expensive to build"), nil // e.g. a slow query
+	})
+	if err != nil {
+		log.Fatal(err) // load's error, Redis's, or a value that failed authentication
+	}
+	_ = report
+}
+
+// FetchJSON is Fetch for a typed value, stored as JSON.
+func ExampleFetchJSON() {
+	ctx := context.Background()
+	cache, err := redsafe.OpenFromEnv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cache.Close()
+
+	type profile struct {
+		Name string `json:"name"`
+	}
+	p, err := redsafe.FetchJSON(ctx, cache, "profile:7", time.Hour, func(ctx context.Context) (profile, error) {
+		return profile{Name: "Ada"}, nil // e.g. from the database
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = p
+}

@@ -16,7 +16,7 @@ const defaultHealthTimeout = 2 * time.Second
 // authenticated first, so a PONG proves TLS and AUTH as well as the server.
 func (c *Cache) Health(ctx context.Context) (err error) {
 	start := c.begin()
-	defer func() { err = c.withoutPassword(err); c.done(CommandPing, start, err) }()
+	defer func() { err = c.opError(err); c.done(CommandPing, start, err) }()
 	err = c.do(ctx, c.client.B().Ping().Build()).Error()
 	if ClassifyError(err) == ClassUnreachable && ctx.Err() == nil {
 		// A connection the server dropped (a restart, a killed client)

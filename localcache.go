@@ -1,399 +1,198 @@
 package redsafe
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"hash/maphash"
-	"sync"
-	"sync/atomic"
-	"time"
+	"context"
+	"errors"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/internal/localcache"
 )
 
-// The local cache of Options.LocalCache.
-//
-// Design. rueidis has client-side caching of its own (DoCache), but it keeps
-// the raw reply: here that is the sealed token, so every hit would decrypt
-// it again, and the issue this answers asks for the decrypted value to be
-// the cached form. So redsafe keeps its own bounded map of plaintext values
-// and uses rueidis only for the protocol: every connection runs CLIENT
-// TRACKING ON (the default mode, so every read is tracked, with no CLIENT
-// CACHING round trip), rueidis's own cache store is replaced by one that
-// never stores anything (no token is kept twice), and rueidis's
-// OnInvalidations callback drops keys as the server names them, and drops
-// everything when a connection closes, since the server forgets a closed
-// connection's tracking.
-//
-// A value read from Redis is cached only if no invalidation for its key
-// arrived while it was being read: a read registers a flight under the
-// shard lock before it is sent, invalidations mark the flights of their
-// keys stale, and a stale flight's value is returned to its caller but not
-// cached. rueidis spreads commands over a few connections, each tracking
-// what it read; the server sends the invalidation of a write that follows
-// a read on the connection that read, after the read's reply, and rueidis
-// handles both on that connection's reader in order, so an invalidation
-// can never be missed between the reply and the insert. Invalidation is
-// asynchronous, as in all of Redis's client-side caching: another
-// process's write becomes visible here when its invalidation arrives, a
-// fraction of a millisecond later on a local network, so a read racing
-// with it may still return the value before it. SWAPDB sends no
-// invalidation (the app user of `redsafe conf` may not run it). A value is read with
-// PTTL in the same pipeline (PTTL first, so a write between the two is
-// tracked by the PTTL read), and cached no longer than its Redis TTL from
-// the moment the request was sent, nor than LocalCacheOptions.TTL, nor past
-// the age Options.TokenTTL allows its token.
-//
-// Writes through this Cache drop the key before they are sent and again
-// when they are answered, so a Get that follows a Set in this process never
-// sees the old value, whichever connection either used.
-//
-// Concurrent misses for one key share one read (a flight). Eviction is
-// SIEVE: an entry that was read since the hand last passed it gets a second
-// chance, which keeps hot keys without moving them on every hit, so a hit
-// takes only a read lock. Security trade-off: a cached value is plaintext in
-// the heap until it is invalidated, expires or is evicted (it is then
-// overwritten with zeros); without the cache it is plaintext there only
-// while the caller holds it. The encryption key is in the same memory, so
-// anyone able to read the heap could decrypt the tokens anyway.
+// The glue between Cache and its local cache (Options.LocalCache), whose
+// design is in package internal/localcache: this file reads Redis and opens
+// the tokens for it, and exposes its counters.
 
-const (
-	localMaxShards     = 64
-	localMinShardBytes = 4 << 20
-	// localEntryOverhead is what an entry costs besides its key and value:
-	// the entry, its map slot and its share of the map's buckets.
-	localEntryOverhead = 150
-)
-
-type localCache struct {
-	ttl        time.Duration
-	shards     []localShard
-	mask       uint64
-	seed       maphash.Seed
-	base       time.Time // the origin of the monotonic times in entries
-	shardBytes int64
-	maxEntry   int64
-
-	hits, misses, invalidations, flushes, evictions atomic.Uint64
-}
-
-type localShard struct {
-	mu      sync.RWMutex
-	entries map[string]*localEntry
-	flights map[string]*localFlight
-	bytes   int64
-	// The SIEVE queue: head is the newest entry, prev points toward it.
-	head, tail, hand *localEntry
-	_                [56]byte // keeps neighbouring shards' locks off one cache line
-}
-
-type localEntry struct {
-	key   string
-	value []byte
-	localExpiry
-	size       int64
-	visited    atomic.Bool
-	prev, next *localEntry
-}
-
-// localExpiry is when an entry must leave the cache.
-type localExpiry struct {
-	mono int64 // nanoseconds since localCache.base: the Redis TTL and LocalCacheOptions.TTL
-	// wall is the Unix time in nanoseconds, by Options.Clock, at which the
-	// token becomes older than Options.TokenTTL; 0 without TokenTTL.
-	wall int64
-}
-
-// fresh reports whether an entry with expiry x may be served at monotonic
-// time mono and wall time wall (0 when no TokenTTL applies).
-func (x localExpiry) fresh(mono, wall int64) bool {
-	return mono < x.mono && (x.wall == 0 || wall < x.wall)
-}
-
-// localFlight is one read of a key from Redis, shared by every Get that
-// misses the key while it is under way.
-type localFlight struct {
-	done    chan struct{}
-	value   []byte // for waiters; never modified once done is closed
-	err     error
-	waiters int  // Gets waiting for it; under the shard lock
-	stale   bool // an invalidation arrived: the value is not cached
-}
+// localCache is a Cache's local cache.
+type localCache struct{ *localcache.Cache }
 
 func newLocalCache(o LocalCacheOptions) *localCache {
-	n := int64(1)
-	for n < localMaxShards && o.MaxBytes/(2*n) >= localMinShardBytes {
-		n *= 2
+	ttl := o.TTL
+	if ttl <= 0 {
+		ttl = DefaultLocalCacheTTL
 	}
-	l := &localCache{
-		ttl:        o.TTL,
-		shards:     make([]localShard, n),
-		mask:       uint64(n - 1),
-		seed:       maphash.MakeSeed(),
-		base:       time.Now(),
-		shardBytes: o.MaxBytes / n,
-	}
-	if l.ttl <= 0 {
-		l.ttl = DefaultLocalCacheTTL
-	}
-	l.maxEntry = l.shardBytes / 4
-	for i := range l.shards {
-		l.shards[i].entries = map[string]*localEntry{}
-		l.shards[i].flights = map[string]*localFlight{}
-	}
-	return l
+	return &localCache{localcache.New(o.MaxBytes, ttl)}
 }
 
 // clientOption makes rueidis track every read and tell l about
 // invalidations, without caching anything itself.
-func (l *localCache) clientOption(opt *rueidis.ClientOption) {
-	opt.DisableCache = false
-	// Not nil: nil means OPTIN, which needs CLIENT CACHING YES before every
-	// read. Empty means the default mode, where every read is tracked.
-	// (rueidis would treat it as OPTIN for DoCache, which Cache never
-	// calls; connections send a plain CLIENT TRACKING ON.)
-	opt.ClientTrackingOptions = []string{}
-	opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return noStore{} }
-	opt.OnInvalidations = l.invalidate
-}
+func (l *localCache) clientOption(opt *rueidis.ClientOption) { l.ClientOption(opt) }
 
-func (l *localCache) now() int64 { return int64(time.Since(l.base)) }
-
-func (l *localCache) shard(key string) *localShard {
-	return &l.shards[maphash.String(l.seed, key)&l.mask]
-}
-
-// get returns a copy of key's value if it is cached and fresh at wall,
-// the Unix time in nanoseconds by Options.Clock (0 without TokenTTL).
-func (l *localCache) get(key string, wall int64) ([]byte, bool) {
-	s := l.shard(key)
-	now := l.now()
-	s.mu.RLock()
-	e := s.entries[key]
-	if e == nil || !e.fresh(now, wall) {
-		s.mu.RUnlock()
-		return nil, false
+// getLocal is Get with the local cache on.
+func (c *Cache) getLocal(ctx context.Context, key string) ([]byte, error) {
+	full := c.prefix + key
+	wall := c.wallClock()
+	if v, ok := c.local.Get(full, wall); ok {
+		return v, nil
 	}
-	if !e.visited.Load() {
-		e.visited.Store(true)
-	}
-	v := append([]byte{}, e.value...)
-	s.mu.RUnlock()
-	l.hits.Add(1)
-	return v, true
-}
-
-// begin is for a Get that missed: it returns the value if it was cached
-// meanwhile, or the flight to wait for, or a new flight that the caller
-// leads: it reads the key and must pass the result to finish.
-func (l *localCache) begin(key string, wall int64) (v []byte, hit bool, f *localFlight, leader bool) {
-	s := l.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.entries[key]; e != nil && e.fresh(l.now(), wall) {
-		e.visited.Store(true)
-		l.hits.Add(1)
-		return append([]byte{}, e.value...), true, nil, false
-	}
-	l.misses.Add(1)
-	if f = s.flights[key]; f != nil { // never stale: invalidation removes it
-		f.waiters++
-		return nil, false, f, false
-	}
-	f = &localFlight{done: make(chan struct{})}
-	s.flights[key] = f
-	return nil, false, f, true
-}
-
-// finish ends a flight: it caches value until x, unless the flight went
-// stale or x.mono is 0, and wakes the flight's waiters.
-func (l *localCache) finish(key string, f *localFlight, value []byte, x localExpiry, err error) {
-	s := l.shard(key)
-	s.mu.Lock()
-	if s.flights[key] == f {
-		delete(s.flights, key)
-	}
-	f.err = err
-	if err == nil {
-		if f.waiters > 0 {
-			f.value = append([]byte{}, value...)
+	for {
+		v, hit, f, leader := c.local.Begin(full, wall)
+		switch {
+		case hit:
+			return v, nil
+		case leader:
+			return c.fill(ctx, key, f)
 		}
-		if !f.stale && x.mono > l.now() {
-			s.insert(l, key, append([]byte{}, value...), x)
+		select {
+		case <-f.Done():
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-	}
-	s.mu.Unlock()
-	close(f.done)
-}
-
-// result is a copy of the result of a finished flight, for a waiter.
-func (f *localFlight) result() ([]byte, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	return append([]byte{}, f.value...), nil
-}
-
-// insert adds an entry; the caller holds the lock.
-func (s *localShard) insert(l *localCache, key string, value []byte, x localExpiry) {
-	size := int64(len(key)+cap(value)) + localEntryOverhead
-	if size > l.maxEntry {
-		clear(value)
-		return
-	}
-	if old := s.entries[key]; old != nil {
-		s.remove(old)
-	}
-	for s.bytes+size > l.shardBytes && s.tail != nil {
-		s.remove(s.victim(l.now()))
-		l.evictions.Add(1)
-	}
-	e := &localEntry{key: key, value: value, localExpiry: x, size: size, next: s.head}
-	if s.head != nil {
-		s.head.prev = e
-	}
-	s.head = e
-	if s.tail == nil {
-		s.tail = e
-	}
-	s.entries[key] = e
-	s.bytes += size
-}
-
-// victim moves the SIEVE hand from the oldest entry toward the newest,
-// clearing the visited marks it passes, to the first entry not visited
-// since, or already expired.
-func (s *localShard) victim(now int64) *localEntry {
-	e := s.hand
-	if e == nil {
-		e = s.tail
-	}
-	for e.visited.Load() && now < e.mono {
-		e.visited.Store(false)
-		if e = e.prev; e == nil {
-			e = s.tail
+		v, err := f.Result()
+		if err != nil && ctx.Err() == nil && localcache.LeaderGaveUp(err) {
+			continue // the Get that led gave up; this one has time left
 		}
+		return v, err
 	}
-	// The hand stays here, so the next eviction goes on from this point
-	// (remove moves it to the next newer entry) instead of scanning the
-	// old, hot entries again from the tail.
-	s.hand = e
-	return e
 }
 
-// remove unlinks an entry and overwrites its value; the caller holds the
-// lock.
-func (s *localShard) remove(e *localEntry) {
-	if s.hand == e {
-		s.hand = e.prev
-	}
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		s.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
-	delete(s.entries, e.key)
-	s.bytes -= e.size
-	clear(e.value)
-}
-
-// drop forgets key: its entry, and any read of it under way.
-func (l *localCache) drop(key string) {
-	s := l.shard(key)
-	s.mu.Lock()
-	if e := s.entries[key]; e != nil {
-		s.remove(e)
-	}
-	if f := s.flights[key]; f != nil {
-		f.stale = true
-		delete(s.flights, key)
-	}
-	s.mu.Unlock()
-}
-
-// flush forgets everything.
-func (l *localCache) flush() {
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.Lock()
-		for _, e := range s.entries {
-			clear(e.value)
+// fill reads key from Redis for the flight f that the caller leads.
+func (c *Cache) fill(ctx context.Context, key string, f *localcache.Flight) ([]byte, error) {
+	full := c.prefix + key
+	started := c.local.Now()
+	finished := false
+	defer func() {
+		if !finished { // a panic in a caller's Observer or log handler
+			c.local.Finish(full, f, nil, localcache.Expiry{}, localcache.ErrLeadAbandoned)
 		}
-		for _, f := range s.flights {
-			f.stale = true
-		}
-		s.entries = map[string]*localEntry{}
-		s.flights = map[string]*localFlight{}
-		s.head, s.tail, s.hand, s.bytes = nil, nil, nil, 0
-		s.mu.Unlock()
-	}
-	l.flushes.Add(1)
+	}()
+	r := c.doMulti(ctx, c.client.B().Pttl().Key(full).Build(), c.client.B().Get().Key(full).Build())
+	v, x, err := c.fillResult(ctx, key, started, r[0], r[1])
+	c.local.Finish(full, f, v, x, err)
+	finished = true
+	return v, err
 }
 
-// invalidate is rueidis's OnInvalidations: nil means everything (a
-// connection closed, or FLUSHDB/FLUSHALL on the server).
-func (l *localCache) invalidate(keys []rueidis.RedisMessage) {
-	if keys == nil {
-		l.flush()
-		return
+// fillResult opens the reply to PTTL and GET of key, and says until when
+// the value may be cached.
+func (c *Cache) fillResult(ctx context.Context, key string, started int64, pttl, get rueidis.RedisResult) ([]byte, localcache.Expiry, error) {
+	token, err := get.AsBytes()
+	if err != nil {
+		if rueidis.IsRedisNil(err) {
+			return nil, localcache.Expiry{}, ErrNotFound
+		}
+		return nil, localcache.Expiry{}, err
 	}
+	ms, err := pttl.AsInt64()
+	if err != nil {
+		return nil, localcache.Expiry{}, err
+	}
+	v, err := c.open(ctx, key, token)
+	if err != nil {
+		return nil, localcache.Expiry{}, err
+	}
+	return v, c.local.Until(started, ms, token, c.tokenTTL), nil
+}
+
+// wallClock is the time by Options.Clock in Unix nanoseconds, for the
+// TokenTTL bound of local cache entries; 0 without TokenTTL.
+func (c *Cache) wallClock() int64 {
+	if c.tokenTTL <= 0 {
+		return 0
+	}
+	return c.clock().UnixNano()
+}
+
+// getManyLocal is GetMany with the local cache on: hits from memory, the
+// misses in one pipeline, and keys that other Gets are reading already
+// from their reads.
+func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]byte, error) {
+	type miss struct {
+		key string
+		f   *localcache.Flight
+	}
+	values := make(map[string][]byte, len(keys))
+	var lead, wait []miss
+	wall := c.wallClock()
 	for _, k := range keys {
-		if key, err := k.ToString(); err == nil {
-			l.drop(key)
-			l.invalidations.Add(1)
+		full := c.prefix + k
+		if v, ok := c.local.Get(full, wall); ok {
+			values[k] = v
+			continue
+		}
+		v, hit, f, leader := c.local.Begin(full, wall)
+		switch {
+		case hit:
+			values[k] = v
+		case leader:
+			lead = append(lead, miss{k, f})
+		default:
+			wait = append(wait, miss{k, f})
 		}
 	}
-}
-
-// expiry is when a value read with the given PTTL (ms; -1 none, -2 gone)
-// by a request sent at started must leave the cache; mono 0: do not cache
-// it. The token's age limit is kept in wall time, by Options.Clock, as
-// Open checks it.
-func (l *localCache) expiry(started, pttl int64, token []byte, tokenTTL time.Duration) localExpiry {
-	d := l.ttl
-	switch {
-	case pttl >= 0:
-		d = min(d, time.Duration(pttl)*time.Millisecond)
-	case pttl != -1:
-		return localExpiry{}
-	}
-	if d <= 0 {
-		return localExpiry{}
-	}
-	x := localExpiry{mono: started + int64(d)}
-	if tokenTTL > 0 {
-		ts, ok := tokenTimestamp(token)
-		if !ok {
-			return localExpiry{}
+	var errs []error
+	var failed error // a failure of the read itself, not of one value
+	if len(lead) > 0 {
+		cmds := make(rueidis.Commands, 0, 2*len(lead))
+		for _, m := range lead {
+			cmds = append(cmds, c.client.B().Pttl().Key(c.prefix+m.key).Build(), c.client.B().Get().Key(c.prefix+m.key).Build())
 		}
-		// Open refuses a token once now - ts > tokenTTL, with now in whole
-		// seconds: it is accepted until ts + 1 + tokenTTL's whole seconds.
-		x.wall = time.Unix(ts+1+int64(tokenTTL/time.Second), 0).UnixNano()
+		// Every flight led here is finished, whatever happens (a panic in
+		// a caller's Observer or log handler included), or the Gets
+		// waiting for it would wait until their contexts end.
+		finished := 0
+		defer func() {
+			for _, m := range lead[finished:] {
+				c.local.Finish(c.prefix+m.key, m.f, nil, localcache.Expiry{}, localcache.ErrLeadAbandoned)
+			}
+		}()
+		started := c.local.Now()
+		r := c.doMulti(ctx, cmds...)
+		for i, m := range lead {
+			v, x, err := c.fillResult(ctx, m.key, started, r[2*i], r[2*i+1])
+			c.local.Finish(c.prefix+m.key, m.f, v, x, err)
+			finished++
+			switch {
+			case err == nil:
+				values[m.key] = v
+			case errors.Is(err, ErrNotFound):
+			case errors.Is(err, ErrUndecryptable):
+				errs = append(errs, err)
+			case failed == nil:
+				failed = err
+			}
+		}
 	}
-	return x
+	if failed != nil {
+		return nil, failed
+	}
+	for _, m := range wait {
+		select {
+		case <-m.f.Done():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		v, err := m.f.Result()
+		if err != nil && ctx.Err() == nil && localcache.LeaderGaveUp(err) {
+			v, err = c.getLocal(ctx, m.key) // the Get that led gave up
+		}
+		switch {
+		case err == nil:
+			values[m.key] = v
+		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrUndecryptable):
+			errs = append(errs, err)
+		default:
+			return nil, err
+		}
+	}
+	return values, errors.Join(errs...)
 }
 
-// tokenTimestamp reads the timestamp of a token that has been
-// authenticated: the 8 bytes after the version byte.
-func tokenTimestamp(token []byte) (int64, bool) {
-	var head [9]byte
-	if len(token) < 12 {
-		return 0, false
+// dropLocal drops keys from the local cache, for a write.
+func (c *Cache) dropLocal(keys []string) {
+	for _, k := range keys {
+		c.local.Drop(c.prefix + k)
 	}
-	if _, err := base64.URLEncoding.Decode(head[:], token[:12]); err != nil {
-		return 0, false
-	}
-	ts := binary.BigEndian.Uint64(head[1:])
-	if ts > 1<<62 {
-		return 0, false
-	}
-	return int64(ts), true
 }
 
 // LocalCacheStats are the counters of Options.LocalCache since Open.
@@ -414,33 +213,12 @@ type LocalCacheStats struct {
 // LocalCacheStats returns the counters of the local cache; all zero when
 // Options.LocalCache is off.
 func (c *Cache) LocalCacheStats() LocalCacheStats {
-	l := c.local
-	if l == nil {
+	if c.local == nil {
 		return LocalCacheStats{}
 	}
-	st := LocalCacheStats{
-		Hits: l.hits.Load(), Misses: l.misses.Load(), Invalidations: l.invalidations.Load(),
-		Flushes: l.flushes.Load(), Evictions: l.evictions.Load(),
+	st := c.local.Stats()
+	return LocalCacheStats{
+		Hits: st.Hits, Misses: st.Misses, Invalidations: st.Invalidations,
+		Flushes: st.Flushes, Evictions: st.Evictions, Entries: st.Entries, Bytes: st.Bytes,
 	}
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.RLock()
-		st.Entries += len(s.entries)
-		st.Bytes += s.bytes
-		s.mu.RUnlock()
-	}
-	return st
 }
-
-// noStore is the rueidis cache store of a Cache with a local cache: it
-// never stores a reply, so no token is cached twice. rueidis asks it only
-// for DoCache, which the Cache never calls.
-type noStore struct{}
-
-func (noStore) Flight(string, string, time.Duration, time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
-	return rueidis.RedisMessage{}, nil
-}
-func (noStore) Update(string, string, rueidis.RedisMessage) int64 { return 0 }
-func (noStore) Cancel(string, string, error)                      {}
-func (noStore) Delete([]rueidis.RedisMessage)                     {}
-func (noStore) Close(error)                                       {}

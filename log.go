@@ -10,7 +10,7 @@ import (
 // logReport records the validation result. Findings hold no secrets by
 // construction, so they are logged as they are. The insecure override is
 // logged at error level at every start, so that it is never forgotten.
-func logReport(ctx context.Context, log *slog.Logger, r Report, s settings) {
+func logReport(ctx context.Context, log *slog.Logger, r Report, s *config) {
 	level := slog.LevelInfo
 	switch {
 	case !r.OK():

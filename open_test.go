@@ -119,6 +119,12 @@ func TestOpenFailures(t *testing.T) {
 			if !strings.Contains(ce.Fix, tt.fix) {
 				t.Errorf("fix %q does not mention %q", ce.Fix, tt.fix)
 			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\r\n") || strings.Contains(msg, ce.Fix) {
+				t.Errorf("Error() is not one line without the fix: %q", msg)
+			}
+			if got, want := ClassifyError(err), classOf(tt.want); got != want {
+				t.Errorf("ClassifyError = %q, want %q", got, want)
+			}
 			assertNotIn(t, "error", err.Error(), s.Password, o.Password, testKey)
 		})
 	}
@@ -223,8 +229,8 @@ func TestClassifyRealNoAuth(t *testing.T) {
 	if err == nil {
 		t.Fatal("unauthenticated PING succeeded")
 	}
-	set, _ := resolve(serverOptions(s))
-	if got := classify(err, set, s.Addr, &dialer{timeout: time.Second}); !errors.Is(got, ErrNoAuth) {
+	set, _ := newConfig(serverOptions(s))
+	if got := classify(err, *set, s.Addr, &dialer{timeout: time.Second}); !errors.Is(got, ErrNoAuth) {
 		t.Fatalf("classify(%v) = %v, want ErrNoAuth", err, got)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // source of the password, readable, private, and hold one line with a
 // password that meets the policy now. Each later read is checked again when
 // a connection is made.
-func (s *settings) checkPasswordFile(o Options, r *Report) {
+func (s *config) checkPasswordFile(o Options, r *Report) {
 	if s.password != "" || o.Credentials != nil {
 		r.add("auth.password-conflict", SeverityError, "keep the password in one place: unset "+EnvPassword+" (and the password in "+EnvURL+") or "+EnvPasswordFile,
 			"%s is set, and so is another source of the password", EnvPasswordFile)

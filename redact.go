@@ -27,6 +27,7 @@ type optionsView struct {
 	Username               string         `json:"username,omitempty"`
 	Password               string         `json:"password,omitempty"`
 	Credentials            bool           `json:"credentials_func,omitempty"`
+	Dial                   bool           `json:"dial_func,omitempty"`
 	PasswordFile           string         `json:"password_file,omitempty"`
 	EncryptionKey          string         `json:"encryption_key,omitempty"`
 	PreviousEncryptionKeys []string       `json:"previous_encryption_keys,omitempty"`
@@ -62,6 +63,7 @@ func (o Options) view() optionsView {
 		Username:               o.Username,
 		Password:               redact.Secret(o.Password),
 		Credentials:            o.Credentials != nil,
+		Dial:                   o.Dial != nil,
 		PasswordFile:           o.PasswordFile,
 		EncryptionKey:          redact.KeyID(o.EncryptionKey),
 		PreviousEncryptionKeys: redact.KeyIDs(o.PreviousEncryptionKeys),
@@ -134,10 +136,15 @@ type connectionView struct {
 	TLS      string `json:"tls"`
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
+	Keys     string `json:"keys,omitempty"` // key IDs only
 }
 
 func (c Connection) view() connectionView {
-	return connectionView{Addr: c.Addr, DB: c.DB, TLS: redact.TLS(c.TLS), Username: c.Username, Password: redact.Secret(c.Password)}
+	v := connectionView{Addr: c.Addr, DB: c.DB, TLS: redact.TLS(c.TLS), Username: c.Username, Password: redact.Secret(c.Password)}
+	if c.Sealer != nil {
+		v.Keys = c.Sealer.String()
+	}
+	return v
 }
 
 // String shows where and as whom the connection goes, TLS as a summary
@@ -156,9 +163,9 @@ func (c Connection) LogValue() slog.Value { return redact.LogValue(c.view()) }
 // MarshalJSON writes the safe fields only.
 func (c Connection) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
 
-// settings never reaches a caller, but is formatted the same way so that
+// config never reaches a caller, but is formatted the same way so that
 // no debugging line can print what it holds.
-type settingsView struct {
+type configView struct {
 	Environment Environment
 	URL         string
 	TLS         string
@@ -167,8 +174,8 @@ type settingsView struct {
 	Keys        string
 }
 
-func (s settings) view() settingsView {
-	v := settingsView{Environment: s.policy.Environment, URL: s.url.String(), TLS: "off",
+func (s config) view() configView {
+	v := configView{Environment: s.policy.Environment, URL: s.url.String(), TLS: "off",
 		Username: s.username, Password: redact.Secret(s.password)}
 	if s.useTLS {
 		v.TLS = redact.TLS(s.tlsConfig)
@@ -179,7 +186,7 @@ func (s settings) view() settingsView {
 	return v
 }
 
-func (s settings) String() string                { return redact.String("redsafe.settings", s.view()) }
-func (s settings) GoString() string              { return s.String() }
-func (s settings) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
-func (s settings) LogValue() slog.Value          { return redact.LogValue(s.view()) }
+func (s config) String() string                { return redact.String("redsafe.config", s.view()) }
+func (s config) GoString() string              { return s.String() }
+func (s config) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
+func (s config) LogValue() slog.Value          { return redact.LogValue(s.view()) }

@@ -52,13 +52,14 @@ func secretCases(t *testing.T) []redacttest.Case {
 	}
 	optSecrets := []string{password, key.Encode(), previous.Encode()}
 	conn := Connection{Addr: "redis.example:6380", Host: "redis.example", Username: "app", Password: password,
-		TLS: &tls.Config{ServerName: "redis.example", MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{clientCert}}}
+		TLS:    &tls.Config{ServerName: "redis.example", MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{clientCert}},
+		Sealer: seal.New(key, previous)}
 	creds := Credentials{Username: "app", Password: password}
 	u, err := redisurl.Parse(opts.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := resolve(opts)
+	s, _ := newConfig(opts)
 	s.tlsConfig = conn.TLS
 
 	sSecrets := append(append([]string{}, optSecrets...), tlsSecrets...)
@@ -67,11 +68,11 @@ func secretCases(t *testing.T) []redacttest.Case {
 		{Name: "*Options", Value: &opts, Shown: "redis.example", Secrets: optSecrets},
 		{Name: "Credentials", Value: creds, Shown: "app", Secrets: []string{password}},
 		{Name: "*Credentials", Value: &creds, Shown: "app", Secrets: []string{password}},
-		{Name: "Connection", Value: conn, Shown: "redis.example:6380", Secrets: append([]string{password}, tlsSecrets...)},
-		{Name: "*Connection", Value: &conn, Shown: "redis.example:6380", Secrets: append([]string{password}, tlsSecrets...)},
+		{Name: "Connection", Value: conn, Shown: "redis.example:6380", Secrets: append([]string{password, key.Encode(), previous.Encode()}, tlsSecrets...)},
+		{Name: "*Connection", Value: &conn, Shown: "redis.example:6380", Secrets: append([]string{password, key.Encode(), previous.Encode()}, tlsSecrets...)},
 		{Name: "redisurl.URL", Value: u, Shown: "redis.example", Secrets: []string{password}},
-		{Name: "settings", Value: s, Shown: "redis.example", Secrets: sSecrets, NoJSON: true},
-		{Name: "*settings", Value: &s, Shown: "redis.example", Secrets: sSecrets, NoJSON: true},
+		{Name: "config", Value: *s, Shown: "redis.example", Secrets: sSecrets, NoJSON: true},
+		{Name: "*config", Value: s, Shown: "redis.example", Secrets: sSecrets, NoJSON: true},
 	}
 }
 
@@ -115,8 +116,8 @@ func TestRedactedForms(t *testing.T) {
 		}
 	}
 	c := Connection{Addr: "h:6380", TLS: &tls.Config{ServerName: "h", MinVersion: tls.VersionTLS13,
-		Certificates: []tls.Certificate{{}}}, Username: "app", Password: "pw"}
-	if got, want := c.String(), "redsafe.Connection{Addr:h:6380 DB:0 TLS:on (min TLS 1.3, server name h, client certificate) Username:app Password:xxxxx}"; got != want {
+		Certificates: []tls.Certificate{{}}}, Username: "app", Password: "pw", Sealer: seal.New(key)}
+	if got, want := c.String(), "redsafe.Connection{Addr:h:6380 DB:0 TLS:on (min TLS 1.3, server name h, client certificate) Username:app Password:xxxxx Keys:seal.Sealer(primary="+key.ID()+")}"; got != want {
 		t.Errorf("Connection = %s\nwant %s", got, want)
 	}
 	if got := fmt.Sprintf("%q", Credentials{Username: "app", Password: "pw"}); got != `"redsafe.Credentials{Username:app Password:xxxxx}"` {

@@ -70,38 +70,37 @@ func OpenFromEnv(ctx context.Context) (*Cache, error) {
 // It never waits longer than the context allows, nor than
 // Options.DialTimeout for each connection attempt.
 func Open(ctx context.Context, o Options) (*Cache, error) {
-	log := o.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	s, report := resolve(o)
+	s, _ := newConfig(o)
+	return open(ctx, s)
+}
+
+// open is the last stage: it connects as s says, and reads nothing else.
+// Cluster and Sentinel will connect to what s.topology names.
+func open(ctx context.Context, s *config) (*Cache, error) {
+	log, report := s.log, s.report
 	logReport(ctx, log, report, s)
-	observeValidation(o.Observer, report)
+	observeValidation(s.obs, report)
 	if err := report.Err(); err != nil {
 		return nil, err
 	}
 
 	c := &Cache{
 		sealer:   s.sealer,
-		prefix:   o.KeyPrefix,
-		tokenTTL: o.TokenTTL,
+		prefix:   s.prefix,
+		tokenTTL: s.tokenTTL,
 		log:      log,
-		addr:     s.url.Addr(),
+		addr:     s.topology.addrs[0],
 		env:      s.policy.Environment,
-		obs:      o.Observer,
+		obs:      s.obs,
+		clock:    time.Now,
 	}
-	c.clock = time.Now
-	if o.Clock != nil {
-		c.sealer = c.sealer.WithClock(o.Clock)
-		c.clock = o.Clock
+	if s.clock != nil {
+		c.clock = s.clock
 	}
-	if o.LocalCache.MaxBytes > 0 {
-		c.local = newLocalCache(o.LocalCache)
+	if s.localCache.MaxBytes > 0 {
+		c.local = newLocalCache(s.localCache)
 	}
-	if o.PasswordFile != "" {
-		o.Credentials = passwordFileCredentials(o.PasswordFile, s.username, s.policy)
-	}
-	opt := c.clientOption(o, s)
+	opt := c.clientOption(s)
 	client, err := rueidis.NewClient(opt)
 	if err == nil {
 		err = c.ping(ctx, client)
@@ -110,7 +109,7 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 		if client != nil {
 			client.Close()
 		}
-		err = classify(err, s, c.addr, c.dialer)
+		err = classify(err, *s, c.addr, c.dialer)
 		log.LogAttrs(ctx, slog.LevelError, "redsafe: open failed", slog.String("addr", c.addr), slog.String("error", err.Error()))
 		return nil, err
 	}
@@ -125,28 +124,17 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 	return c, nil
 }
 
-func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
-	dialTimeout := o.DialTimeout
-	if dialTimeout <= 0 {
-		dialTimeout = defaultDialTimeout
-	}
-	cmdTimeout := o.CommandTimeout
-	if cmdTimeout <= 0 {
-		cmdTimeout = defaultCommandTimeout
-	}
-	c.cmdTimeout = cmdTimeout
-	c.dialer = &dialer{timeout: dialTimeout, obs: o.Observer, limits: replyLimits(o)}
-	if s.useTLS {
-		c.dialer.tls = s.tlsConfig
-	}
+func (c *Cache) clientOption(s *config) rueidis.ClientOption {
+	c.cmdTimeout = s.cmdTimeout
+	c.dialer = newDialer(s)
 	opt := rueidis.ClientOption{
-		InitAddress: []string{c.addr},
+		InitAddress: s.topology.addrs,
 		SelectDB:    s.url.DB,
-		Dialer:      net.Dialer{Timeout: dialTimeout},
+		Dialer:      net.Dialer{Timeout: s.dialTimeout},
 		DialCtxFn:   c.dialer.dial,
 		// A connection that does not answer within this is closed and its
 		// pending commands fail, so no command waits forever.
-		ConnWriteTimeout:  cmdTimeout,
+		ConnWriteTimeout:  s.cmdTimeout,
 		ForceSingleClient: true,
 		DisableCache:      true,
 		ClientName:        "redsafe",
@@ -155,12 +143,12 @@ func (c *Cache) clientOption(o Options, s settings) rueidis.ClientOption {
 	if c.local != nil {
 		c.local.clientOption(&opt)
 	}
-	if o.Credentials != nil {
-		policy := s.policy
+	if credentials := s.credentials; credentials != nil {
+		policy, dialTimeout := s.policy, s.dialTimeout
 		opt.AuthCredentialsFn = func(ac rueidis.AuthCredentialsContext) (rueidis.AuthCredentials, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 			defer cancel()
-			cr, err := o.Credentials(ctx)
+			cr, err := credentials(ctx)
 			if err != nil {
 				return rueidis.AuthCredentials{}, err
 			}

@@ -1,23 +1,83 @@
 package redsafe
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
-// Severity ranks a finding. Only SeverityError stops Open.
+// Severity ranks a finding. It is the one scale of every redsafe report:
+// Validate (and `redsafe check`), `redsafe verify` and `redsafe audit` all
+// use it. From most to least severe: critical, error, warning, notice,
+// info. A finding at SeverityError or above stops Open.
 type Severity string
 
 const (
-	SeverityError   Severity = "error"
+	// SeverityCritical is exposure now: anyone who reaches the server can
+	// read or change the data (no password, no TLS where it is required).
+	SeverityCritical Severity = "critical"
+	// SeverityError is a deployment that must not run as it is: Validate
+	// refuses it, verify fails it, audit fails on it by default.
+	SeverityError Severity = "error"
+	// SeverityWarning is allowed, but should be fixed.
 	SeverityWarning Severity = "warning"
-	SeverityInfo    Severity = "info"
+	// SeverityNotice is worth knowing: a hardening step not taken, or a
+	// check that could not be proven either way.
+	SeverityNotice Severity = "notice"
+	// SeverityInfo is a fact, or a check that passed.
+	SeverityInfo Severity = "info"
 )
 
-// Finding is one result of validation. IDs are stable, for scripts and
-// alerting. No finding ever contains a password or key.
+// Severities lists every severity, most severe first.
+var Severities = []Severity{SeverityCritical, SeverityError, SeverityWarning, SeverityNotice, SeverityInfo}
+
+// Rank orders severities: SeverityCritical is 4, SeverityInfo 0, anything
+// unknown -1.
+func (s Severity) Rank() int {
+	if i := slices.Index(Severities, s); i >= 0 {
+		return len(Severities) - 1 - i
+	}
+	return -1
+}
+
+// AtLeast reports whether s is as severe as min or more.
+func (s Severity) AtLeast(min Severity) bool { return s.Rank() >= min.Rank() }
+
+// ParseSeverity accepts the names of Severities, in any case. The audit's
+// former names are accepted too, so that `--fail-on high` keeps working:
+// high is error, medium is warning, low is notice.
+func ParseSeverity(name string) (Severity, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	switch n {
+	case "high":
+		return SeverityError, nil
+	case "medium":
+		return SeverityWarning, nil
+	case "low":
+		return SeverityNotice, nil
+	}
+	if s := Severity(n); s.Rank() >= 0 {
+		return s, nil
+	}
+	return "", fmt.Errorf("unknown severity %q: use critical, error, warning, notice or info", name)
+}
+
+// Finding is one result of validation, verification or an audit. IDs are
+// stable, for scripts and alerting. No field ever contains a password, a
+// key or a cached value.
 type Finding struct {
 	ID       string   `json:"id"`
 	Severity Severity `json:"severity"`
-	Message  string   `json:"message"`
-	Fix      string   `json:"fix,omitempty"`
+	// Subject is what the finding is about: a server address (one node of
+	// a deployment), a file, or a setting. Empty when it is the whole
+	// configuration.
+	Subject string `json:"subject,omitempty"`
+	// Message says what is wrong, or what was proven, in one line.
+	Message string `json:"message"`
+	// Evidence is what a probe saw, when there was a probe.
+	Evidence string `json:"evidence,omitempty"`
+	// Fix is what to change.
+	Fix string `json:"fix,omitempty"`
 }
 
 // Report is the result of Validate.
@@ -30,11 +90,12 @@ type Report struct {
 	Findings          []Finding `json:"findings"`
 }
 
-// OK reports whether no finding is an error.
+// OK reports whether no finding is at SeverityError or above.
 func (r Report) OK() bool { return len(r.Errors()) == 0 }
 
-// Errors returns the error findings.
-func (r Report) Errors() []Finding { return r.bySeverity(SeverityError) }
+// Errors returns the findings at SeverityError or above: those that stop
+// Open.
+func (r Report) Errors() []Finding { return AtLeast(r.Findings, SeverityError) }
 
 // Warnings returns the warning findings.
 func (r Report) Warnings() []Finding { return r.bySeverity(SeverityWarning) }
@@ -59,6 +120,17 @@ func (r Report) bySeverity(s Severity) []Finding {
 	return out
 }
 
+// AtLeast returns the findings at min or above, in their order.
+func AtLeast(findings []Finding, min Severity) []Finding {
+	var out []Finding
+	for _, f := range findings {
+		if f.Severity.AtLeast(min) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Err returns a *ConfigError listing every error finding, or nil.
 func (r Report) Err() error {
 	if r.OK() {
@@ -67,6 +139,8 @@ func (r Report) Err() error {
 	return &ConfigError{Report: r}
 }
 
+// add records a finding about the configuration as a whole (no subject);
+// validate.go calls it for every rule.
 func (r *Report) add(id string, sev Severity, fix, format string, args ...any) {
 	r.Findings = append(r.Findings, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
 }

@@ -1,14 +1,17 @@
 package redsafe
 
 import (
+	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redsafe/redsafe/internal/redisurl"
+	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -16,39 +19,98 @@ import (
 // network and returns every finding. Open refuses to connect when the report
 // has an error finding.
 func Validate(o Options) Report {
-	_, r := resolve(o)
+	_, r := newConfig(o)
 	return r
 }
 
-// settings is Options resolved against the policy: what Open needs to
-// connect.
-type settings struct {
-	policy    Policy
-	url       redisurl.URL
-	useTLS    bool
+// config is the middle stage of the one path from the environment to a
+// connection: OptionsFromLookup (environment → Options), newConfig
+// (Options → config, validated against the policy) and Open (config →
+// connection). newConfig builds every part once; nothing changes it after,
+// and Open reads only it, never Options, so that Cluster and Sentinel can
+// add a topology here without touching the stages on either side.
+type config struct {
+	report Report
+	policy Policy
+	url    redisurl.URL
+	useTLS bool
+	// tlsConfig is built whenever the URL is usable and TLS is on; nil
+	// otherwise.
 	tlsConfig *tls.Config
-	username  string
-	password  string
-	sealer    *seal.Sealer
+
+	// username and password are the static credentials (URL, Options or
+	// the password file as read at Open).
+	username string
+	password string
+	// credentials, when set, is asked for every new connection instead:
+	// Options.Credentials, or the password file read again.
+	credentials func(context.Context) (Credentials, error)
+
+	// sealer is the key ring: the primary key, then the previous keys,
+	// parsed once. nil when the keys are unusable (an error finding).
+	sealer *seal.Sealer
+
+	topology topology
+
+	// What Open passes through, defaults applied.
+	prefix      string
+	tokenTTL    time.Duration
+	dialTimeout time.Duration
+	cmdTimeout  time.Duration
+	limits      resp.Limits
+	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
+	log         *slog.Logger
+	obs         Observer
+	localCache  LocalCacheOptions
+	clock       func() time.Time // nil: time.Now
 }
 
-// resolve is the single place where the policy is applied. Validate reports
-// its findings; Open also uses the settings.
-func resolve(o Options) (settings, Report) {
-	d := detection{env: o.Environment, source: "option"}
+// topology is where the servers are. Today it is one server, the URL's;
+// Cluster (N nodes) and Sentinel (masters found through Sentinels) will
+// fill it in newConfig, and Open will connect to what it names.
+type topology struct {
+	addrs []string // host:port of each server to dial first
+}
+
+// settings is the name classify (classify.go) still takes the config by.
+type settings = config
+
+// newConfig applies the policy to o: it validates every setting, builds
+// the TLS config, the key ring and the credentials source, and returns them
+// with the report. It touches no network; it reads only the files o names.
+func newConfig(o Options) (*config, Report) {
+	d := o.detection()
+	c := &config{policy: PolicyFor(d.env)}
+	r := Report{Environment: c.policy.Environment, EnvironmentSource: d.source}
+	r.Findings = append(r.Findings, o.envFindings...)
+	reportDetection(d, &r)
+
+	c.url = checkURL(o.URL, &r)
+	c.checkCredentials(o, &r)
+	c.sealer = keyRing(o.EncryptionKey, o.PreviousEncryptionKeys, &r)
+	c.checkTLS(o, &r)
+	checkLocalCache(o.LocalCache, &r)
+	checkMaxReplyBytes(o.MaxReplyBytes, &r)
+	c.passThrough(o)
+	c.report = r
+	return c, r
+}
+
+// detection says which environment's policy applies to o, and how that
+// was decided.
+func (o Options) detection() detection {
 	switch {
 	case o.detected != nil && o.detected.env == o.Environment:
-		d = *o.detected // read from the environment and not changed since
+		return *o.detected // read from the environment and not changed since
 	case o.Environment == "":
-		d = detectEnvironment(os.LookupEnv)
+		return detectEnvironment(os.LookupEnv)
 	case PolicyFor(o.Environment).Environment != o.Environment:
-		d = detection{env: Production, source: "option", bad: true}
+		return detection{env: Production, source: "option", bad: true}
 	}
-	var s settings
-	s.policy = PolicyFor(d.env)
-	p := s.policy
-	r := Report{Environment: p.Environment, EnvironmentSource: d.source}
-	r.Findings = append(r.Findings, o.envFindings...)
+	return detection{env: o.Environment, source: "option"}
+}
+
+func reportDetection(d detection, r *Report) {
 	switch {
 	case d.bad:
 		name := d.source
@@ -61,14 +123,38 @@ func resolve(o Options) (settings, Report) {
 		r.add("env.default", SeverityInfo, "set ENVIRONMENT=production (or staging, development, testing) to make it explicit",
 			"no environment variable names the environment; applying the production policy")
 	}
+}
 
-	s.checkURL(o, &r)
-	s.checkCredentials(o, &r)
-	s.checkKeys(o, &r)
-	s.checkTLS(o, &r)
-	checkLocalCache(o.LocalCache, &r)
-	checkMaxReplyBytes(o.MaxReplyBytes, &r)
-	return s, r
+// passThrough copies what needs no validation, with its defaults.
+func (c *config) passThrough(o Options) {
+	if c.url.Host != "" {
+		c.topology = topology{addrs: []string{c.url.Addr()}}
+	}
+	c.prefix, c.tokenTTL = o.KeyPrefix, o.TokenTTL
+	c.dialTimeout = o.DialTimeout
+	if c.dialTimeout <= 0 {
+		c.dialTimeout = defaultDialTimeout
+	}
+	c.cmdTimeout = o.CommandTimeout
+	if c.cmdTimeout <= 0 {
+		c.cmdTimeout = defaultCommandTimeout
+	}
+	c.limits = replyLimits(o)
+	c.dial = o.Dial
+	c.log = o.Logger
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.obs, c.localCache, c.clock = o.Observer, o.LocalCache, o.Clock
+	if c.sealer != nil && c.clock != nil {
+		c.sealer = c.sealer.WithClock(c.clock)
+	}
+	switch {
+	case o.PasswordFile != "":
+		c.credentials = passwordFileCredentials(o.PasswordFile, c.username, c.policy)
+	case o.Credentials != nil:
+		c.credentials = o.Credentials
+	}
 }
 
 func checkLocalCache(l LocalCacheOptions, r *Report) {
@@ -82,22 +168,22 @@ func checkLocalCache(l LocalCacheOptions, r *Report) {
 	}
 }
 
-func (s *settings) checkURL(o Options, r *Report) {
-	if o.URL == "" {
+func checkURL(url string, r *Report) redisurl.URL {
+	if url == "" {
 		r.add("url.missing", SeverityError, "set "+EnvURL+"=rediss://host:6379/0",
 			"no Redis URL is configured")
-		return
+		return redisurl.URL{}
 	}
-	u, err := redisurl.Parse(o.URL)
+	u, err := redisurl.Parse(url)
 	if err != nil {
 		r.add("url.invalid", SeverityError, "write "+EnvURL+" as rediss://[user:password@]host[:port][/db]",
 			"%v", err)
-		return
+		return redisurl.URL{}
 	}
-	s.url = u
+	return u
 }
 
-func (s *settings) checkCredentials(o Options, r *Report) {
+func (s *config) checkCredentials(o Options, r *Report) {
 	s.username, s.password = o.Username, o.Password
 	if u := s.url; u.Username != "" {
 		if s.username != "" && s.username != u.Username {
@@ -156,49 +242,7 @@ func passwordFindings(password string, p Policy) []Finding {
 	return r.Findings
 }
 
-func (s *settings) checkKeys(o Options, r *Report) {
-	if o.EncryptionKey == "" {
-		r.add("encryption.key-missing", SeverityError, "set "+EnvEncryptionKey+" to the output of `redsafe keygen`",
-			"no encryption key is configured: every value must be encrypted, in every environment")
-		return
-	}
-	primary, err := seal.ParseKey(o.EncryptionKey)
-	if err != nil {
-		r.add("encryption.key-invalid", SeverityError, "set "+EnvEncryptionKey+" to the output of `redsafe keygen`",
-			"%s is not a usable Fernet key (%v)", EnvEncryptionKey, err)
-		return
-	}
-	var previous []*seal.Key
-	seen := map[string]bool{primary.ID(): true}
-	for i, text := range o.PreviousEncryptionKeys {
-		k, err := seal.ParseKey(text)
-		if notRandom := err; errors.Is(notRandom, seal.ErrNotRandom) {
-			// Kept to open what it sealed, so rotate-key can move it off.
-			k, err = seal.ParsePreviousKey(text)
-			r.add("encryption.previous-key-not-random", SeverityWarning, "re-seal what it sealed with `redsafe rotate-key`, then drop it from "+EnvEncryptionPreviousKeys,
-				"entry %d of %s (key %s) is not a random key (%v); it is kept only to open old values", i+1, EnvEncryptionPreviousKeys, k.ID(), notRandom)
-		}
-		if err != nil {
-			r.add("encryption.previous-key-invalid", SeverityError, "remove it or replace it with the old key exactly as it was",
-				"entry %d of %s is not a usable Fernet key (%v)", i+1, EnvEncryptionPreviousKeys, err)
-			continue
-		}
-		if seen[k.ID()] {
-			what := "is listed already"
-			if k.Equal(primary) {
-				what = "is the primary key " + EnvEncryptionKey + ": the old key may be missing"
-			}
-			r.add("encryption.previous-key-duplicate", SeverityWarning, "remove the duplicate from "+EnvEncryptionPreviousKeys,
-				"entry %d of %s (key %s) %s", i+1, EnvEncryptionPreviousKeys, k.ID(), what)
-			continue
-		}
-		seen[k.ID()] = true
-		previous = append(previous, k)
-	}
-	s.sealer = seal.New(primary, previous...)
-}
-
-func (s *settings) checkTLS(o Options, r *Report) {
+func (s *config) checkTLS(o Options, r *Report) {
 	p := s.policy
 	if s.url.Host == "" {
 		return // no usable URL: already reported, and nothing to say about its transport
@@ -247,7 +291,7 @@ func (s *settings) checkTLS(o Options, r *Report) {
 	s.tlsConfig = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
 }
 
-func (s *settings) checkPlaintext(o Options, r *Report) {
+func (s *config) checkPlaintext(o Options, r *Report) {
 	p := s.policy
 	useTLS := "use a rediss:// URL (or set " + EnvTLSEnabled + "=true); `redsafe up` starts a local TLS Redis"
 	for _, set := range []string{o.TLS.CAFile, o.TLS.CertFile, o.TLS.ServerName} {

@@ -3,13 +3,17 @@ package redsafe
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redsafe/redsafe/internal/certs"
+	"github.com/redsafe/redsafe/internal/redistest"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -176,15 +180,21 @@ func TestConfigErrorListsEveryProblem(t *testing.T) {
 		t.Fatalf("Err() = %T %v, want *ConfigError", err, err)
 	}
 	msg := ce.Error()
-	for _, want := range []string{"3 configuration problems for production", "[auth.password-placeholder]", "[encryption.key-missing]", "[tls.disabled]", "fix: use a rediss:// URL"} {
+	for _, want := range []string{"3 configuration problems for production", "[auth.password-placeholder]", "[encryption.key-missing]", "[tls.disabled]"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	// The fixes are fields, for a renderer to print: not in the one line.
+	for _, f := range ce.Report.Errors() {
+		if f.Fix == "" {
+			t.Errorf("%s has no fix", f.ID)
 		}
 	}
 }
 
 func TestEnvironmentFromProcess(t *testing.T) {
-	for _, name := range EnvironmentVariables {
+	for _, name := range EnvironmentVariables() {
 		t.Setenv(name, "")
 	}
 	o := validOptions("")
@@ -209,4 +219,132 @@ func testCAPEM(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return ca.CertPEM
+}
+
+// TestNewConfigWithoutServer: the middle stage alone. From Options it
+// builds every part Open connects with, touching no network.
+func TestNewConfigWithoutServer(t *testing.T) {
+	previous := seal.GenerateKey()
+	o := validOptions(Staging)
+	o.PreviousEncryptionKeys = []string{previous.Encode()}
+	o.KeyPrefix, o.DialTimeout = "svc:", 0
+	c, r := newConfig(o)
+	if !r.OK() {
+		t.Fatalf("findings: %v", ids(r.Findings))
+	}
+	if !slices.Equal(c.report.Findings, r.Findings) {
+		t.Error("config does not carry its report")
+	}
+	if !c.useTLS || c.tlsConfig == nil || c.tlsConfig.ServerName != "redis.example" || c.tlsConfig.MinVersion != tls.VersionTLS12 {
+		t.Errorf("TLS: use %v, config %+v", c.useTLS, c.tlsConfig)
+	}
+	if !slices.Equal(c.topology.addrs, []string{"redis.example:6380"}) {
+		t.Errorf("topology = %v", c.topology.addrs)
+	}
+	if c.username != "app" || c.password != testPassword || c.credentials != nil {
+		t.Errorf("credentials: user %q, dynamic %v", c.username, c.credentials != nil)
+	}
+	if keys := c.sealer.Keys(); len(keys) != 2 || keys[0].Encode() != testKey || !keys[1].Equal(previous) {
+		t.Errorf("key ring = %v", c.sealer)
+	}
+	if c.prefix != "svc:" || c.dialTimeout != defaultDialTimeout || c.cmdTimeout != defaultCommandTimeout || c.log == nil {
+		t.Errorf("pass-through: prefix %q, dial %v, command %v", c.prefix, c.dialTimeout, c.cmdTimeout)
+	}
+
+	// A password file becomes the credentials source, read per connection.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "password")
+	if err := os.WriteFile(path, []byte(testPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o = validOptions(Testing)
+	o.Password, o.PasswordFile = "", path
+	c, r = newConfig(o)
+	if !r.OK() || c.credentials == nil {
+		t.Fatalf("password file: findings %v, dynamic %v", ids(r.Findings), c.credentials != nil)
+	}
+	if cr, err := c.credentials(t.Context()); err != nil || cr.Password != testPassword || cr.Username != "app" {
+		t.Errorf("credentials() = %v, %v", cr, err)
+	}
+}
+
+// TestKeyRingIsParsedOnce: Validate, Connection and KeyRing read the keys
+// through one parser; an unusable previous key is one finding and is left
+// out, and nothing prints a key.
+func TestKeyRingIsParsedOnce(t *testing.T) {
+	previous := seal.GenerateKey()
+	old := seal.New(previous).Seal(nil, []byte("sealed before the rotation"))
+	o := validOptions(Testing)
+	o.PreviousEncryptionKeys = []string{"not-a-key-but-a-secret-value", previous.Encode()}
+
+	r := Validate(o)
+	if got := ids(r.Errors()); !slices.Equal(got, []string{"encryption.previous-key-invalid"}) {
+		t.Fatalf("errors = %v, want one previous-key-invalid", got)
+	}
+	_, err := o.KeyRing()
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Report.Findings) != 1 || !strings.Contains(ce.Report.Findings[0].Message, "entry 1 of "+EnvEncryptionPreviousKeys) {
+		t.Fatalf("KeyRing() error = %v", err)
+	}
+
+	o.PreviousEncryptionKeys = o.PreviousEncryptionKeys[1:]
+	ring, err := o.KeyRing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := o.Connection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*seal.Sealer{"KeyRing": ring, "Connection.Sealer": conn.Sealer} {
+		if got, err := s.Open(nil, old, 0); err != nil || string(got) != "sealed before the rotation" {
+			t.Errorf("%s cannot open a value of the previous key: %v", name, err)
+		}
+		for _, text := range []string{fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", conn), fmt.Sprintf("%+v", *conn)} {
+			if strings.Contains(text, testKey) || strings.Contains(text, previous.Encode()) || !strings.Contains(text, previous.ID()) {
+				t.Errorf("%s prints %s", name, text)
+			}
+		}
+	}
+}
+
+// TestEnvironmentVariablesCannotBeChanged: the list that selects the
+// policy is a copy, so an importer cannot make production look like
+// testing by editing it.
+func TestEnvironmentVariablesCannotBeChanged(t *testing.T) {
+	vars := EnvironmentVariables()
+	vars[0] = "SOMETHING_ELSE"
+	if got := EnvironmentVariables()[0]; got != "ENVIRONMENT" {
+		t.Fatalf("EnvironmentVariables()[0] = %q after a caller changed its copy", got)
+	}
+}
+
+// TestOpenConnectsFromConfigAlone: the last stage takes only the config,
+// over TLS to a real server, and leaves it as it was.
+func TestOpenConnectsFromConfigAlone(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Config{})
+	cfg, r := newConfig(serverOptions(s))
+	if !r.OK() {
+		t.Fatalf("findings: %v", ids(r.Errors()))
+	}
+	before := fmt.Sprintf("%v %v", cfg, cfg.topology.addrs)
+	c, err := open(testContext(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.TLSVersion() != tls.VersionTLS13 {
+		t.Errorf("TLS version %x, want TLS 1.3 (production)", c.TLSVersion())
+	}
+	ctx := testContext(t)
+	if err := c.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Get(ctx, "k"); err != nil || string(v) != "v" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	if after := fmt.Sprintf("%v %v", cfg, cfg.topology.addrs); after != before {
+		t.Errorf("open changed the config:\n%s\n%s", before, after)
+	}
 }

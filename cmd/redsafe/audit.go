@@ -2,19 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/audit"
+	"github.com/redsafe/redsafe/cmd/internal/report"
 )
 
 var auditCmd = &command{
 	name:    "audit",
 	summary: "probe a live Redis and report its security posture, worst first",
-	usage: `Usage: redsafe audit [URL] [--json] [--fail-on high] [--sample 100] [--env-file FILE] [--timeout 5s]
+	usage: `Usage: redsafe audit [URL] [--json] [--fail-on error] [--sample 100] [--env-file FILE] [--timeout 5s]
 
 Connects to the server that URL (or REDIS_URL) names, as the user that
 REDIS_USERNAME and REDIS_PASSWORD (or the URL) give, and probes it instead of
@@ -29,8 +30,9 @@ command would be allowed is asked with ACL DRYRUN, or by queueing it inside
 MULTI and discarding the transaction. Values are judged, never printed;
 passwords never appear in the output.
 
-Each finding has a stable id, a severity (critical, high, medium, low,
-info), the evidence and the fix. What the user may not see (a confined
+Each finding has a stable id, a severity (critical, error, warning, notice,
+info: the scale check and verify use), its subject (the server's address),
+the evidence and the fix. What the user may not see (a confined
 service user may not run CONFIG or ACL) is listed under
 audit.limited-visibility: those checks did not pass, they did not run.
 Audit with an operations user for the complete picture.
@@ -39,8 +41,10 @@ Exit status: 2 when a finding is at or above --fail-on, 1 when the audit
 could not run (unreachable, credentials refused, bad flags), 0 otherwise.
 
 Flags:
-  --json            print {target, environment, findings, summary} as JSON
-  --fail-on SEV     exit 2 at this severity or above: critical, high (default), medium, low
+  --json            print {command, target, environment, ok, findings,
+                    summary, error} as JSON, the shape check and verify print
+  --fail-on SEV     exit 2 at this severity or above: critical, error (default),
+                    warning, notice (high, medium, low: the former names)
   --sample N        string values to read for data.unencrypted (default 100)
   --env-file FILE   read the REDIS_* variables from FILE, over the process environment
   --timeout D       bound each network step (default 5s)
@@ -68,7 +72,7 @@ command line is visible to other users of the machine.
 func runAudit(c *cli, cmd *command, args []string) int {
 	fs := c.flags(cmd)
 	asJSON := fs.Bool("json", false, "")
-	failOnName := fs.String("fail-on", string(audit.High), "")
+	failOnName := fs.String("fail-on", string(redsafe.SeverityError), "")
 	sample := fs.Int("sample", audit.DefaultSample, "")
 	envFile := fs.String("env-file", "", "")
 	timeout := fs.Duration("timeout", 5*time.Second, "")
@@ -77,9 +81,9 @@ func runAudit(c *cli, cmd *command, args []string) int {
 		// Exit 2 means "findings at --fail-on" here, so a usage error is 1.
 		return min(code, 1)
 	}
-	failOn, err := audit.ParseSeverity(*failOnName)
-	if err != nil || failOn == audit.Info {
-		c.errorf("audit: --fail-on %q: use critical, high, medium or low", *failOnName)
+	failOn, err := redsafe.ParseSeverity(*failOnName)
+	if err != nil || failOn == redsafe.SeverityInfo {
+		c.errorf("audit: --fail-on %q: use critical, error, warning or notice", *failOnName)
 		return 1
 	}
 	if *sample < 1 || *sample > 100000 {
@@ -98,7 +102,7 @@ func runAudit(c *cli, cmd *command, args []string) int {
 	defer cancel()
 	report := audit.Run(ctx, audit.Target{Options: opts, Sample: *sample, Timeout: *timeout})
 	if *asJSON {
-		writeAuditJSON(c.stdout, report)
+		writeAuditJSON(c.stdout, report, failOn)
 	} else {
 		writeAuditText(c.stdout, report, failOn)
 	}
@@ -124,32 +128,11 @@ func urlArgument(args []string) (string, []string) {
 	return "", args
 }
 
-func writeAuditJSON(w io.Writer, r *audit.Report) {
-	out := struct {
-		*audit.Report
-		Error string `json:"error,omitempty"`
-	}{Report: r}
-	if r.Err != nil {
-		out.Error = r.Err.Error()
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(out)
+func writeAuditJSON(w io.Writer, r *audit.Report, failOn redsafe.Severity) {
+	report.WriteJSON(w, r.Document(failOn))
 }
 
-func writeAuditText(w io.Writer, r *audit.Report, failOn audit.Severity) {
-	fmt.Fprintf(w, "auditing %s (environment: %s)\n\n", r.Target, r.Environment)
-	if len(r.Findings) > 0 {
-		fmt.Fprintf(w, "%-9s %-27s %s\n", "SEVERITY", "ID", "FINDING")
-	}
-	for _, f := range r.Findings {
-		fmt.Fprintf(w, "%-9s %-27s %s\n", f.Severity, f.ID, f.Title)
-		fmt.Fprintf(w, "%-37s evidence: %s\n", "", f.Evidence)
-		if f.Fix != "" {
-			fmt.Fprintf(w, "%-37s fix:      %s\n", "", f.Fix)
-		}
-	}
-	s := r.Summary
+func writeAuditText(w io.Writer, r *audit.Report, failOn redsafe.Severity) {
 	verdict := "OK: nothing at " + string(failOn) + " or above"
 	switch {
 	case r.Err != nil:
@@ -157,5 +140,5 @@ func writeAuditText(w io.Writer, r *audit.Report, failOn audit.Severity) {
 	case len(r.Worst(failOn)) > 0:
 		verdict = fmt.Sprintf("FAIL: %d at %s or above", len(r.Worst(failOn)), failOn)
 	}
-	fmt.Fprintf(w, "\n%d critical, %d high, %d medium, %d low, %d info — %s\n", s.Critical, s.High, s.Medium, s.Low, s.Info, verdict)
+	report.WriteText(w, fmt.Sprintf("auditing %s (environment: %s)\n", r.Target, r.Environment), r.Document(failOn), verdict)
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/report"
+	"github.com/redsafe/redsafe/internal/redisurl"
 )
 
 var checkCmd = &command{
@@ -17,13 +18,14 @@ Reads the REDIS_* environment contract, applies the policy of the detected
 environment (ENVIRONMENT, APP_ENV, GO_ENV, NODE_ENV, ENV; production when none
 is set) and prints every finding with its fix. It does not connect.
 
-Exits 0 when no finding is an error, 1 otherwise. Output never contains a
+Exits 0 when no finding is an error (or critical), 1 otherwise. Output never contains a
 password or key.
 
 Flags:
   --env-file FILE   read variables from FILE (KEY=VALUE lines); they take
                     precedence over the process environment
-  --json            print the report as JSON
+  --json            print {command, target, environment, ok, findings,
+                    summary} as JSON, the shape verify and audit print
 
 Examples:
   redsafe check
@@ -45,31 +47,32 @@ func runCheck(c *cli, cmd *command, args []string) int {
 		c.errorf("check: %v", err)
 		return 2
 	}
-	report := redsafe.Validate(redsafe.OptionsFromLookup(lookup))
+	opts := redsafe.OptionsFromLookup(lookup)
+	rep := redsafe.Validate(opts)
+	target := redisurl.Redact(opts.URL)
 	if *asJSON {
-		writeReportJSON(c.stdout, report)
+		writeReportJSON(c.stdout, rep, target)
 	} else {
-		writeReportText(c.stdout, report)
+		writeReportText(c.stdout, rep)
 	}
-	if !report.OK() {
+	if !rep.OK() {
 		return 1
 	}
 	return 0
 }
 
-func writeReportJSON(w io.Writer, r redsafe.Report) {
-	if r.Findings == nil {
-		r.Findings = []redsafe.Finding{}
-	}
-	out := struct {
-		OK bool `json:"ok"`
-		redsafe.Report
-	}{r.OK(), r}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(out)
+// checkDocument is the validation report in the shape check, verify and
+// audit share.
+func checkDocument(r redsafe.Report, target string) report.Document {
+	return report.Document{Command: "check", Target: target, Environment: r.Environment,
+		EnvironmentSource: r.EnvironmentSource, OK: r.OK(), Findings: r.Findings}
 }
 
+func writeReportJSON(w io.Writer, r redsafe.Report, target string) {
+	report.WriteJSON(w, checkDocument(r, target))
+}
+
+// writeReportText prints a validation report; `redsafe env` prints it too.
 func writeReportText(w io.Writer, r redsafe.Report) {
 	source := "from " + r.EnvironmentSource
 	switch r.EnvironmentSource {
@@ -78,19 +81,12 @@ func writeReportText(w io.Writer, r redsafe.Report) {
 	case "option":
 		source = "set explicitly"
 	}
-	fmt.Fprintf(w, "environment: %s (%s)\n", r.Environment, source)
-	for _, f := range r.Findings {
-		fmt.Fprintf(w, "%-7s [%s] %s\n", f.Severity, f.ID, f.Message)
-		if f.Fix != "" && f.Severity != redsafe.SeverityInfo {
-			fmt.Fprintf(w, "        fix: %s\n", f.Fix)
-		}
-	}
 	errs, warns := len(r.Errors()), len(r.Warnings())
+	verdict := fmt.Sprintf("OK: no errors, %s", plural(warns, "warning"))
 	if errs > 0 {
-		fmt.Fprintf(w, "FAIL: %s, %s\n", plural(errs, "error"), plural(warns, "warning"))
-		return
+		verdict = fmt.Sprintf("FAIL: %s, %s", plural(errs, "error"), plural(warns, "warning"))
 	}
-	fmt.Fprintf(w, "OK: no errors, %s\n", plural(warns, "warning"))
+	report.WriteText(w, fmt.Sprintf("environment: %s (%s)", r.Environment, source), checkDocument(r, ""), verdict)
 }
 
 func plural(n int, word string) string {

@@ -106,20 +106,7 @@ func connection(ctx context.Context, opts redsafe.Options, name string, timeout 
 		}
 		t.Username, t.Password = cr.Username, cr.Password
 	}
-	// Validation has parsed the keys already; these cannot fail.
-	primary, err := seal.ParseKey(opts.EncryptionKey)
-	if err != nil {
-		return keyspace.Target{}, 0, nil, fmt.Errorf("%s: %w", redsafe.EnvEncryptionKey, err)
-	}
-	var previous []*seal.Key
-	for i, text := range opts.PreviousEncryptionKeys {
-		k, err := seal.ParsePreviousKey(text)
-		if err != nil {
-			return keyspace.Target{}, 0, nil, fmt.Errorf("entry %d of %s is not a Fernet key", i+1, redsafe.EnvEncryptionPreviousKeys)
-		}
-		previous = append(previous, k)
-	}
-	return t, conn.DB, seal.New(primary, previous...), nil
+	return t, conn.DB, conn.Sealer, nil
 }
 
 // diagnose replaces a failure to connect with the library's diagnosis,
@@ -143,7 +130,8 @@ func diagnose(ctx context.Context, opts redsafe.Options, err error) error {
 // library's own prefix, and with what the server put in it (error replies)
 // escaped.
 func errText(err error) string {
-	return strings.ReplaceAll(escapeReplies(err).Error(), "redsafe: ", "")
+	// Error() is one line; the fixes are fields, printed under it.
+	return strings.ReplaceAll(escapeReplies(err).Error(), "redsafe: ", "") + fixLines(err)
 }
 
 // escapeReplies escapes what a server (migrate's source or destination,

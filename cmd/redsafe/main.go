@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/redisurl"
 )
 
@@ -144,6 +145,29 @@ func shownArgument(arg string) string {
 func (c *cli) errorf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	fmt.Fprintln(c.stderr, "redsafe: "+strings.TrimPrefix(msg, "redsafe: "))
+}
+
+// fixLines is what to do about err, for a terminal: the library keeps each
+// fix in a field (ConnectError.Fix, each finding's Fix of a ConfigError)
+// so that its Error stays one line; a command prints them under it.
+func fixLines(err error) string {
+	var (
+		connErr *redsafe.ConnectError
+		cfgErr  *redsafe.ConfigError
+		b       strings.Builder
+	)
+	switch {
+	case errors.As(err, &connErr) && connErr.Fix != "":
+		b.WriteString("\nfix: " + connErr.Fix)
+	case errors.As(err, &cfgErr):
+		for _, f := range cfgErr.Report.Errors() {
+			b.WriteString("\n  - [" + f.ID + "] " + f.Message)
+			if f.Fix != "" {
+				b.WriteString("\n    fix: " + f.Fix)
+			}
+		}
+	}
+	return b.String()
 }
 
 // quietLogger keeps the library's own log records out of command output:

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/keyrotate"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
-	"github.com/redsafe/redsafe/cmd/internal/rotate"
 	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -98,7 +98,7 @@ Examples:
 const rotateStateFile = ".redsafe-rotate-key.state"
 
 func runRotateKey(c *cli, cmd *command, args []string) int {
-	f, fs := c.jobFlagSet(cmd, rotateStateFile, rotate.DefaultCount)
+	f, fs := c.jobFlagSet(cmd, rotateStateFile, keyrotate.DefaultCount)
 	check := fs.Bool("check", false, "")
 	accept := fs.Bool("accept-undecryptable", false, "")
 	dbList := fs.String("db", "", "")
@@ -136,27 +136,27 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 			return 2
 		}
 	}
-	mode := rotate.Rotate
+	mode := keyrotate.Rotate
 	switch {
 	case *check:
-		mode = rotate.Check
+		mode = keyrotate.Check
 	case *f.dryRun:
-		mode = rotate.DryRun
+		mode = keyrotate.DryRun
 	}
-	if mode != rotate.Check && len(sealer.Keys()) == 1 {
+	if mode != keyrotate.Check && len(sealer.Keys()) == 1 {
 		c.errorf("rotate-key: %s is empty, so there is nothing to rotate from\nfix: set it to the key(s) the values were sealed with before, the primary key to the new one", redsafe.EnvEncryptionPreviousKeys)
 		return 1
 	}
 
 	progress, finish := c.progress(*f.progress)
-	cfg := rotate.Config{Target: target, DBs: dbs, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
+	cfg := keyrotate.Config{Target: target, DBs: dbs, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
 		Mode: mode, StatePath: *f.state, Resume: *f.resume, Stop: stop,
 		Progress: progress}
 	if !*f.asJSON {
-		fmt.Fprintf(c.stdout, "%s %s db %s, primary key %s%s\n", map[rotate.Mode]string{rotate.Rotate: "rotating", rotate.DryRun: "dry run (nothing is written):", rotate.Check: "checking"}[mode],
+		fmt.Fprintf(c.stdout, "%s %s db %s, primary key %s%s\n", map[keyrotate.Mode]string{keyrotate.Rotate: "rotating", keyrotate.DryRun: "dry run (nothing is written):", keyrotate.Check: "checking"}[mode],
 			target.Addr, joinInts(dbs), sealer.Keys()[0].ID(), previousIDs(sealer.Keys()[1:]))
 	}
-	rep, err := rotate.Run(ctx, cfg)
+	rep, err := keyrotate.Run(ctx, cfg)
 	finish()
 	if err != nil {
 		err = diagnose(ctx, opts, err)
@@ -165,7 +165,7 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	if rep != nil {
 		if *f.asJSON {
 			state := *f.state
-			if mode != rotate.Rotate {
+			if mode != keyrotate.Rotate {
 				state = ""
 			}
 			writeJobJSON(c.stdout, code, state, err, rotateJSON{Report: rep, Verdict: rotateVerdict(rep, err, code),
@@ -184,14 +184,14 @@ const exitUndecryptable = 3
 // rotateJSON is the --json report: the counts and the verdict the exit
 // code gives.
 type rotateJSON struct {
-	*rotate.Report
+	*keyrotate.Report
 	Verdict               string            `json:"verdict"`
 	AcceptedUndecryptable bool              `json:"accepted_undecryptable"`
 	Warnings              []redsafe.Finding `json:"warnings"`
 }
 
 // rotateVerdict names the outcome that code, from rotateExit, stands for.
-func rotateVerdict(rep *rotate.Report, err error, code int) string {
+func rotateVerdict(rep *keyrotate.Report, err error, code int) string {
 	switch {
 	case code == exitInterrupted:
 		return "interrupted"
@@ -223,7 +223,7 @@ func keyWarnings(opts redsafe.Options) []redsafe.Finding {
 }
 
 // rotateExit reports an error on stderr and returns the exit code.
-func rotateExit(c *cli, rep *rotate.Report, err error, state string, accept bool) int {
+func rotateExit(c *cli, rep *keyrotate.Report, err error, state string, accept bool) int {
 	switch {
 	case errors.Is(err, keyspace.ErrStopped):
 		c.errorf("rotate-key: interrupted; the checkpoint is in %s: continue with `redsafe rotate-key --resume`", state)
@@ -231,7 +231,7 @@ func rotateExit(c *cli, rep *rotate.Report, err error, state string, accept bool
 	case errors.Is(err, keyspace.ErrInterruptedRun):
 		c.errorf("rotate-key: %v", err)
 		return 1
-	case err != nil && rep != nil && rep.Mode == rotate.Rotate && rep.Scanned > 0:
+	case err != nil && rep != nil && rep.Mode == keyrotate.Rotate && rep.Scanned > 0:
 		c.errorf("rotate-key: %s\nthe checkpoint in %s is at the last completed batch: continue with `redsafe rotate-key --resume` once fixed", errText(err), state)
 		return 1
 	case err != nil:
@@ -239,18 +239,18 @@ func rotateExit(c *cli, rep *rotate.Report, err error, state string, accept bool
 		return 1
 	case rep.Undecryptable > 0 && !accept:
 		return exitUndecryptable
-	case rep.Mode == rotate.Check && rep.Rotated > 0, rep.Contended > 0:
+	case rep.Mode == keyrotate.Check && rep.Rotated > 0, rep.Contended > 0:
 		return 1
 	}
 	return 0
 }
 
-func writeRotateText(w io.Writer, rep *rotate.Report, err error, state string, accept bool) {
+func writeRotateText(w io.Writer, rep *keyrotate.Report, err error, state string, accept bool) {
 	if rep.AlreadyDone {
 		fmt.Fprintf(w, "the run recorded in %s had finished; nothing to resume (run without --resume for a new pass). Its counts:\n", state)
 	}
 	rotated, rotatedNote := "rotated", "re-sealed under the primary key; TTL and token timestamp kept"
-	if rep.Mode != rotate.Rotate {
+	if rep.Mode != keyrotate.Rotate {
 		rotated, rotatedNote = "under a previous key", "still to rotate"
 	}
 	row(w, "scanned", rep.Scanned, "")
@@ -259,7 +259,7 @@ func writeRotateText(w io.Writer, rep *rotate.Report, err error, state string, a
 	row(w, "undecryptable", rep.Undecryptable, "no configured key opens them; left untouched")
 	row(w, "skipped by type", rep.SkippedTypes.Total(), rep.SkippedTypes.String())
 	row(w, "vanished", rep.Vanished, "deleted or expired before they were read")
-	if rep.Mode == rotate.Rotate {
+	if rep.Mode == keyrotate.Rotate {
 		row(w, "changed by writers", rep.ChangedByWriters, "a writer replaced the value first; its value was kept")
 	}
 	if rep.Contended > 0 {
@@ -280,20 +280,20 @@ func writeRotateText(w io.Writer, rep *rotate.Report, err error, state string, a
 		writeUndecryptable(w, rep, accept)
 	}
 	switch {
-	case rep.Mode == rotate.Check && rep.Rotated > 0:
+	case rep.Mode == keyrotate.Check && rep.Rotated > 0:
 		fmt.Fprintf(w, "FAIL: %s values are still under a previous key; run `redsafe rotate-key`\n", keyspace.Thousands(rep.Rotated))
-	case rep.Mode == rotate.DryRun:
+	case rep.Mode == keyrotate.DryRun:
 		fmt.Fprintf(w, "dry run: %s values would be rotated; nothing was written\n", keyspace.Thousands(rep.Rotated))
 	case rep.Contended > 0:
 		fmt.Fprintf(w, "INCOMPLETE: %s values changed under every attempt; run again\n", keyspace.Thousands(rep.Contended))
 	case lost:
 		// writeUndecryptable has said what fails and what to do.
-	case rep.Mode == rotate.Check && rep.Match != "":
+	case rep.Mode == keyrotate.Check && rep.Match != "":
 		// A mistyped or narrow pattern checks little: say what was checked
 		// rather than that the keys can go.
 		fmt.Fprintf(w, "OK: none of the %s keys matching %s in %s is under a previous key; keys outside the pattern were not checked: run without --match before dropping a key from %s\n",
 			keyspace.Thousands(rep.Scanned), termsafe.Escape(rep.Match), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
-	case rep.Mode == rotate.Check:
+	case rep.Mode == keyrotate.Check:
 		fmt.Fprintf(w, "OK: none of the %s keys in %s is under a previous key; the previous keys can be dropped from %s\n",
 			keyspace.Thousands(rep.Scanned), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
 	default:
@@ -315,7 +315,7 @@ func dbList(dbs []int) string {
 
 // writeUndecryptable explains values no configured key opens: lost for
 // good if the key they were sealed with is dropped.
-func writeUndecryptable(w io.Writer, rep *rotate.Report, accept bool) {
+func writeUndecryptable(w io.Writer, rep *keyrotate.Report, accept bool) {
 	n, other := rep.Undecryptable, rep.UnknownKey
 	what := fmt.Sprintf("%s values open with no configured key (%s Fernet tokens sealed with a key that is not configured, %s not Fernet tokens)",
 		keyspace.Thousands(n), keyspace.Thousands(other), keyspace.Thousands(n-other))

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redsafe/redsafe/cmd/internal/keyrotate"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
-	"github.com/redsafe/redsafe/cmd/internal/rotate"
 	"github.com/redsafe/redsafe/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -69,14 +69,14 @@ func TestRotateKeyKilled(t *testing.T) {
 	}
 	// waitFor starts cmd and waits until its checkpoint has counted at
 	// least min keys, then sends sig. seen, if set, sees every checkpoint.
-	waitFor := func(cmd *exec.Cmd, min int64, sig syscall.Signal, seen func(*keyspace.State[rotate.Counts])) {
+	waitFor := func(cmd *exec.Cmd, min int64, sig syscall.Signal, seen func(*keyspace.State[keyrotate.Counts])) {
 		t.Helper()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			st, err := keyspace.LoadState[rotate.Counts](state, rotate.Job)
+			st, err := keyspace.LoadState[keyrotate.Counts](state, keyrotate.Job)
 			if err == nil && seen != nil {
 				seen(st)
 			}
@@ -111,7 +111,7 @@ func TestRotateKeyKilled(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), "--resume") {
 		t.Fatalf("after SIGINT: exit %d (%v), stderr %s", code, err, stderr)
 	}
-	st, err := keyspace.LoadState[rotate.Counts](state, rotate.Job)
+	st, err := keyspace.LoadState[keyrotate.Counts](state, keyrotate.Job)
 	if err != nil || st.Done || st.Counts.Rotated != underNew() {
 		t.Fatalf("after SIGINT the checkpoint counts %+v (%v), Redis holds %d under the new key", st, err, underNew())
 	}
@@ -121,14 +121,14 @@ func TestRotateKeyKilled(t *testing.T) {
 	// written, the test then puts back an older checkpoint, as if the
 	// process had died after a few more batches without saving.
 	cmd, _, _ = command("--resume", "--rate", "2000")
-	var older *keyspace.State[rotate.Counts]
-	waitFor(cmd, st.Counts.Scanned+800, syscall.SIGKILL, func(s *keyspace.State[rotate.Counts]) {
+	var older *keyspace.State[keyrotate.Counts]
+	waitFor(cmd, st.Counts.Scanned+800, syscall.SIGKILL, func(s *keyspace.State[keyrotate.Counts]) {
 		if older == nil && s.Counts.Scanned >= st.Counts.Scanned+200 {
 			older = s
 		}
 	})
 	cmd.Wait()
-	st, err = keyspace.LoadState[rotate.Counts](state, rotate.Job)
+	st, err = keyspace.LoadState[keyrotate.Counts](state, keyrotate.Job)
 	if err != nil || st.Done {
 		t.Fatalf("after SIGKILL: %+v, %v", st, err)
 	}
@@ -150,7 +150,7 @@ func TestRotateKeyKilled(t *testing.T) {
 	}
 	var rep struct {
 		OK bool `json:"ok"`
-		rotate.Report
+		keyrotate.Report
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatal(err)

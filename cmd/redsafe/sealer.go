@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/redsafe/redsafe"
@@ -12,9 +11,11 @@ import (
 
 // sealerFromEnv builds the Sealer that encrypt and decrypt use, from
 // --key-file or REDIS_ENCRYPTION_KEY, plus REDIS_ENCRYPTION_PREVIOUS_KEYS.
-// Keys are never taken from argv, where other users could read them.
+// Keys are never taken from argv, where other users could read them. The
+// keys are parsed by the library's one key-ring parser (Options.KeyRing),
+// so encrypt, decrypt, check, rotate-key and a service read them alike.
 func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
-	text, source := "", redsafe.EnvEncryptionKey
+	opts := redsafe.OptionsFromLookup(c.lookupEnv)
 	if keyFile != "" {
 		// The key file gets the same checks as a password file: one line,
 		// owned by this user, mode 0600, in a directory others cannot write.
@@ -22,28 +23,32 @@ func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
 		if err != nil {
 			return nil, err
 		}
-		text, source = line, keyFile
-	} else {
-		text, _ = c.lookupEnv(redsafe.EnvEncryptionKey)
+		opts.EncryptionKey = strings.TrimSpace(line)
 	}
-	if strings.TrimSpace(text) == "" {
+	if opts.EncryptionKey == "" {
 		return nil, errors.New(redsafe.EnvEncryptionKey + " is not set; generate a key with `redsafe keygen`")
 	}
-	primary, err := seal.ParseKey(text)
+	s, err := opts.KeyRing()
 	if err != nil {
-		return nil, fmt.Errorf("%s does not hold a usable Fernet key (%v)", source, err)
+		return nil, keyProblems(err, keyFile)
 	}
-	var previous []*seal.Key
-	list, _ := c.lookupEnv(redsafe.EnvEncryptionPreviousKeys)
-	for i, t := range strings.Split(list, ",") {
-		if strings.TrimSpace(t) == "" {
-			continue
-		}
-		k, err := seal.ParsePreviousKey(t)
-		if err != nil {
-			return nil, fmt.Errorf("entry %d of %s is not a usable Fernet key (%v)", i+1, redsafe.EnvEncryptionPreviousKeys, err)
-		}
-		previous = append(previous, k)
+	return s, nil
+}
+
+// keyProblems turns the key ring's *ConfigError into one line per problem;
+// a key read from a file is named by the file.
+func keyProblems(err error, keyFile string) error {
+	var ce *redsafe.ConfigError
+	if !errors.As(err, &ce) {
+		return err
 	}
-	return seal.New(primary, previous...), nil
+	var lines []string
+	for _, f := range ce.Report.Errors() {
+		line := f.Message
+		if keyFile != "" && f.ID == "encryption.key-invalid" {
+			line = keyFile + ": " + line
+		}
+		lines = append(lines, line)
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }

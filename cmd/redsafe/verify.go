@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/report"
 	"github.com/redsafe/redsafe/cmd/internal/verify"
 	"github.com/redsafe/redsafe/internal/redisurl"
 )
@@ -32,12 +33,16 @@ by probing, what its configuration claims:
                        a Fernet token, not the plaintext (the key is deleted);
                        the key is inside --key-pattern when one is given
 
+Each check is a finding on the scale check and audit use: info when it
+passed, notice when it could not run, warning, or error when it failed.
+
 Exits 0 when every check passes, 1 when any fails. Put it in a deploy
 pipeline. Output never contains a password or key.
 
 Flags:
   --env-file FILE   read the variables from FILE, over the process environment
-  --json            print the results as JSON
+  --json            print {command, target, environment, ok, findings,
+                    summary} as JSON, the shape check and audit print
   --timeout D       bound each network step (default 5s)
   --key-pattern P   the key pattern the application user is confined to, as
                     given to ` + "`redsafe conf --key-pattern`" + ` (such as 'orders:*'):
@@ -70,7 +75,7 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	defer cancel()
 	if *asJSON {
 		results := verify.Run(ctx, target, nil)
-		writeVerifyJSON(c.stdout, redisurl.Redact(opts.URL), results)
+		writeVerifyJSON(c.stdout, verifyDocument(redisurl.Redact(opts.URL), redsafe.Validate(opts), results))
 		return exitFor(results)
 	}
 	fmt.Fprintf(c.stdout, "verifying %s\n", redisurl.Redact(opts.URL))
@@ -78,29 +83,20 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	return summarize(c.stdout, results)
 }
 
+// printResult prints each result as it comes, as the shared text report
+// does; `redsafe up` prints its verification with it too.
 func printResult(w io.Writer) func(verify.Result) {
-	return func(r verify.Result) {
-		fmt.Fprintf(w, "  %-4s  %-20s %s\n", r.Status, r.ID, r.Detail)
-		if r.Status == verify.Fail || r.Status == verify.Warn {
-			if r.Fix != "" {
-				fmt.Fprintf(w, "        %-20s fix: %s\n", "", r.Fix)
-			}
-		}
-	}
+	return func(r verify.Result) { report.WriteFinding(w, r) }
 }
 
+// summarize prints the summary line and returns the exit status.
 func summarize(w io.Writer, results []verify.Result) int {
-	failed := 0
-	for _, r := range results {
-		if r.Status == verify.Fail {
-			failed++
-		}
-	}
+	failed := len(redsafe.AtLeast(results, verify.Fail))
 	if failed > 0 {
-		fmt.Fprintf(w, "FAIL: %d of %d checks failed\n", failed, len(results))
+		report.WriteSummary(w, results, fmt.Sprintf("FAIL: %d of %d checks failed", failed, len(results)))
 		return 1
 	}
-	fmt.Fprintf(w, "OK: all %d checks passed\n", len(results))
+	report.WriteSummary(w, results, fmt.Sprintf("OK: all %d checks passed", len(results)))
 	return 0
 }
 
@@ -111,12 +107,12 @@ func exitFor(results []verify.Result) int {
 	return 0
 }
 
-func writeVerifyJSON(w io.Writer, target string, results []verify.Result) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(struct {
-		OK     bool            `json:"ok"`
-		Target string          `json:"target"`
-		Checks []verify.Result `json:"checks"`
-	}{!verify.Failed(results), target, results})
+// verifyDocument is the results in the shape check, verify and audit share.
+func verifyDocument(target string, v redsafe.Report, results []verify.Result) report.Document {
+	return report.Document{Command: "verify", Target: target, Environment: v.Environment, EnvironmentSource: v.EnvironmentSource,
+		OK: !verify.Failed(results), Findings: results}
+}
+
+func writeVerifyJSON(w io.Writer, d report.Document) {
+	report.WriteJSON(w, d)
 }

@@ -65,5 +65,8 @@ func openCache(ctx context.Context, reg prometheus.Registerer) (*redsafe.Cache, 
 	}
 	o := redsafe.OptionsFromEnv()
 	o.Observer = metrics
+	if o.CommandTimeout == 0 { // unless the service chose its own
+		o.CommandTimeout = cacheLimit
+	}
 	return redsafe.Open(ctx, o)
 }

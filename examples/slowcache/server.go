@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -18,9 +17,10 @@ const (
 	maxN        = 10_000_000 // bounds the sieve's memory
 	resultTTL   = time.Hour
 	healthLimit = 2 * time.Second
-	// cacheLimit bounds each cache call. Without a deadline, rueidis retries
-	// a read against a server that is down until the context ends, so a
-	// request would wait forever instead of computing.
+	// cacheLimit bounds each cache command (Options.CommandTimeout, set in
+	// openCache), so that with Redis down a request soon computes instead;
+	// it does not bound the computation FetchJSON runs between its read and
+	// its write, as a deadline on the request's context would.
 	cacheLimit = 500 * time.Millisecond
 )
 
@@ -57,46 +57,38 @@ func newServer(cache *redsafe.Cache, reg *prometheus.Registry) *server {
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// compute answers from the cache, or computes and caches. The cache is an
-// optimisation: when Redis is down, or a stored value is refused, the
-// service computes instead of failing.
+// compute answers from the cache, or computes and caches, with
+// redsafe.FetchJSON: concurrent requests for one n share one computation.
+// The cache is an optimisation: when Redis is down, or a stored value is
+// refused, FetchJSON returns the error without computing (so an outage
+// does not turn into a stampede here), and the service computes for this
+// request itself instead of failing.
 func (s *server) compute(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(r.URL.Query().Get("n"))
 	if err != nil || n < 0 || n > maxN {
 		http.Error(w, "n must be an integer from 0 to "+strconv.Itoa(maxN), http.StatusBadRequest)
 		return
 	}
-	key := "primes:" + strconv.Itoa(n)
-	res, ok := s.cached(r.Context(), key)
-	if !ok {
-		s.computations.Inc()
-		res = result{N: n, Primes: countPrimes(n, s.delay)}
-		s.store(r.Context(), key, res)
+	ctx := r.Context()
+	computed := false
+	res, err := redsafe.FetchJSON(ctx, s.cache, "primes:"+strconv.Itoa(n), resultTTL, func(context.Context) (result, error) {
+		computed = true
+		return s.run(n), nil
+	})
+	switch {
+	case err != nil:
+		// The class, not the error: it is all an operator needs here.
+		slog.WarnContext(ctx, "slowcache: cache unavailable, computing without it", "class", redsafe.ClassifyError(err))
+		res = s.run(n)
+	case !computed:
+		res.Cached = true // stored earlier, or computed by a concurrent request
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(res)
 }
 
-// cached returns the stored result for key, if there is one it can use.
-func (s *server) cached(ctx context.Context, key string) (result, bool) {
-	ctx, cancel := context.WithTimeout(ctx, cacheLimit)
-	defer cancel()
-	res, err := redsafe.GetJSON[result](ctx, s.cache, key)
-	if err != nil {
-		if !errors.Is(err, redsafe.ErrNotFound) {
-			// The class, not the error: it is all an operator needs here.
-			slog.WarnContext(ctx, "slowcache: cache read failed", "class", redsafe.ClassifyError(err))
-		}
-		return result{}, false
-	}
-	res.Cached = true
-	return res, true
-}
-
-func (s *server) store(ctx context.Context, key string, res result) {
-	ctx, cancel := context.WithTimeout(ctx, cacheLimit)
-	defer cancel()
-	if err := redsafe.SetJSON(ctx, s.cache, key, res, resultTTL); err != nil {
-		slog.WarnContext(ctx, "slowcache: cache write failed", "class", redsafe.ClassifyError(err))
-	}
+// run computes the result for n, counting the computation.
+func (s *server) run(n int) result {
+	s.computations.Inc()
+	return result{N: n, Primes: countPrimes(n, s.delay)}
 }

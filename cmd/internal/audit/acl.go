@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,13 +9,14 @@ import (
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
-// verdict is whether the audited user may run a command.
-type verdict int
+// Verdict is whether a user may run a command. verify's acl.* checks ask
+// it the same way (WouldRun), so that there is one probe for it.
+type Verdict int
 
 const (
-	unknown verdict = iota
-	allowed
-	denied
+	Unknown Verdict = iota
+	Allowed
+	Denied
 )
 
 // probes are the commands asked about, with arguments of the right arity.
@@ -51,12 +53,12 @@ var dangerous = []string{"FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "MODULE", "SH
 const destructive = 7
 
 // may reports whether the audited user may run cmd (a key of probes).
-func (r *run) may(cmd string) verdict {
+func (r *run) may(cmd string) Verdict {
 	if v, ok := r.canRun[cmd]; ok {
 		return v
 	}
 	v := r.dryRun(probes[cmd])
-	if v == unknown && !r.dryRunWorks {
+	if v == Unknown && !r.dryRunWorks {
 		v = r.queueInMulti(probes[cmd])
 	}
 	r.canRun[cmd] = v
@@ -64,83 +66,114 @@ func (r *run) may(cmd string) verdict {
 }
 
 // dryRun asks ACL DRYRUN, which needs ACL rights and Redis 7.
-func (r *run) dryRun(args []string) verdict {
+func (r *run) dryRun(args []string) Verdict {
 	if r.dryRunRefused {
-		return unknown
+		return Unknown
 	}
 	v, err := r.do(append([]string{"ACL", "DRYRUN", r.ep.user()}, args...)...)
 	switch {
 	case err != nil:
-		return unknown
+		return Unknown
 	case v.Type == '+' && v.Str == "OK":
 		r.dryRunWorks = true
-		return allowed
+		return Allowed
 	case v.Type == '$' && strings.Contains(v.Str, "no permissions"):
 		r.dryRunWorks = true
-		return denied
+		return Denied
 	case v.IsError() && strings.Contains(v.Str, "not found") && strings.Contains(v.Str, "Command"):
-		return denied // the server has no such command: nobody can run it
+		return Denied // the server has no such command: nobody can run it
 	}
 	r.dryRunRefused = true // NOPERM, no session, or a server without DRYRUN
 	r.dryRunWhy = why(v, err)
-	return unknown
+	return Unknown
 }
 
-// queueInMulti asks the server by queueing the command in a transaction:
-// ACLs are checked when a command is queued, and the transaction is
-// discarded, so nothing runs. The command is only sent after MULTI was
-// acknowledged.
-func (r *run) queueInMulti(args []string) verdict {
+// queueInMulti asks the server by queueing the command in a transaction
+// (see WouldRun), on the audit's session.
+func (r *run) queueInMulti(args []string) Verdict {
 	v, err, ok := r.queued(args)
-	switch {
-	case !ok || err != nil:
-		return unknown
-	case v.Type == '+' && v.Str == "QUEUED":
-		return allowed
-	case strings.HasPrefix(v.Str, "NOPERM"), strings.HasPrefix(v.Str, "ERR unknown command"):
-		return denied
-	case strings.Contains(v.Str, "command not allowed") && strings.Contains(v.Str, "enable-"):
-		// enable-debug-command / enable-module-command refuse it to this
-		// connection whatever the ACL says.
-		return denied
+	if !ok || err != nil {
+		return Unknown
 	}
-	return unknown
+	return queuedVerdict(v)
 }
 
-// queued sends args inside MULTI and discards the transaction, and returns
-// the reply to the queued command. ok is false when no transaction could be
-// opened, or DISCARD failed (the session is then closed).
+// queued runs inMulti on the session. ok is false when no transaction
+// could be opened, or DISCARD failed (the session is then closed).
 func (r *run) queued(args []string) (v resp.Value, err error, ok bool) {
 	if r.sess == nil {
 		return v, nil, false
 	}
-	if m, err := r.do("MULTI"); err != nil || m.Type != '+' {
-		return v, nil, false
-	}
-	v, err = r.do(args...)
-	if d, derr := r.do("DISCARD"); derr != nil || d.Type != '+' {
-		// Never leave a transaction open on a connection we keep using.
-		if r.sess != nil {
-			r.sess.Close()
-		}
+	v, err, opened, discarded := inMulti(r.do, args)
+	if opened && !discarded && r.sess != nil {
+		// Never keep using a connection with a transaction open.
+		r.sess.Close()
 		r.sess, r.noSession = nil, "DISCARD failed, the connection was closed"
-		return v, err, false
 	}
-	return v, err, true
+	return v, err, discarded
+}
+
+// WouldRun reports whether the user logged in on c may run args, without
+// running it: ACLs are checked when a command is queued, so it is sent
+// inside MULTI and the transaction is discarded. The command is only sent
+// after MULTI was acknowledged. reply is the server's answer to the queued
+// command, for messages. err is set when the transaction could not be
+// opened or discarded (c must then be closed); the verdict is then Unknown.
+func WouldRun(c *resp.Conn, args ...string) (v Verdict, reply resp.Value, err error) {
+	reply, err, opened, discarded := inMulti(c.DoValue, args)
+	switch {
+	case err != nil:
+		return Unknown, reply, err
+	case !opened:
+		return Unknown, reply, errors.New("MULTI was refused")
+	case !discarded:
+		return Unknown, reply, errors.New("DISCARD was refused")
+	}
+	return queuedVerdict(reply), reply, nil
+}
+
+// queuedVerdict reads the reply to a command queued inside MULTI.
+func queuedVerdict(v resp.Value) Verdict {
+	switch {
+	case v.Type == '+' && v.Str == "QUEUED":
+		return Allowed
+	case strings.HasPrefix(v.Str, "NOPERM"), strings.HasPrefix(v.Str, "ERR unknown command"):
+		return Denied
+	case strings.Contains(v.Str, "command not allowed") && strings.Contains(v.Str, "enable-"):
+		// enable-debug-command / enable-module-command refuse it to this
+		// connection whatever the ACL says.
+		return Denied
+	}
+	return Unknown
+}
+
+// inMulti sends args inside MULTI through do and discards the
+// transaction, and returns the reply to the queued command. opened is
+// false when MULTI was refused, discarded false when DISCARD failed too:
+// the connection must then not be used again.
+func inMulti(do func(...string) (resp.Value, error), args []string) (v resp.Value, err error, opened, discarded bool) {
+	if m, err := do("MULTI"); err != nil || m.Type != '+' {
+		return resp.Value{}, err, false, false
+	}
+	v, err = do(args...)
+	if d, derr := do("DISCARD"); derr != nil || d.Type != '+' {
+		return v, err, true, false
+	}
+	return v, err, true, true
 }
 
 // checkDangerousCommands reports the dangerous commands the user may run.
 func checkDangerousCommands(r *run) {
 	var may, cannotTell []string
-	worst := Medium
+	worst := sevWarning
 	for i, cmd := range dangerous {
 		switch r.may(cmd) {
-		case allowed:
+		case Allowed:
 			may = append(may, cmd)
 			if i < destructive {
-				worst = High
+				worst = sevError
 			}
-		case unknown:
+		case Unknown:
 			cannotTell = append(cannotTell, cmd)
 		}
 	}

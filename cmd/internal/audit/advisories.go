@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/redsafe/redsafe"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,7 +127,7 @@ func checkVersion(r *run) {
 	}
 	var lines []string
 	var upgrade version
-	worst := Low
+	worst := sevNotice
 	reaches := map[string]string{} // reach -> what the user may do about it
 	for _, a := range advisories {
 		hit, fix := a.affects(v)
@@ -157,31 +158,31 @@ func checkVersion(r *run) {
 		fmt.Sprintf("upgrade to Redis %s or later in a supported line; until then deny Lua (-@scripting, and FUNCTION) and HyperLogLog commands (-@hyperloglog) to every user that does not need them", upgrade))
 }
 
-// advisorySeverity is high when the audited user can reach the flaw,
-// medium when its ACL blocks the commands that reach it (the published
-// mitigation), high again when that cannot be told.
-func (r *run) advisorySeverity(a advisory) (Severity, string) {
+// advisorySeverity is error when the audited user can reach the flaw,
+// warning when its ACL blocks the commands that reach it (the published
+// mitigation), error again when that cannot be told.
+func (r *run) advisorySeverity(a advisory) (redsafe.Severity, string) {
 	cmds, ok := reachCommands[a.Reach]
 	if !ok {
-		return Medium, "the unauthenticated flaws need only a connection: limit who can connect (bind, firewall, mutual TLS)"
+		return sevWarning, "the unauthenticated flaws need only a connection: limit who can connect (bind, firewall, mutual TLS)"
 	}
 	var may, unknownCmds []string
 	for _, c := range cmds {
 		switch r.may(c) {
-		case allowed:
+		case Allowed:
 			may = append(may, c)
-		case unknown:
+		case Unknown:
 			unknownCmds = append(unknownCmds, c)
 		}
 	}
 	user := r.ep.shown()
 	switch {
 	case len(may) > 0:
-		return High, fmt.Sprintf("%s may run %s, which reach the %s flaws", user, strings.Join(may, ", "), a.Reach)
+		return sevError, fmt.Sprintf("%s may run %s, which reach the %s flaws", user, strings.Join(may, ", "), a.Reach)
 	case len(unknownCmds) > 0:
-		return High, fmt.Sprintf("could not tell whether %s may run %s, which reach the %s flaws", user, strings.Join(unknownCmds, ", "), a.Reach)
+		return sevError, fmt.Sprintf("could not tell whether %s may run %s, which reach the %s flaws", user, strings.Join(unknownCmds, ", "), a.Reach)
 	}
-	return Medium, fmt.Sprintf("%s may not run %s: the %s flaws are mitigated for this user (other users may still reach them)", user, strings.Join(cmds, ", "), a.Reach)
+	return sevWarning, fmt.Sprintf("%s may not run %s: the %s flaws are mitigated for this user (other users may still reach them)", user, strings.Join(cmds, ", "), a.Reach)
 }
 
 // serverVersion asks HELLO (allowed to every user) and falls back to INFO.

@@ -89,8 +89,9 @@ func Run(ctx context.Context, t Target) *Report {
 	if t.Sample <= 0 {
 		t.Sample = DefaultSample
 	}
-	rep := &Report{Target: redisurl.Redact(t.Options.URL), Environment: redsafe.Validate(t.Options).Environment}
-	r := &run{target: t, report: rep, canRun: map[string]verdict{}}
+	v := redsafe.Validate(t.Options)
+	rep := &Report{Target: redisurl.Redact(t.Options.URL), Environment: v.Environment, EnvironmentSource: v.EnvironmentSource}
+	r := &run{target: t, report: rep, canRun: map[string]Verdict{}}
 	defer r.close()
 	if t.Options.URL == "" {
 		rep.Err = errors.New("no Redis URL: pass one as an argument or set REDIS_URL")
@@ -137,7 +138,7 @@ type run struct {
 	sess      *resp.Conn // authenticated as the audited user; nil when not
 	noSession string     // why there is no session
 
-	canRun        map[string]verdict
+	canRun        map[string]Verdict
 	dryRunWorks   bool   // ACL DRYRUN answers for this user
 	dryRunRefused bool   // ... does not: fall back to MULTI
 	dryRunWhy     string // why not
@@ -156,8 +157,8 @@ type run struct {
 // blindSpot is a check that could not run, and why.
 type blindSpot struct{ id, reason string }
 
-func (r *run) add(id string, sev Severity, title, evidence, fix string) {
-	r.report.add(Finding{ID: id, Severity: sev, Title: title, Evidence: evidence, Fix: fix})
+func (r *run) add(id string, sev redsafe.Severity, message, evidence, fix string) {
+	r.report.add(Finding{ID: id, Severity: sev, Subject: r.subject(), Message: message, Evidence: evidence, Fix: fix})
 }
 
 // cannotSee records that check id could not run. It is reported as
@@ -177,7 +178,7 @@ func (r *run) reportBlindSpots() {
 			lines = append(lines, b.id+" ("+b.reason+")")
 		}
 	}
-	r.add("audit.limited-visibility", Info,
+	r.add("audit.limited-visibility", sevInfo,
 		fmt.Sprintf("%d checks could not run as %s; they did not pass, they were not seen", len(ids), r.ep.userOrNone()),
 		strings.Join(lines, "; "),
 		"this is expected for a confined service user; for the complete picture run the audit again with an operations user that may run CONFIG GET, ACL and INFO (REDIS_USERNAME/REDIS_PASSWORD of the admin user)")
@@ -198,4 +199,13 @@ func (ep *endpoint) userOrNone() string {
 		return "a client without credentials"
 	}
 	return "user " + ep.shown()
+}
+
+// subject is what the audit's findings are about: the server's address.
+// With clusters each node will be its own subject.
+func (r *run) subject() string {
+	if r.ep == nil {
+		return ""
+	}
+	return r.ep.addr
 }

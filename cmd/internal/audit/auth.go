@@ -13,9 +13,42 @@ import (
 
 // Brute-force thresholds: failed authentications in ACL LOG.
 const (
-	bruteForceMedium = 5
-	bruteForceHigh   = 100
+	bruteForceWarning = 5
+	bruteForceError   = 100
 )
+
+// Anonymity is what a connection without credentials may do.
+type Anonymity int
+
+const (
+	// AuthRequired: PING was refused with NOAUTH (or another refusal).
+	AuthRequired Anonymity = iota
+	// AnonymousRuns: the default user has no password; commands run.
+	AnonymousRuns
+	// AnonymousConfined: logged in as a password-less default user that
+	// may not run PING (NOPERM).
+	AnonymousConfined
+	// ProtectedModeOnly: DENIED; only protected mode refuses the client.
+	ProtectedModeOnly
+)
+
+// PingWithoutCredentials sends PING on c, a new connection that has not
+// authenticated, and says what that shows. verify's auth.required asks it
+// the same way. reply is the server's answer.
+func PingWithoutCredentials(c *resp.Conn) (a Anonymity, reply resp.Value, err error) {
+	v, err := c.DoValue("PING")
+	switch {
+	case err != nil:
+		return AuthRequired, v, err
+	case v.Type == '+':
+		return AnonymousRuns, v, nil
+	case strings.HasPrefix(v.Str, "NOPERM"):
+		return AnonymousConfined, v, nil
+	case strings.HasPrefix(v.Str, "DENIED"):
+		return ProtectedModeOnly, v, nil
+	}
+	return AuthRequired, v, nil
+}
 
 // checkNoAuth sends PING on a new connection without credentials.
 func checkNoAuth(r *run) {
@@ -25,19 +58,19 @@ func checkNoAuth(r *run) {
 		return
 	}
 	defer c.Close()
-	v, err := c.DoValue("PING")
+	a, v, err := PingWithoutCredentials(c)
 	fix := "require authentication: switch the default user off (`user default off` in the ACL file) and give each service its own user and password; `redsafe conf` writes such a users.acl"
 	switch {
 	case err != nil:
 		r.cannotSee("auth.none", "PING without credentials: "+err.Error())
-	case v.Type == '+':
+	case a == AnonymousRuns:
 		r.anonymous = true
-		r.add("auth.none", Critical, "a connection without credentials can run commands",
+		r.add("auth.none", sevCritical, "a connection without credentials can run commands",
 			fmt.Sprintf("PING on a new connection to %s without AUTH answered %s: anyone who reaches the port can read, change and delete every key", r.ep.addr, v.String()), fix)
-	case strings.HasPrefix(v.Str, "NOPERM"):
+	case a == AnonymousConfined:
 		r.anonymousConfined = true
-	case strings.HasPrefix(v.Str, "DENIED"):
-		r.add("auth.none", High, "only protected mode stops clients without credentials",
+	case a == ProtectedModeOnly:
+		r.add("auth.none", sevError, "only protected mode stops clients without credentials",
 			"PING without AUTH was refused with DENIED: the default user has no password, and protected mode refuses clients from other hosts only while no bind address is set", fix)
 	}
 }
@@ -50,15 +83,15 @@ func checkWeakPassword(r *run) {
 		return
 	}
 	env := r.ep.policy.Environment
-	sev := Severity("")
+	sev := redsafe.Severity("")
 	var problems []string
 	for _, f := range redsafe.Validate(redsafe.Options{Environment: env, Password: pw}).Errors() {
 		switch f.ID {
 		case "auth.password-placeholder", "auth.password-repeated":
-			sev = Critical
+			sev = sevCritical
 		case "auth.password-short", "auth.password-weak":
 			if sev == "" {
-				sev = High
+				sev = sevError
 			}
 		default:
 			continue
@@ -80,14 +113,14 @@ func checkDefaultUser(r *run) {
 	const id = "auth.default-user"
 	off := "switch the default user off (`user default off` in the ACL file, or ACL SETUSER default off and ACL SAVE) and give each service a named user"
 	if r.anonymous {
-		r.add(id, Critical, "the default user is on without a password",
+		r.add(id, sevCritical, "the default user is on without a password",
 			"a client that sends no credentials is logged in as default and may run commands", off)
 		return
 	}
 	v, err := r.do("ACL", "GETUSER", "default")
 	if err != nil || v.IsError() || v.Nil {
 		if r.anonymousConfined {
-			r.add(id, Medium, "the default user is on without a password",
+			r.add(id, sevWarning, "the default user is on without a password",
 				"a client without credentials is logged in as default; it may not run PING, but its other rights could not be read ("+why(v, err)+")", off)
 			return
 		}
@@ -100,12 +133,12 @@ func checkDefaultUser(r *run) {
 		return
 	}
 	if slices.Contains(flags, "nopass") {
-		r.add(id, Critical, "the default user is on without a password",
+		r.add(id, sevCritical, "the default user is on without a password",
 			"ACL GETUSER default shows flags "+strings.Join(flags, " ")+": every connection is logged in as default", off)
 		return
 	}
 	if cmds := u["commands"].Str; strings.HasPrefix(cmds, "+@all") {
-		r.add(id, Medium, "the default user is on with every command",
+		r.add(id, sevWarning, "the default user is on with every command",
 			fmt.Sprintf("ACL GETUSER default: on, commands %q: a client that only knows the requirepass password is an administrator", firstWords(cmds, 8)), off)
 	}
 }
@@ -134,13 +167,13 @@ func checkBruteForce(r *run) {
 			addrs = append(addrs, ip)
 		}
 	}
-	if failures < bruteForceMedium {
+	if failures < bruteForceWarning {
 		return
 	}
 	slices.Sort(addrs)
-	sev := Medium
-	if failures >= bruteForceHigh {
-		sev = High
+	sev := sevWarning
+	if failures >= bruteForceError {
+		sev = sevError
 	}
 	r.add("auth.brute-force", sev, "repeated authentication failures",
 		fmt.Sprintf("ACL LOG holds %d failed authentications (%d entries) from %s", failures, entries, strings.Join(addrs, ", ")),

@@ -17,13 +17,13 @@ func TestPlaintextWithoutPassword(t *testing.T) {
 	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
 	o := redsafe.Options{Environment: redsafe.Production, URL: s.URL("", "")}
 	r := auditOK(t, o)
-	want(t, r, "auth.none", Critical)
-	wantContains(t, want(t, r, "tls.disabled", Critical), "redis://", "production requires TLS")
-	want(t, r, "auth.default-user", Critical)
-	wantContains(t, want(t, r, "acl.dangerous-commands", High), "FLUSHALL", "CONFIG", "ACL DRYRUN")
+	want(t, r, "auth.none", sevCritical)
+	wantContains(t, want(t, r, "tls.disabled", sevCritical), "redis://", "production requires TLS")
+	want(t, r, "auth.default-user", sevCritical)
+	wantContains(t, want(t, r, "acl.dangerous-commands", sevError), "FLUSHALL", "CONFIG", "ACL DRYRUN")
 	// default may run Lua, so the 2025 Lua CVEs are high on 7.0.15.
-	wantContains(t, want(t, r, "server.version", High), "CVE-2025-49844", "default may run EVAL")
-	want(t, r, "limits.maxclients", Low)
+	wantContains(t, want(t, r, "server.version", sevError), "CVE-2025-49844", "default may run EVAL")
+	want(t, r, "limits.maxclients", sevNotice)
 	// Protected mode is on and the server binds loopback only.
 	wantNone(t, r, "net.protected-mode", "net.bind-all", "tls.cert-expiry", "tls.client-auth", "audit.limited-visibility")
 
@@ -31,16 +31,16 @@ func TestPlaintextWithoutPassword(t *testing.T) {
 	// there, so tls.disabled is medium; the missing password stays critical.
 	o.Environment = redsafe.Development
 	r = auditOK(t, o)
-	want(t, r, "tls.disabled", Medium)
-	want(t, r, "auth.none", Critical)
+	want(t, r, "tls.disabled", sevWarning)
+	want(t, r, "auth.none", sevCritical)
 }
 
 func TestProtectedModeOffWithoutPassword(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true, ExtraConfig: []string{"protected-mode no"}})
 	r := auditOK(t, redsafe.Options{Environment: redsafe.Development, URL: s.URL("", "")})
-	want(t, r, "net.protected-mode", High)
-	want(t, r, "auth.none", Critical)
+	want(t, r, "net.protected-mode", sevError)
+	want(t, r, "auth.none", sevCritical)
 }
 
 // redistest's default server: TLS, and a default user with a password and
@@ -49,8 +49,8 @@ func TestDefaultUserWithEveryCommand(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, redistest.Config{})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantContains(t, want(t, r, "auth.default-user", Medium), "+@all")
-	want(t, r, "acl.dangerous-commands", High)
+	wantContains(t, want(t, r, "auth.default-user", sevWarning), "+@all")
+	want(t, r, "acl.dangerous-commands", sevError)
 	wantNone(t, r, "auth.none", "tls.disabled", "tls.cert-hostname", "tls.cert-expiry", "tls.cert-weak",
 		"tls.cert-untrusted", "tls.old-protocol", "tls.plaintext-port", "auth.brute-force", "auth.weak-password",
 		"limits.eviction", "config.dangerous-features", "tls.replication", "tls.cluster", "auth.replica-no-masterauth",
@@ -61,11 +61,11 @@ func TestWeakPassword(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		password string
-		sev      Severity
+		sev      redsafe.Severity
 	}{
-		{"Short-But-Valid-1234", High},         // 20 characters; production needs 48 and 256 bits
-		{"change-me-in-production", Critical},  // a known placeholder
-		{strings.Repeat("Ab3$", 13), Critical}, // one pattern repeated
+		{"Short-But-Valid-1234", sevError},        // 20 characters; production needs 48 and 256 bits
+		{"change-me-in-production", sevCritical},  // a known placeholder
+		{strings.Repeat("Ab3$", 13), sevCritical}, // one pattern repeated
 	} {
 		t.Run(string(c.sev)+"-"+itoa(len(c.password)), func(t *testing.T) {
 			t.Parallel()
@@ -94,7 +94,7 @@ func TestBruteForce(t *testing.T) {
 		c.Close()
 	}
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password), "not-the-password")
-	wantContains(t, want(t, r, "auth.brute-force", Medium), "6 failed authentications", "127.0.0.1")
+	wantContains(t, want(t, r, "auth.brute-force", sevWarning), "6 failed authentications", "127.0.0.1")
 }
 
 func TestWrongPasswordStopsTheAudit(t *testing.T) {
@@ -106,7 +106,7 @@ func TestWrongPasswordStopsTheAudit(t *testing.T) {
 		t.Fatalf("err = %v, want WRONGPASS naming REDIS_PASSWORD", r.Err)
 	}
 	// What was seen before the refusal is kept.
-	want(t, r, "tls.client-auth", Info)
+	want(t, r, "tls.client-auth", sevInfo)
 }
 
 func TestUnreachable(t *testing.T) {
@@ -148,8 +148,8 @@ func TestTLSURLToPlaintextServer(t *testing.T) {
 	if r.Err != nil {
 		t.Fatalf("audit: %v", r.Err)
 	}
-	wantContains(t, want(t, r, "tls.disabled", Critical), "rediss://", "answers plaintext RESP")
-	f := want(t, r, "audit.limited-visibility", Info)
+	wantContains(t, want(t, r, "tls.disabled", sevCritical), "rediss://", "answers plaintext RESP")
+	f := want(t, r, "audit.limited-visibility", sevInfo)
 	wantContains(t, f, "the password was not sent")
 	// One more AUTH: the one of the harness's own INFO, none from the audit.
 	if n, m := before, authCalls(); m != n+1 {

@@ -28,22 +28,22 @@ func checkCertificate(r *run) {
 	subject := describeCert(leaf)
 	switch left := leaf.NotAfter.Sub(now); {
 	case left <= 0:
-		r.add("tls.cert-expiry", Critical, "the server certificate has expired",
+		r.add("tls.cert-expiry", sevCritical, "the server certificate has expired",
 			fmt.Sprintf("%s expired on %s (%d days ago); clients that verify certificates refuse it", subject, day(leaf.NotAfter), int(-left.Hours()/24)), renewFix)
 	case left < expiryWarning:
-		r.add("tls.cert-expiry", High, "the server certificate expires within 30 days",
+		r.add("tls.cert-expiry", sevError, "the server certificate expires within 30 days",
 			fmt.Sprintf("%s expires on %s (in %d days)", subject, day(leaf.NotAfter), int(left.Hours()/24)), renewFix)
 	case leaf.NotBefore.After(now):
-		r.add("tls.cert-expiry", High, "the server certificate is not valid yet",
+		r.add("tls.cert-expiry", sevError, "the server certificate is not valid yet",
 			fmt.Sprintf("%s is valid from %s; check the clocks of the CA and the server", subject, day(leaf.NotBefore)), renewFix)
 	}
 	if weak := weaknesses(chain); len(weak) > 0 {
-		r.add("tls.cert-weak", High, "the certificate chain uses weak cryptography", strings.Join(weak, "; "),
+		r.add("tls.cert-weak", sevError, "the certificate chain uses weak cryptography", strings.Join(weak, "; "),
 			"issue a new certificate with an ECDSA P-256 or RSA ≥ 2048-bit key and a SHA-256 signature (`redsafe certs` does), then restart Redis")
 	}
 	name := r.ep.serverName()
 	if err := leaf.VerifyHostname(name); err != nil {
-		r.add("tls.cert-hostname", High, "the certificate does not cover the host name used",
+		r.add("tls.cert-hostname", sevError, "the certificate does not cover the host name used",
 			fmt.Sprintf("%s is valid for %s, not for %q; clients that verify host names refuse it, clients that do not are open to interception", subject, coveredNames(leaf), name),
 			fmt.Sprintf("issue a certificate that lists %s (`redsafe certs --hosts %s,...`), or connect with a name it lists", name, name))
 	}
@@ -52,7 +52,7 @@ func checkCertificate(r *run) {
 		// as tls.cert-weak; Go names it an unknown authority as well.
 		var ua x509.UnknownAuthorityError
 		if errors.As(err, &ua) && !strings.Contains(err.Error(), "insecure algorithm") {
-			r.add("tls.cert-untrusted", High, "the certificate is not signed by a trusted CA",
+			r.add("tls.cert-untrusted", sevError, "the certificate is not signed by a trusted CA",
 				fmt.Sprintf("%s, issued by %q, does not chain to REDIS_TLS_CA_CERT or the system roots", subject, leaf.Issuer.String()),
 				"set REDIS_TLS_CA_CERT to the CA that signed the server certificate, or install a certificate from a CA the clients trust")
 		}

@@ -24,7 +24,7 @@ func checkNetwork(r *run) {
 	if pm, ok := r.config("protected-mode"); !ok {
 		r.cannotSee("net.protected-mode", r.configWhy())
 	} else if pm == "no" && noPassword {
-		r.add("net.protected-mode", High, "protected mode is off and the default user needs no password",
+		r.add("net.protected-mode", sevError, "protected mode is off and the default user needs no password",
 			"CONFIG GET protected-mode is no, and a client without credentials is logged in as default: nothing refuses clients from other hosts",
 			"require a password (see auth.none), and set `protected-mode yes` as a second line of defence")
 	}
@@ -34,9 +34,9 @@ func checkNetwork(r *run) {
 		return
 	}
 	if all := bindsAll(bind); all != "" {
-		sev := Medium
+		sev := sevWarning
 		if noPassword {
-			sev = High
+			sev = sevError
 		}
 		r.add("net.bind-all", sev, "the server listens on every network interface",
 			fmt.Sprintf("CONFIG GET bind is %q (%s): every network that reaches this host reaches Redis", bind, all),
@@ -65,7 +65,7 @@ func checkLimits(r *run) {
 	if v, ok := r.config("maxclients"); !ok {
 		r.cannotSee("limits.maxclients", r.configWhy())
 	} else if n, err := strconv.Atoi(v); err == nil && n >= defaultMaxClients {
-		r.add("limits.maxclients", Low, "maxclients is left at the default",
+		r.add("limits.maxclients", sevNotice, "maxclients is left at the default",
 			fmt.Sprintf("CONFIG GET maxclients is %d: a client that leaks connections, or an attacker, can open that many before anyone is refused, and each costs memory and a file descriptor", n),
 			"set maxclients to what the deployment needs with headroom (`redsafe conf` uses 1000), and alert on connected_clients")
 	}
@@ -75,7 +75,7 @@ func checkLimits(r *run) {
 		return
 	}
 	if strings.HasPrefix(policy, "allkeys-") {
-		r.add("limits.eviction", Medium, "memory pressure can evict keys that have no TTL",
+		r.add("limits.eviction", sevWarning, "memory pressure can evict keys that have no TTL",
 			fmt.Sprintf("CONFIG GET maxmemory-policy is %s: revocation lists, rate limits, locks and queues kept without a TTL can silently vanish when memory runs short", policy),
 			"set `maxmemory-policy volatile-lru` (or volatile-lfu/volatile-ttl, or noeviction) so that only keys with a TTL are evicted, and keep cache entries on a TTL")
 	}
@@ -103,10 +103,10 @@ func checkDangerousFeatures(r *run) {
 	fix := "set enable-protected-configs, enable-debug-command and enable-module-command to `no` in redis.conf and restart: CONFIG SET dir/dbfilename writes files where an attacker chooses (a known path to code execution), DEBUG can crash or inspect the server, MODULE LOAD runs native code"
 	switch {
 	case len(on) > 0:
-		r.add("config.dangerous-features", High, "runtime features that lead to code execution are enabled",
+		r.add("config.dangerous-features", sevError, "runtime features that lead to code execution are enabled",
 			strings.Join(on, ", ")+" is yes"+andLocal(local), fix)
 	case len(local) > 0:
-		r.add("config.dangerous-features", Low, "runtime features that lead to code execution are enabled for local clients",
+		r.add("config.dangerous-features", sevNotice, "runtime features that lead to code execution are enabled for local clients",
 			strings.Join(local, ", ")+" is local: any process on the host (or a tunnel through it) may use them", fix)
 	}
 }
@@ -142,13 +142,13 @@ func checkReplication(r *run) {
 	case role == "slave" && !okTLS:
 		r.cannotSee("tls.replication", r.configWhy())
 	case role == "slave" && tlsRepl == "no" && clientsTLS:
-		r.add("tls.replication", High, "replication runs in plaintext while clients use TLS",
+		r.add("tls.replication", sevError, "replication runs in plaintext while clients use TLS",
 			fmt.Sprintf("this server replicates from %s with tls-replication no: the whole dataset and every write cross the network readable", orUnknown(master)),
 			"set `tls-replication yes` on the replica, point replicaof at the master's TLS port, and restart")
 	case role == "master" && clientsTLS:
 		if n, _ := r.infoField("connected_slaves"); n != "" && n != "0" {
 			if port, ok := r.settingOf("port", "tcp_port"); ok && port != "0" {
-				r.add("tls.replication", Medium, "replicas may replicate in plaintext",
+				r.add("tls.replication", sevWarning, "replicas may replicate in plaintext",
 					fmt.Sprintf("%s replicas are connected and plaintext port %s is open: replicas without tls-replication use it", n, port),
 					"set `port 0` on the master and `tls-replication yes` on every replica")
 			}
@@ -163,7 +163,7 @@ func checkReplication(r *run) {
 		return
 	}
 	if auth == "" { // the value itself is never kept or shown
-		r.add("auth.replica-no-masterauth", High, "a replica authenticates to its master without a password",
+		r.add("auth.replica-no-masterauth", sevError, "a replica authenticates to its master without a password",
 			fmt.Sprintf("this server replicates from %s with no masterauth: the master accepts unauthenticated replication, so anyone who reaches it can copy the whole dataset", orUnknown(master)),
 			"require a password on the master, then set masteruser and masterauth on every replica (a dedicated replication user with +psync +replconf +ping)")
 	}
@@ -193,7 +193,7 @@ func checkCluster(r *run) {
 	}
 	if v == "no" {
 		bus, _ := r.config("cluster-port")
-		r.add("tls.cluster", High, "the cluster bus runs in plaintext while clients use TLS",
+		r.add("tls.cluster", sevError, "the cluster bus runs in plaintext while clients use TLS",
 			fmt.Sprintf("cluster-enabled yes with tls-cluster no (cluster bus port %s): node gossip and failover messages cross the network unauthenticated and readable", orDefault(bus, "tls-port + 10000")),
 			"set `tls-cluster yes` on every node, then restart them one at a time")
 	}

@@ -70,10 +70,10 @@ func TestHardenedAsApp(t *testing.T) {
 	t.Parallel()
 	s, u := hardened(t, redsafe.Development)
 	r := auditOK(t, tlsOptions(s, redsafe.Development, u.App.Name, u.App.Password), u.Admin.Password, u.Health.Password)
-	noneAtOrAbove(t, r, High)
-	wantContains(t, want(t, r, "server.version", Medium), "CVE-2025-49844", "app may not run EVAL")
-	want(t, r, "tls.client-auth", Info)
-	want(t, r, "data.unencrypted", Info) // nothing cached yet
+	noneAtOrAbove(t, r, sevError)
+	wantContains(t, want(t, r, "server.version", sevWarning), "CVE-2025-49844", "app may not run EVAL")
+	want(t, r, "tls.client-auth", sevInfo)
+	want(t, r, "data.unencrypted", sevInfo) // nothing cached yet
 	// The app user may not read the configuration: those checks are listed
 	// as not seen, not as passed.
 	wantBlind(t, r, "net.bind-all", "limits.maxclients", "limits.eviction", "config.dangerous-features",
@@ -87,9 +87,9 @@ func TestHardenedAsAdmin(t *testing.T) {
 	t.Parallel()
 	s, u := hardened(t, redsafe.Production)
 	r := auditOK(t, tlsOptions(s, redsafe.Production, u.Admin.Name, u.Admin.Password), u.App.Password, u.Health.Password)
-	want(t, r, "acl.dangerous-commands", High) // the admin may; its fix says to keep it for operators
-	want(t, r, "server.version", High)         // the admin may run Lua
-	want(t, r, "tls.client-auth", Low)
+	want(t, r, "acl.dangerous-commands", sevError) // the admin may; its fix says to keep it for operators
+	want(t, r, "server.version", sevError)         // the admin may run Lua
+	want(t, r, "tls.client-auth", sevNotice)
 	wantNone(t, r, "audit.limited-visibility", "auth.none", "auth.default-user", "tls.disabled", "tls.plaintext-port",
 		"tls.old-protocol", "net.protected-mode", "net.bind-all", "limits.maxclients", "limits.eviction",
 		"config.dangerous-features", "tls.replication", "tls.cluster", "auth.replica-no-masterauth", "auth.brute-force",
@@ -101,8 +101,8 @@ func TestEvictionAndDebugCommand(t *testing.T) {
 	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{
 		"maxmemory 64mb", "maxmemory-policy allkeys-lru", "enable-debug-command yes", "enable-module-command local", "maxclients 500"}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantContains(t, want(t, r, "limits.eviction", Medium), "allkeys-lru")
-	wantContains(t, want(t, r, "config.dangerous-features", High), "enable-debug-command is yes", "enable-module-command is local")
+	wantContains(t, want(t, r, "limits.eviction", sevWarning), "allkeys-lru")
+	wantContains(t, want(t, r, "config.dangerous-features", sevError), "enable-debug-command is yes", "enable-module-command is local")
 	wantNone(t, r, "limits.maxclients")
 }
 
@@ -112,7 +112,7 @@ func TestBindAllInterfaces(t *testing.T) {
 	// milliseconds of the test.
 	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{"bind 0.0.0.0"}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantContains(t, want(t, r, "net.bind-all", Medium), "0.0.0.0")
+	wantContains(t, want(t, r, "net.bind-all", sevWarning), "0.0.0.0")
 	wantNone(t, r, "net.protected-mode")
 }
 
@@ -124,7 +124,7 @@ func TestAppUserWithEveryCommand(t *testing.T) {
 	s := redistest.Start(t, redistest.Config{DisableDefaultUser: true, Users: []redistest.User{
 		{Name: "app", Password: app, Rules: "~* &* +@all"}}})
 	r := auditOK(t, tlsOptions(s, redsafe.Production, "app", app))
-	f := want(t, r, "acl.dangerous-commands", High)
+	f := want(t, r, "acl.dangerous-commands", sevError)
 	wantContains(t, f, "app may run FLUSHALL, FLUSHDB, CONFIG, DEBUG, MODULE, SHUTDOWN, MIGRATE, KEYS, SCRIPT, EVAL")
 	wantNone(t, r, "auth.default-user", "auth.none", "audit.limited-visibility")
 
@@ -147,15 +147,15 @@ func TestReplicaInPlaintextWithoutMasterauth(t *testing.T) {
 	replica := redistest.Start(t, redistest.Config{ExtraConfig: []string{
 		fmt.Sprintf("replicaof 127.0.0.1 %d", master.Port)}})
 	r := auditOK(t, tlsOptions(replica, redsafe.Development, "", replica.Password))
-	wantContains(t, want(t, r, "tls.replication", High), master.Addr, "tls-replication no")
-	wantContains(t, want(t, r, "auth.replica-no-masterauth", High), master.Addr)
+	wantContains(t, want(t, r, "tls.replication", sevError), master.Addr, "tls-replication no")
+	wantContains(t, want(t, r, "auth.replica-no-masterauth", sevError), master.Addr)
 
 	// With masterauth set, only the plaintext replication remains.
 	secured := redistest.Start(t, redistest.Config{Plaintext: true})
 	replica2 := redistest.Start(t, redistest.Config{ExtraConfig: []string{
 		fmt.Sprintf("replicaof 127.0.0.1 %d", secured.Port), fmt.Sprintf("masterauth %q", secured.Password)}})
 	r = auditOK(t, tlsOptions(replica2, redsafe.Development, "", replica2.Password), secured.Password)
-	want(t, r, "tls.replication", High)
+	want(t, r, "tls.replication", sevError)
 	wantNone(t, r, "auth.replica-no-masterauth")
 }
 
@@ -166,7 +166,7 @@ func TestClusterBusInPlaintext(t *testing.T) {
 	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{
 		"cluster-enabled yes", "cluster-config-file nodes.conf", fmt.Sprintf("cluster-port %d", bus)}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantContains(t, want(t, r, "tls.cluster", High), fmt.Sprint(bus))
+	wantContains(t, want(t, r, "tls.cluster", sevError), fmt.Sprint(bus))
 
 	tlsBus := freePort(t)
 	s2 := redistest.Start(t, redistest.Config{ExtraConfig: []string{

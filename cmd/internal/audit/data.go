@@ -39,11 +39,11 @@ func checkData(r *run) {
 	db := fmt.Sprintf("database %d", r.ep.db)
 	switch {
 	case s.strings == 0 && s.unreadable == 0:
-		r.add("data.unencrypted", Info, "no string values to sample",
+		r.add("data.unencrypted", sevInfo, "no string values to sample",
 			fmt.Sprintf("SCAN found %d keys in %s and no string value among them; nothing was judged", s.names, db),
 			"run the audit again when the service has cached data")
 	case s.plain > 0:
-		r.add("data.unencrypted", High, "cached values are stored unencrypted",
+		r.add("data.unencrypted", sevError, "cached values are stored unencrypted",
 			fmt.Sprintf("%d of %d sampled string values in %s (%.0f%%) are not Fernet tokens%s; the values were not printed",
 				s.plain, s.strings, db, 100*float64(s.plain)/float64(s.strings), s.extra()),
 			"write values through redsafe (or seal them with package seal / Python's Fernet), and delete or re-write the plaintext keys; values in Redis are readable to anyone with GET, in RDB/AOF files and in backups")
@@ -187,7 +187,7 @@ func checkPersistence(r *run) {
 		return
 	}
 	dir, _ := r.config("dir")
-	r.add("persistence.plaintext-dump", High, "unencrypted values are written to disk",
+	r.add("persistence.plaintext-dump", sevError, "unencrypted values are written to disk",
 		fmt.Sprintf("%s is on and %d sampled values are plaintext: they persist in %s and in every backup of it", strings.Join(on, " and "), r.plainData, orDefault(dir, "the data directory")),
 		"encrypt the values (see data.unencrypted); for a cache, turn persistence off (`save \"\"`, `appendonly no`); otherwise keep dir on an encrypted volume with mode 0700 and protect the backups")
 }

@@ -40,10 +40,10 @@ func TestPlaintextValuesPersisted(t *testing.T) {
 	o.EncryptionKey = key.Encode()
 	r := auditOK(t, o, secrets...)
 
-	f := want(t, r, "data.unencrypted", High)
+	f := want(t, r, "data.unencrypted", sevError)
 	wantContains(t, f, "4 of 7 sampled string values", "(57%)", "1 more are Fernet tokens the configured key does not open")
-	wantContains(t, want(t, r, "persistence.plaintext-dump", High), "appendonly yes", "4 sampled values")
-	f = want(t, r, "data.secret-in-keyname", High)
+	wantContains(t, want(t, r, "persistence.plaintext-dump", sevError), "appendonly yes", "4 sampled values")
+	f = want(t, r, "data.secret-in-keyname", sevError)
 	wantContains(t, f, "of 8 key names", "1 name looks like bearer tokens (JWT)", `"session:eyJh…[`,
 		"1 name looks like email addresses", `"user:al…[17 chars]"`, "long random strings")
 }
@@ -72,7 +72,7 @@ func TestSampleSize(t *testing.T) {
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	wantContains(t, want(t, r, "data.unencrypted", High), "5 of 5 sampled", "(100%)")
+	wantContains(t, want(t, r, "data.unencrypted", sevError), "5 of 5 sampled", "(100%)")
 	if f, _ := r.Find("data.unencrypted"); strings.Contains(f.Evidence, "plain ") {
 		t.Errorf("evidence shows a value: %s", f.Evidence)
 	}

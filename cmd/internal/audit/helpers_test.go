@@ -80,7 +80,7 @@ func dump(r *Report) string {
 }
 
 // want asserts a finding with id at severity sev, with evidence and a fix.
-func want(t *testing.T, r *Report, id string, sev Severity) Finding {
+func want(t *testing.T, r *Report, id string, sev redsafe.Severity) Finding {
 	t.Helper()
 	f, ok := r.Find(id)
 	if !ok {
@@ -89,8 +89,8 @@ func want(t *testing.T, r *Report, id string, sev Severity) Finding {
 	if f.Severity != sev {
 		t.Errorf("%s is %s, want %s: %s", id, f.Severity, sev, f.Evidence)
 	}
-	if f.Title == "" || f.Evidence == "" || f.Fix == "" {
-		t.Errorf("%s lacks a title, evidence or fix: %+v", id, f)
+	if f.Message == "" || f.Evidence == "" || f.Fix == "" {
+		t.Errorf("%s lacks a message, evidence or fix: %+v", id, f)
 	}
 	return f
 }
@@ -129,7 +129,7 @@ func wantContains(t *testing.T, f Finding, parts ...string) {
 }
 
 // noneAtOrAbove asserts the report has nothing at sev or above.
-func noneAtOrAbove(t *testing.T, r *Report, sev Severity) {
+func noneAtOrAbove(t *testing.T, r *Report, sev redsafe.Severity) {
 	t.Helper()
 	for _, f := range r.Worst(sev) {
 		t.Errorf("%s %s: %s", f.Severity, f.ID, f.Evidence)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"github.com/redsafe/redsafe"
 	"math"
 	"regexp"
 	"slices"
@@ -12,7 +13,7 @@ import (
 // keyNamePattern is one kind of secret that key names should not carry.
 type keyNamePattern struct {
 	kind     string
-	severity Severity
+	severity redsafe.Severity
 	find     func(name string) [][]int // every match, as [start, end)
 }
 
@@ -25,10 +26,10 @@ var (
 )
 
 var keyNamePatterns = []keyNamePattern{
-	{"bearer tokens (JWT)", High, reFind(jwtRE)},
-	{"API tokens", High, reFind(tokenRE)},
-	{"email addresses", Medium, reFind(emailRE)},
-	{"long random strings (session ids, tokens, hashes)", Low, randomSegments},
+	{"bearer tokens (JWT)", sevError, reFind(jwtRE)},
+	{"API tokens", sevError, reFind(tokenRE)},
+	{"email addresses", sevWarning, reFind(emailRE)},
+	{"long random strings (session ids, tokens, hashes)", sevNotice, randomSegments},
 }
 
 func reFind(re *regexp.Regexp) func(string) [][]int {
@@ -96,7 +97,7 @@ func (k *keyNameFindings) look(name string) {
 // returns nil when no name matched.
 func (k *keyNameFindings) finding() *Finding {
 	var parts []string
-	var sev Severity
+	var sev redsafe.Severity
 	for i, p := range keyNamePatterns {
 		if k.count[i] == 0 {
 			continue
@@ -114,7 +115,7 @@ func (k *keyNameFindings) finding() *Finding {
 		return nil
 	}
 	return &Finding{ID: "data.secret-in-keyname", Severity: sev,
-		Title:    "key names carry secrets or personal data",
+		Message:  "key names carry secrets or personal data",
 		Evidence: strings.Join(parts, "; ") + " (masked)",
 		Fix: "key by a digest instead: e.g. session:<HMAC-SHA256(secret, token)> or user:<id>, never the token or email itself; " +
 			"key names are not encrypted and are shown to anyone who may SCAN, in MONITOR, slowlog, ACL LOG and RDB files"}

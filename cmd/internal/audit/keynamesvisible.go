@@ -30,9 +30,9 @@ func checkKeyNamesVisible(r *run) {
 	var lists, cannotTell []string
 	for _, cmd := range []string{"SCAN", "KEYS"} {
 		switch r.may(cmd) {
-		case allowed:
+		case Allowed:
 			lists = append(lists, cmd)
-		case unknown:
+		case Unknown:
 			cannotTell = append(cannotTell, cmd)
 		}
 	}
@@ -43,11 +43,11 @@ func checkKeyNamesVisible(r *run) {
 		return
 	}
 	user := r.ep.shown()
-	sev := Low
+	sev := sevNotice
 	evidence := fmt.Sprintf("%s is confined to a key pattern (a GET of a key outside it is refused for its key), yet it may run %s, which Redis does not filter by key pattern: they list the name, never the value, of every key in the database",
 		user, strings.Join(lists, " and "))
 	if r.namesOutside > 0 {
-		sev = Medium
+		sev = sevWarning
 		evidence += fmt.Sprintf("; here SCAN listed %d key names outside its pattern", r.namesOutside)
 	}
 	r.add(id, sev, fmt.Sprintf("%s is confined to a key pattern, but may list every key name", user), evidence,

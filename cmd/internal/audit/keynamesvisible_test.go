@@ -19,7 +19,7 @@ func TestKeyNamesVisibleToAConfinedUser(t *testing.T) {
 	}
 	app := tlsOptions(s, redsafe.Development, u.App.Name, u.App.Password)
 	r := auditOK(t, app, u.Admin.Password)
-	f := want(t, r, "acl.key-names-visible", Medium)
+	f := want(t, r, "acl.key-names-visible", sevWarning)
 	wantContains(t, f, "app is confined to a key pattern", "may run SCAN", "here SCAN listed 2 key names outside its pattern")
 	if strings.Contains(f.Evidence, "KEYS") {
 		t.Errorf("the app user may not run KEYS: %s", f.Evidence)
@@ -43,7 +43,7 @@ func TestKeyNamesVisibleWithNothingOutside(t *testing.T) {
 	s, u := hardenedWith(t, redsafe.Development, "orders:*")
 	s.Do(t, "SET", "orders:1", "v")
 	r := auditOK(t, tlsOptions(s, redsafe.Development, u.App.Name, u.App.Password), u.Admin.Password)
-	f := want(t, r, "acl.key-names-visible", Low)
+	f := want(t, r, "acl.key-names-visible", sevNotice)
 	if strings.Contains(f.Evidence, "here SCAN listed") {
 		t.Errorf("no name outside the pattern exists: %s", f.Evidence)
 	}

@@ -31,8 +31,8 @@ func TestPasswordFileOnARefusedDeployment(t *testing.T) {
 	if r.Err != nil {
 		t.Fatalf("the audit could not run: %v", r.Err)
 	}
-	wantContains(t, want(t, r, "auth.weak-password", High), "production requires at least 48 characters")
-	want(t, r, "tls.disabled", Critical)
+	wantContains(t, want(t, r, "auth.weak-password", sevError), "production requires at least 48 characters")
+	want(t, r, "tls.disabled", sevCritical)
 	if f, ok := r.Find("audit.limited-visibility"); ok && strings.Contains(f.Evidence, "no credentials") {
 		t.Errorf("the audit ran without the file's password: %s", f.Evidence)
 	}

@@ -23,9 +23,9 @@ func TestAuditOnlyReads(t *testing.T) {
 	}
 	before := readState(t, s)
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password), ops)
-	want(t, r, "acl.dangerous-commands", High)
+	want(t, r, "acl.dangerous-commands", sevError)
 	r = auditOK(t, tlsOptions(s, redsafe.Development, "ops", ops), s.Password)
-	f := want(t, r, "acl.dangerous-commands", High)
+	f := want(t, r, "acl.dangerous-commands", sevError)
 	wantContains(t, f, "FLUSHALL", "CONFIG", "queued inside MULTI and discarded")
 	after := readState(t, s)
 	for k, v := range before {

@@ -99,9 +99,9 @@ func (r *run) answersPlaintext() (bool, error) {
 }
 
 func (r *run) tlsDisabled(evidence string) {
-	sev, why := Medium, fmt.Sprintf("; the %s policy allows plaintext, but every password and value crosses the network readable", r.ep.policy.Environment)
+	sev, why := sevWarning, fmt.Sprintf("; the %s policy allows plaintext, but every password and value crosses the network readable", r.ep.policy.Environment)
 	if r.ep.policy.RequireTLS {
-		sev, why = Critical, fmt.Sprintf("; %s requires TLS: passwords and values cross the network readable", r.ep.policy.Environment)
+		sev, why = sevCritical, fmt.Sprintf("; %s requires TLS: passwords and values cross the network readable", r.ep.policy.Environment)
 	}
 	r.add("tls.disabled", sev, "the server answers without TLS", evidence+why,
 		"enable TLS on the server: tls-port with `port 0`, so nothing answers in plaintext (`redsafe conf` writes such a redis.conf); then connect with rediss://")
@@ -153,10 +153,10 @@ func checkOldProtocols(r *run) {
 	fix := fmt.Sprintf(`set tls-protocols "%s" in redis.conf (and no @SECLEVEL=0 in tls-ciphers), then restart`, protocolsFor(r.ep.policy.MinTLSVersion))
 	switch {
 	case len(old) > 0:
-		r.add("tls.old-protocol", High, "the server accepts TLS below 1.2",
+		r.add("tls.old-protocol", sevError, "the server accepts TLS below 1.2",
 			"handshakes accepted: "+strings.Join(append(old, belowPolicy...), ", ")+"; TLS 1.0 and 1.1 are deprecated (RFC 8996)", fix)
 	case len(belowPolicy) > 0:
-		r.add("tls.old-protocol", Medium, fmt.Sprintf("the server accepts TLS below the %s minimum of TLS %s", r.ep.policy.Environment, versionNumber(r.ep.policy.MinTLSVersion)),
+		r.add("tls.old-protocol", sevWarning, fmt.Sprintf("the server accepts TLS below the %s minimum of TLS %s", r.ep.policy.Environment, versionNumber(r.ep.policy.MinTLSVersion)),
 			"handshakes accepted: "+strings.Join(belowPolicy, ", "), fix)
 	}
 }
@@ -191,9 +191,9 @@ func checkClientAuth(r *run) {
 	if r.inspection == nil {
 		return
 	}
-	sev := Info
+	sev := sevInfo
 	if r.ep.policy.Environment == redsafe.Production {
-		sev = Low
+		sev = sevNotice
 	}
 	fix := "require client certificates: tls-auth-clients yes, and give each service a certificate from the CA (`redsafe certs --client NAME`, REDIS_TLS_CERT and REDIS_TLS_KEY)"
 	if !r.inspection.certRequested {
@@ -237,12 +237,12 @@ func checkPlaintextPort(r *run) {
 	}
 	addr := net.JoinHostPort(r.ep.host, port)
 	if resp.AnswersPlaintext(addr, r.target.Timeout) {
-		r.add("tls.plaintext-port", High, "the server also accepts plaintext",
+		r.add("tls.plaintext-port", sevError, "the server also accepts plaintext",
 			fmt.Sprintf("port %s is configured and %s answers plaintext RESP next to the TLS port", port, addr),
 			"set `port 0` in redis.conf so that only tls-port listens, then restart")
 		return
 	}
-	r.add("tls.plaintext-port", Medium, "a plaintext port is configured",
+	r.add("tls.plaintext-port", sevWarning, "a plaintext port is configured",
 		fmt.Sprintf("port %s is configured; %s did not answer from here, but other hosts may reach it", port, addr),
 		"set `port 0` in redis.conf so that only tls-port listens, then restart")
 }

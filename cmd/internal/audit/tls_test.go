@@ -25,7 +25,7 @@ func TestExtraPlaintextPort(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, redistest.Config{ExtraPlaintextPort: true})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	f := want(t, r, "tls.plaintext-port", High)
+	f := want(t, r, "tls.plaintext-port", sevError)
 	wantContains(t, f, s.PlaintextAddr, "answers plaintext RESP")
 	wantNone(t, r, "tls.disabled")
 }
@@ -36,8 +36,8 @@ func TestTLS12UnderProductionPolicy(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, redistest.Config{})
 	r := auditOK(t, tlsOptions(s, redsafe.Production, "", s.Password))
-	wantContains(t, want(t, r, "tls.old-protocol", Medium), "TLS 1.2")
-	want(t, r, "tls.client-auth", Low) // off, in production
+	wantContains(t, want(t, r, "tls.old-protocol", sevWarning), "TLS 1.2")
+	want(t, r, "tls.client-auth", sevNotice) // off, in production
 	wantNone(t, auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password)), "tls.old-protocol")
 
 	only13 := redistest.Start(t, redistest.Config{TLSProtocols: "TLSv1.3"})
@@ -51,7 +51,7 @@ func TestTLS10And11(t *testing.T) {
 	s := redistest.Start(t, redistest.Config{TLSProtocols: "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
 		ExtraConfig: []string{`tls-ciphers "DEFAULT:@SECLEVEL=0"`}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantContains(t, want(t, r, "tls.old-protocol", High), "TLS 1.0", "TLS 1.1")
+	wantContains(t, want(t, r, "tls.old-protocol", sevError), "TLS 1.0", "TLS 1.1")
 }
 
 func TestCertificateExpiry(t *testing.T) {
@@ -60,7 +60,7 @@ func TestCertificateExpiry(t *testing.T) {
 		t.Parallel()
 		s := redistest.Start(t, redistest.Config{CertNotAfter: time.Now().Add(10 * 24 * time.Hour)})
 		r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-		wantContains(t, want(t, r, "tls.cert-expiry", High), "in 9 days")
+		wantContains(t, want(t, r, "tls.cert-expiry", sevError), "in 9 days")
 		wantNone(t, r, "audit.limited-visibility") // it still verifies: the password was sent
 	})
 	t.Run("expired", func(t *testing.T) {
@@ -68,10 +68,10 @@ func TestCertificateExpiry(t *testing.T) {
 		past := time.Now().Add(-72 * time.Hour)
 		s := redistest.Start(t, redistest.Config{CertNotBefore: past, CertNotAfter: past.Add(24 * time.Hour)})
 		r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-		wantContains(t, want(t, r, "tls.cert-expiry", Critical), "expired on", "2 days ago")
+		wantContains(t, want(t, r, "tls.cert-expiry", sevCritical), "expired on", "2 days ago")
 		// The service would refuse this server, so the audit does not send
 		// it the password either, and says what it could not see.
-		wantContains(t, want(t, r, "audit.limited-visibility", Info), "did not verify", "expired", "password was not sent")
+		wantContains(t, want(t, r, "audit.limited-visibility", sevInfo), "did not verify", "expired", "password was not sent")
 		wantBlind(t, r, "acl.dangerous-commands", "net.bind-all", "server.version")
 		wantNone(t, r, "auth.none", "tls.cert-untrusted", "tls.cert-hostname")
 	})
@@ -86,7 +86,7 @@ func TestCertificateForAnotherHost(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, redistest.Config{Hosts: []string{"redis.example.internal"}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantContains(t, want(t, r, "tls.cert-hostname", High), "redis.example.internal", `"127.0.0.1"`)
+	wantContains(t, want(t, r, "tls.cert-hostname", sevError), "redis.example.internal", `"127.0.0.1"`)
 	wantNone(t, r, "tls.cert-untrusted", "tls.cert-expiry")
 	// With the name the certificate lists, it verifies.
 	o := tlsOptions(s, redsafe.Development, "", s.Password)
@@ -100,8 +100,8 @@ func TestCertificateFromUnknownCA(t *testing.T) {
 	o := tlsOptions(s, redsafe.Development, "", s.Password)
 	o.TLS.CAFile = ""
 	r := auditOK(t, o)
-	want(t, r, "tls.cert-untrusted", High)
-	wantContains(t, want(t, r, "audit.limited-visibility", Info), "password was not sent")
+	want(t, r, "tls.cert-untrusted", sevError)
+	wantContains(t, want(t, r, "audit.limited-visibility", sevInfo), "password was not sent")
 }
 
 // OpenSSL 3 (Debian's security level 2) refuses to load an RSA 1024 key
@@ -116,7 +116,7 @@ func TestWeakCertificate(t *testing.T) {
 	o := redsafe.Options{Environment: redsafe.Development, URL: "rediss://" + addr + "/0", Password: backend.Password,
 		TLS: redsafe.TLSOptions{CAFile: caFile}}
 	r := auditOK(t, o)
-	wantContains(t, want(t, r, "tls.cert-weak", High), "RSA 1024-bit key", "SHA1-RSA")
+	wantContains(t, want(t, r, "tls.cert-weak", sevError), "RSA 1024-bit key", "SHA1-RSA")
 	wantNone(t, r, "tls.cert-untrusted", "tls.cert-hostname")
 
 	// A sound chain behind the same kind of terminator is not reported.
@@ -214,7 +214,7 @@ func TestMutualTLS(t *testing.T) {
 
 	optional := redistest.Start(t, redistest.Config{ExtraConfig: []string{"tls-auth-clients optional"}})
 	o = tlsOptions(optional, redsafe.Production, "", optional.Password)
-	wantContains(t, want(t, auditOK(t, o), "tls.client-auth", Low), "optional")
+	wantContains(t, want(t, auditOK(t, o), "tls.client-auth", sevNotice), "optional")
 
 	// Without the client certificate the server refuses the session: the
 	// audit cannot run, and says so.
@@ -232,7 +232,7 @@ func TestExpiredCertificateWithoutPassword(t *testing.T) {
 	past := time.Now().Add(-72 * time.Hour)
 	s := redistest.Start(t, redistest.Config{NoAuth: true, CertNotBefore: past, CertNotAfter: past.Add(24 * time.Hour)})
 	r := auditOK(t, tlsOptions(s, redsafe.Testing, "", ""))
-	want(t, r, "tls.cert-expiry", Critical)
-	want(t, r, "auth.none", Critical)
-	want(t, r, "acl.dangerous-commands", High) // the anonymous default user was audited
+	want(t, r, "tls.cert-expiry", sevCritical)
+	want(t, r, "auth.none", sevCritical)
+	want(t, r, "acl.dangerous-commands", sevError) // the anonymous default user was audited
 }

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/report"
 	"slices"
 	"strings"
 	"testing"
@@ -110,7 +112,7 @@ func TestMaskKeyHidesEverySecret(t *testing.T) {
 }
 
 func TestSeverityOrder(t *testing.T) {
-	r := &Report{Findings: []Finding{{ID: "b", Severity: Low}, {ID: "z", Severity: Critical}, {ID: "a", Severity: Low}, {ID: "m", Severity: Info}, {ID: "c", Severity: High}}}
+	r := &Report{Findings: []Finding{{ID: "b", Severity: sevNotice}, {ID: "z", Severity: sevCritical}, {ID: "a", Severity: sevNotice}, {ID: "m", Severity: sevInfo}, {ID: "c", Severity: sevError}}}
 	r.finish()
 	var ids []string
 	for _, f := range r.Findings {
@@ -119,18 +121,18 @@ func TestSeverityOrder(t *testing.T) {
 	if strings.Join(ids, ",") != "z,c,a,b,m" {
 		t.Errorf("order %v", ids)
 	}
-	if r.Summary != (Summary{Critical: 1, High: 1, Low: 2, Info: 1}) {
+	if r.Summary != (report.Summary{Critical: 1, Error: 1, Notice: 2, Info: 1}) {
 		t.Errorf("summary %+v", r.Summary)
 	}
-	if len(r.Worst(High)) != 2 || len(r.Worst(Critical)) != 1 || len(r.Worst(Info)) != 5 {
+	if len(r.Worst(sevError)) != 2 || len(r.Worst(sevCritical)) != 1 || len(r.Worst(sevInfo)) != 5 {
 		t.Error("Worst counts wrong")
 	}
 	for _, bad := range []string{"", "severe", "hi"} {
-		if _, err := ParseSeverity(bad); err == nil {
-			t.Errorf("ParseSeverity(%q) accepted", bad)
+		if _, err := redsafe.ParseSeverity(bad); err == nil {
+			t.Errorf("redsafe.ParseSeverity(%q) accepted", bad)
 		}
 	}
-	if s, err := ParseSeverity(" MEDIUM "); err != nil || s != Medium {
-		t.Errorf("ParseSeverity(MEDIUM) = %q, %v", s, err)
+	if s, err := redsafe.ParseSeverity(" MEDIUM "); err != nil || s != sevWarning {
+		t.Errorf("redsafe.ParseSeverity(MEDIUM) = %q, %v", s, err)
 	}
 }

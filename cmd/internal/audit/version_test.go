@@ -21,13 +21,13 @@ func TestServerVersionJudgesTheGivenVersion(t *testing.T) {
 		return auditWith(t, Target{Options: o, Sample: 10, Timeout: 2 * time.Second, version: version})
 	}
 
-	f := want(t, at("7.0.15"), "server.version", High) // default may run Lua
+	f := want(t, at("7.0.15"), "server.version", sevError) // default may run Lua
 	wantContains(t, f, "CVE-2025-49844", "CVE-2025-21605", "default may run EVAL")
 	if !strings.Contains(f.Fix, "upgrade to Redis 7.2.11") {
 		t.Errorf("7.0.15 should upgrade to 7.2.11 (its line never got the fix): %s", f.Fix)
 	}
 
-	f = want(t, at("7.2.8"), "server.version", High)
+	f = want(t, at("7.2.8"), "server.version", sevError)
 	wantContains(t, f, "CVE-2025-49844 ", "(fixed in 7.2.11;", "CVE-2025-32023 ")
 	if strings.Contains(f.Evidence, "CVE-2025-21605") || strings.Contains(f.Evidence, "CVE-2024-31449") {
 		t.Errorf("7.2.8 has the fixes of CVE-2025-21605 and CVE-2024-31449: %s", f.Evidence)
@@ -38,7 +38,7 @@ func TestServerVersionJudgesTheGivenVersion(t *testing.T) {
 	}
 	r := at("7.x")
 	wantBlind(t, r, "server.version")
-	wantContains(t, want(t, r, "audit.limited-visibility", Info), `version "7.x" is not major.minor.patch`)
+	wantContains(t, want(t, r, "audit.limited-visibility", sevInfo), `version "7.x" is not major.minor.patch`)
 }
 
 // Without a version given, the one the server reports (HELLO) is judged.
@@ -71,7 +71,7 @@ func TestServerVersionReadsTheServer(t *testing.T) {
 		}
 		return
 	}
-	if !strings.Contains(f.Title, "Redis "+v.String()+" is affected") {
-		t.Errorf("server.version judges another version than the server's %s: %s", v, f.Title)
+	if !strings.Contains(f.Message, "Redis "+v.String()+" is affected") {
+		t.Errorf("server.version judges another version than the server's %s: %s", v, f.Message)
 	}
 }

@@ -14,13 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/connhook"
 	"github.com/redsafe/redsafe/internal/redact"
 )
 
@@ -193,12 +193,12 @@ func newRunner(cfg Config) (*runner, error) {
 	if cfg.ServerPID > 0 {
 		r.server = &procCPU{pid: cfg.ServerPID}
 	}
-	// Every connection redsafe dials from now on is counted too.
-	connhook.Set(r.wire.wrap)
+	// Every connection the redsafe stacks dial is counted too, below TLS.
+	r.cfg.Options.Dial = r.wire.dial(cfg.Options.Dial)
 	return r, nil
 }
 
-func (r *runner) close() { connhook.Set(nil) }
+func (r *runner) close() {}
 
 // open connects the stacks of a cell. Each cell has new clients, so that
 // no cell inherits another's connections, pools or modes (rueidis moves
@@ -462,4 +462,20 @@ func FormatCount(n float64) string {
 		b.WriteRune(ch)
 	}
 	return b.String()
+}
+
+// dial returns an Options.Dial that counts the bytes of each connection
+// next, or a net.Dialer when next is nil, opens.
+func (w *wire) dial(next func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if next == nil {
+		var d net.Dialer
+		next = d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return w.wrap(conn), nil
+	}
 }

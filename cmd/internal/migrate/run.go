@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/cmd/internal/keyname"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/internal/termsafe"
 )
@@ -156,7 +157,7 @@ func (m *migration) copy(ctx context.Context, keys []string, n *Counts) error {
 		default:
 			n.Left.Add(termsafe.Escape(rec.typ), 1) // the source's TYPE reply, printed in the report
 			if len(m.rep.LeftExamples) < maxExamples {
-				m.rep.LeftExamples = append(m.rep.LeftExamples, keyspace.MaskKey(rec.key))
+				m.rep.LeftExamples = append(m.rep.LeftExamples, keyname.Mask(rec.key))
 			}
 		}
 	}

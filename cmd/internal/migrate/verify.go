@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/cmd/internal/keyname"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 )
 
@@ -104,7 +105,7 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 	}
 	problem := func(key, why string) {
 		if len(v.Problems) < maxExamples {
-			v.Problems = append(v.Problems, keyspace.MaskKey(key)+": "+why)
+			v.Problems = append(v.Problems, keyname.Mask(key)+": "+why)
 		}
 	}
 	v.Sampled = len(keys)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/audit"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -52,30 +53,30 @@ func (r *run) auth() (*resp.Conn, error) {
 func checkHandshake(ctx context.Context, r *run) Result {
 	conn, err := r.target.Options.Connection()
 	if err != nil {
-		return Result{Status: Fail, Detail: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
+		return Result{Severity: Fail, Message: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
 	}
 	r.conn = conn
 	if conn.TLS == nil {
-		return Result{Status: Fail, Detail: "TLS is off: the URL is redis://", Fix: "use a rediss:// URL to the server's TLS port"}
+		return Result{Severity: Fail, Message: "TLS is off: the URL is redis://", Fix: "use a rediss:// URL to the server's TLS port"}
 	}
 	c, err := r.dial()
 	if err != nil {
 		// A plaintext Redis waits for a command and never answers a
 		// ClientHello, so the handshake only times out; say what it is.
 		if resp.AnswersPlaintext(conn.Addr, r.target.Timeout) {
-			return Result{Status: Fail, Detail: conn.Addr + " speaks plaintext RESP, not TLS",
+			return Result{Severity: Fail, Message: conn.Addr + " speaks plaintext RESP, not TLS",
 				Fix: "point REDIS_URL at the server's TLS port, or enable TLS on the server (`redsafe conf` writes a TLS-only redis.conf)"}
 		}
-		return Result{Status: Fail, Detail: "TLS handshake with " + conn.Addr + " failed: " + err.Error(), Fix: handshakeFix(err)}
+		return Result{Severity: Fail, Message: "TLS handshake with " + conn.Addr + " failed: " + err.Error(), Fix: handshakeFix(err)}
 	}
 	defer c.Close()
 	st := c.Conn.(*tls.Conn).ConnectionState()
 	r.state = &st
 	detail := fmt.Sprintf("%s with %s", tls.VersionName(st.Version), conn.Addr)
 	if conn.TLS.InsecureSkipVerify {
-		return Result{Status: Warn, Detail: detail + ", but the certificate's host name is not verified", Fix: "set REDIS_TLS_CERT_REQS=required"}
+		return Result{Severity: Warn, Message: detail + ", but the certificate's host name is not verified", Fix: "set REDIS_TLS_CERT_REQS=required"}
 	}
-	return Result{Status: Pass, Detail: detail + ", certificate and host name verified"}
+	return Result{Severity: Pass, Message: detail + ", certificate and host name verified"}
 }
 
 func handshakeFix(err error) string {
@@ -97,43 +98,43 @@ func handshakeFix(err error) string {
 
 func checkCertificate(ctx context.Context, r *run) Result {
 	if r.state == nil || len(r.state.PeerCertificates) == 0 {
-		return Result{Status: Skip, Detail: "no TLS connection"}
+		return Result{Severity: Skip, Message: "no TLS connection"}
 	}
 	leaf := r.state.PeerCertificates[0]
 	left := time.Until(leaf.NotAfter)
 	detail := fmt.Sprintf("%s, expires %s (%d days)", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
 	if left < 30*24*time.Hour {
-		return Result{Status: Warn, Detail: detail, Fix: "renew it under the same CA: `redsafe certs --renew`, then restart Redis"}
+		return Result{Severity: Warn, Message: detail, Fix: "renew it under the same CA: `redsafe certs --renew`, then restart Redis"}
 	}
-	return Result{Status: Pass, Detail: "chain valid: " + detail}
+	return Result{Severity: Pass, Message: "chain valid: " + detail}
 }
 
 func checkAuthRequired(ctx context.Context, r *run) Result {
 	if r.state == nil {
-		return Result{Status: Skip, Detail: "no TLS connection"}
+		return Result{Severity: Skip, Message: "no TLS connection"}
 	}
 	c, err := r.dial()
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error()}
+		return Result{Severity: Fail, Message: err.Error()}
 	}
 	defer c.Close()
-	reply, err := c.Do("PING")
+	a, reply, err := audit.PingWithoutCredentials(c)
 	switch {
 	case err != nil:
-		return Result{Status: Fail, Detail: "PING without credentials: " + err.Error()}
-	case strings.HasPrefix(reply, "-NOAUTH"):
-		return Result{Status: Pass, Detail: "a connection without a password gets NOAUTH"}
+		return Result{Severity: Fail, Message: "PING without credentials: " + err.Error()}
+	case a == audit.AuthRequired && strings.HasPrefix(reply.Str, "NOAUTH"):
+		return Result{Severity: Pass, Message: "a connection without a password gets NOAUTH"}
 	}
-	return Result{Status: Fail, Detail: "a connection without a password got " + resp.FirstWord(reply), Fix: "disable the default user (`user default off`) or give it a password"}
+	return Result{Severity: Fail, Message: "a connection without a password got " + resp.FirstWord(reply.String()), Fix: "disable the default user (`user default off`) or give it a password"}
 }
 
 func checkWrongPassword(ctx context.Context, r *run) Result {
 	if r.state == nil {
-		return Result{Status: Skip, Detail: "no TLS connection"}
+		return Result{Severity: Skip, Message: "no TLS connection"}
 	}
 	c, err := r.dial()
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error()}
+		return Result{Severity: Fail, Message: err.Error()}
 	}
 	defer c.Close()
 	wrong := make([]byte, 24)
@@ -145,54 +146,51 @@ func checkWrongPassword(ctx context.Context, r *run) Result {
 	reply, err := c.Do("AUTH", user, hex.EncodeToString(wrong))
 	switch {
 	case err != nil:
-		return Result{Status: Fail, Detail: "AUTH with a wrong password: " + err.Error()}
+		return Result{Severity: Fail, Message: "AUTH with a wrong password: " + err.Error()}
 	case strings.HasPrefix(reply, "-WRONGPASS"):
-		return Result{Status: Pass, Detail: "a wrong password for " + user + " is refused"}
+		return Result{Severity: Pass, Message: "a wrong password for " + user + " is refused"}
 	}
-	return Result{Status: Fail, Detail: "a wrong password for " + user + " got " + resp.FirstWord(reply), Fix: "give the user a password (ACL SETUSER " + user + " resetpass >...)"}
+	return Result{Severity: Fail, Message: "a wrong password for " + user + " got " + resp.FirstWord(reply), Fix: "give the user a password (ACL SETUSER " + user + " resetpass >...)"}
 }
 
 // checkDenied proves the application user may not run a command, without
-// ever running it: inside MULTI, Redis checks ACLs when a command is queued
-// and refuses it there, and whatever was queued is discarded.
+// ever running it, with the audit's probe (audit.WouldRun): inside MULTI,
+// Redis checks ACLs when a command is queued and refuses it there, and
+// whatever was queued is discarded.
 func checkDenied(args ...string) func(context.Context, *run) Result {
 	return func(ctx context.Context, r *run) Result {
 		if r.state == nil {
-			return Result{Status: Skip, Detail: "no TLS connection"}
+			return Result{Severity: Skip, Message: "no TLS connection"}
 		}
 		c, err := r.auth()
 		if err != nil {
-			return Result{Status: Fail, Detail: "cannot authenticate as the application user: " + err.Error(), Fix: "check REDIS_USERNAME and REDIS_PASSWORD"}
+			return Result{Severity: Fail, Message: "cannot authenticate as the application user: " + err.Error(), Fix: "check REDIS_USERNAME and REDIS_PASSWORD"}
 		}
 		defer c.Close()
-		if reply, err := c.Do("MULTI"); err != nil || reply != "+OK" {
-			return Result{Status: Fail, Detail: "MULTI: " + errText(reply, err)}
-		}
-		reply, err := c.Do(args...)
-		c.Do("DISCARD")
+		v, reply, err := audit.WouldRun(c, args...)
 		name := strings.Join(args, " ")
 		switch {
 		case err != nil:
-			return Result{Status: Fail, Detail: name + ": " + err.Error()}
-		case strings.HasPrefix(reply, "-NOPERM"):
-			return Result{Status: Pass, Detail: "the application user cannot run " + args[0]}
-		case reply == "+QUEUED":
-			return Result{Status: Fail, Detail: "the application user may run " + name + " (probed inside MULTI and discarded)",
+			return Result{Severity: Fail, Message: name + ": " + err.Error()}
+		case v == audit.Denied:
+			return Result{Severity: Pass, Message: "the application user cannot run " + args[0]}
+		case v == audit.Allowed:
+			return Result{Severity: Fail, Message: "the application user may run " + name + " (probed inside MULTI and discarded)",
 				Fix: "deny it in the user's ACL: -" + strings.ToLower(args[0]) + " (see `redsafe conf`)"}
 		}
-		return Result{Status: Fail, Detail: name + " got " + resp.FirstWord(reply)}
+		return Result{Severity: Fail, Message: name + " got " + resp.FirstWord(reply.String())}
 	}
 }
 
 func checkNoPlaintext(ctx context.Context, r *run) Result {
 	if r.conn == nil {
-		return Result{Status: Skip, Detail: "no connection settings"}
+		return Result{Severity: Skip, Message: "no connection settings"}
 	}
 	// Only a port that accepts connections can be said not to answer
 	// plaintext: a server that is down, or a host that does not resolve,
 	// proves nothing.
 	if err := accepts(r.conn.Addr, r.target.Timeout); err != nil {
-		return Result{Status: Fail, Detail: "not proven: " + err.Error() + "; a server that cannot be reached says nothing about plaintext",
+		return Result{Severity: Fail, Message: "not proven: " + err.Error() + "; a server that cannot be reached says nothing about plaintext",
 			Fix: "start the server, or fix the host and port in REDIS_URL, then run verify again"}
 	}
 	ports := []string{r.conn.Addr}
@@ -205,10 +203,10 @@ func checkNoPlaintext(ctx context.Context, r *run) Result {
 	}
 	for _, addr := range ports {
 		if resp.AnswersPlaintext(addr, r.target.Timeout) {
-			return Result{Status: Fail, Detail: addr + " answers plaintext RESP", Fix: "set `port 0` so that only tls-port listens"}
+			return Result{Severity: Fail, Message: addr + " answers plaintext RESP", Fix: "set `port 0` so that only tls-port listens"}
 		}
 	}
-	return Result{Status: Pass, Detail: how}
+	return Result{Severity: Pass, Message: how}
 }
 
 // accepts reports why addr does not accept a TCP connection, or nil.
@@ -244,7 +242,7 @@ func (r *run) configuredPort() (string, bool) {
 
 func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	if r.state == nil {
-		return Result{Status: Skip, Detail: "no TLS connection"}
+		return Result{Severity: Skip, Message: "no TLS connection"}
 	}
 	o := r.target.Options
 	o.DialTimeout = r.target.Timeout
@@ -252,42 +250,50 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	defer cancel()
 	c, err := redsafe.Open(ctx, o)
 	if err != nil {
-		// The library's errors end with "\n  fix: ...": the fix gets its own line.
-		msg, fix, _ := strings.Cut(err.Error(), "\n  fix: ")
-		return Result{Status: Fail, Detail: "the library cannot open: " + msg, Fix: fix}
+		// The library keeps each fix in a field, out of Error()'s one line.
+		var fix string
+		var connErr *redsafe.ConnectError
+		var confErr *redsafe.ConfigError
+		switch {
+		case errors.As(err, &connErr):
+			fix = connErr.Fix
+		case errors.As(err, &confErr) && len(confErr.Report.Errors()) > 0:
+			fix = confErr.Report.Errors()[0].Fix
+		}
+		return Result{Severity: Fail, Message: "the library cannot open: " + err.Error(), Fix: fix}
 	}
 	defer c.Close()
 	nonce := make([]byte, 8)
 	rand.Read(nonce)
 	key, err := probeKey(o.KeyPrefix, r.target.KeyPattern, "redsafe:verify:"+hex.EncodeToString(nonce))
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error(), Fix: "pass a pattern with a `*`, such as --key-pattern 'orders:*'"}
+		return Result{Severity: Fail, Message: err.Error(), Fix: "pass a pattern with a `*`, such as --key-pattern 'orders:*'"}
 	}
 	plaintext := []byte("redsafe verify " + hex.EncodeToString(nonce) + " plaintext")
 	if err := c.Set(ctx, key, plaintext, time.Minute); err != nil {
 		if strings.Contains(err.Error(), "NOPERM") {
-			return Result{Status: Fail, Detail: "SET of the probe key " + o.KeyPrefix + key + " was refused (NOPERM): the application user may not write it", Fix: noPermFix(o.KeyPrefix, r.target.KeyPattern)}
+			return Result{Severity: Fail, Message: "SET of the probe key " + o.KeyPrefix + key + " was refused (NOPERM): the application user may not write it", Fix: noPermFix(o.KeyPrefix, r.target.KeyPattern)}
 		}
-		return Result{Status: Fail, Detail: "SET through the library: " + err.Error(), Fix: "allow the application user to write " + o.KeyPrefix + key}
+		return Result{Severity: Fail, Message: "SET through the library: " + err.Error(), Fix: "allow the application user to write " + o.KeyPrefix + key}
 	}
 	defer c.Delete(context.WithoutCancel(ctx), key)
 	got, err := c.Get(ctx, key)
 	if err != nil || !bytes.Equal(got, plaintext) {
-		return Result{Status: Fail, Detail: "GET through the library did not return the value: " + errText("", err)}
+		return Result{Severity: Fail, Message: "GET through the library did not return the value: " + errText("", err)}
 	}
 	raw, err := r.rawGet(o.KeyPrefix + key)
 	if err != nil {
-		return Result{Status: Fail, Detail: "raw GET: " + err.Error()}
+		return Result{Severity: Fail, Message: "raw GET: " + err.Error()}
 	}
 	if bytes.Contains([]byte(raw), plaintext) || !strings.HasPrefix(raw, "gAAAAA") {
-		return Result{Status: Fail, Detail: "the value stored in Redis is not a Fernet token"}
+		return Result{Severity: Fail, Message: "the value stored in Redis is not a Fernet token"}
 	}
 	if k, err := seal.ParseKey(o.EncryptionKey); err != nil {
-		return Result{Status: Fail, Detail: "the encryption key does not parse"}
+		return Result{Severity: Fail, Message: "the encryption key does not parse"}
 	} else if pt, err := seal.New(k).Open(nil, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
-		return Result{Status: Fail, Detail: "the stored token does not open with REDIS_ENCRYPTION_KEY"}
+		return Result{Severity: Fail, Message: "the stored token does not open with REDIS_ENCRYPTION_KEY"}
 	}
-	return Result{Status: Pass, Detail: fmt.Sprintf("round trip through the library; Redis holds a %d-byte Fernet token, not the plaintext", len(raw))}
+	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte Fernet token, not the plaintext", len(raw))}
 }
 
 func (r *run) rawGet(key string) (string, error) {

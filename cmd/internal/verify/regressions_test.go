@@ -42,13 +42,13 @@ func TestNoPlaintextIsNotProvenByADeadServer(t *testing.T) {
 		target := appTarget(s, "app", appPassword)
 		target.Options.URL = c.url
 		r := resultOf(t, target, "tls.no-plaintext")
-		if r.Status != Fail || !strings.Contains(r.Detail, "not proven") || !strings.Contains(r.Detail, c.why) || r.Fix == "" {
-			t.Errorf("%s: tls.no-plaintext = %s %q (fix %q), want FAIL naming %q", c.url, r.Status, r.Detail, r.Fix, c.why)
+		if r.Severity != Fail || !strings.Contains(r.Message, "not proven") || !strings.Contains(r.Message, c.why) || r.Fix == "" {
+			t.Errorf("%s: tls.no-plaintext = %s %q (fix %q), want FAIL naming %q", c.url, r.Severity, r.Message, r.Fix, c.why)
 		}
 	}
 	// The live server still passes.
-	if r := resultOf(t, appTarget(s, "app", appPassword), "tls.no-plaintext"); r.Status != Pass {
-		t.Errorf("tls.no-plaintext on a live TLS-only server = %s: %s", r.Status, r.Detail)
+	if r := resultOf(t, appTarget(s, "app", appPassword), "tls.no-plaintext"); r.Severity != Pass {
+		t.Errorf("tls.no-plaintext on a live TLS-only server = %s: %s", r.Severity, r.Message)
 	}
 }
 
@@ -62,25 +62,25 @@ func TestEncryptedRoundTripFollowsTheKeyPattern(t *testing.T) {
 
 	target := appTarget(s, "orders", appPassword)
 	r := resultOf(t, target, "data.encrypted")
-	if r.Status != Fail || !strings.Contains(r.Detail, "NOPERM") || !strings.Contains(r.Fix, "--key-pattern 'orders:*'") {
-		t.Errorf("without the pattern: data.encrypted = %s %q (fix %q); want FAIL with NOPERM and the flag to pass", r.Status, r.Detail, r.Fix)
+	if r.Severity != Fail || !strings.Contains(r.Message, "NOPERM") || !strings.Contains(r.Fix, "--key-pattern 'orders:*'") {
+		t.Errorf("without the pattern: data.encrypted = %s %q (fix %q); want FAIL with NOPERM and the flag to pass", r.Severity, r.Message, r.Fix)
 	}
 
 	target.KeyPattern = "orders:*"
-	if r := resultOf(t, target, "data.encrypted"); r.Status != Pass {
-		t.Errorf("with --key-pattern orders:*: data.encrypted = %s: %s", r.Status, r.Detail)
+	if r := resultOf(t, target, "data.encrypted"); r.Severity != Pass {
+		t.Errorf("with --key-pattern orders:*: data.encrypted = %s: %s", r.Severity, r.Message)
 	}
 
 	target.KeyPattern = ""
 	target.Options.KeyPrefix = "orders:"
-	if r := resultOf(t, target, "data.encrypted"); r.Status != Pass {
-		t.Errorf("with KeyPrefix orders:: data.encrypted = %s: %s", r.Status, r.Detail)
+	if r := resultOf(t, target, "data.encrypted"); r.Severity != Pass {
+		t.Errorf("with KeyPrefix orders:: data.encrypted = %s: %s", r.Severity, r.Message)
 	}
 
 	target.Options.KeyPrefix = ""
 	target.KeyPattern = "orders:current"
-	if r := resultOf(t, target, "data.encrypted"); r.Status != Fail || !strings.Contains(r.Detail, "no `*`") {
-		t.Errorf("a pattern without *: data.encrypted = %s: %s", r.Status, r.Detail)
+	if r := resultOf(t, target, "data.encrypted"); r.Severity != Fail || !strings.Contains(r.Message, "no `*`") {
+		t.Errorf("a pattern without *: data.encrypted = %s: %s", r.Severity, r.Message)
 	}
 	if got := s.Do(t, "DBSIZE"); got != ":0" {
 		t.Errorf("verify left keys behind: DBSIZE %s", got)

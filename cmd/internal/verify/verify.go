@@ -1,6 +1,13 @@
 // Package verify proves, against a live server, that a Redis deployment is
 // as secure as its configuration claims: it probes instead of trusting.
 // `redsafe up` and `redsafe verify` print its results.
+//
+// It is the pass/fail profile of package audit: its ACL and
+// authentication probes are the audit's (audit.WouldRun,
+// audit.PingWithoutCredentials), and its results are the one finding
+// type, redsafe.Finding, rendered by package report. What it adds to the
+// audit is a verdict per claim and the one write the audit never makes: a
+// value round-tripped through the library (data.encrypted).
 package verify
 
 import (
@@ -11,23 +18,21 @@ import (
 	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
-// Status is the outcome of one check.
-type Status string
+// Status is the outcome of one check, on the one severity scale of
+// redsafe's reports: a check that passed is info, one that could not run
+// (skip) a notice, a warning a warning, and a failure an error.
+type Status = redsafe.Severity
 
 const (
-	Pass Status = "ok"
-	Warn Status = "warn"
-	Fail Status = "FAIL"
-	Skip Status = "skip"
+	Pass Status = redsafe.SeverityInfo
+	Warn Status = redsafe.SeverityWarning
+	Fail Status = redsafe.SeverityError
+	Skip Status = redsafe.SeverityNotice
 )
 
-// Result is one check's outcome. Detail and Fix never hold a secret.
-type Result struct {
-	ID     string `json:"id"`
-	Status Status `json:"status"`
-	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
-}
+// Result is one check's outcome, the one finding type of redsafe's
+// reports; Message and Fix never hold a secret.
+type Result = redsafe.Finding
 
 // Target is the deployment to verify.
 type Target struct {
@@ -77,8 +82,11 @@ func Run(ctx context.Context, t Target, report func(Result)) []Result {
 	for _, c := range checks {
 		res := c.run(ctx, r)
 		res.ID = c.id
-		// Details quote the server (replies, certificate names, errors).
-		res.Detail, res.Fix = termsafe.Escape(res.Detail), termsafe.Escape(res.Fix)
+		if r.conn != nil {
+			res.Subject = r.conn.Addr // the server each check is about
+		}
+		// Messages quote the server (replies, certificate names, errors).
+		res.Message, res.Evidence, res.Fix = termsafe.Escape(res.Message), termsafe.Escape(res.Evidence), termsafe.Escape(res.Fix)
 		results = append(results, res)
 		if report != nil {
 			report(res)
@@ -87,12 +95,5 @@ func Run(ctx context.Context, t Target, report func(Result)) []Result {
 	return results
 }
 
-// Failed reports whether any result failed.
-func Failed(results []Result) bool {
-	for _, r := range results {
-		if r.Status == Fail {
-			return true
-		}
-	}
-	return false
-}
+// Failed reports whether any result failed: is at error or above.
+func Failed(results []Result) bool { return len(redsafe.AtLeast(results, Fail)) > 0 }

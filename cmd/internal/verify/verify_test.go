@@ -45,7 +45,7 @@ func appTarget(s *redistest.Server, user, password string) Target {
 func statuses(results []Result) map[string]Status {
 	m := map[string]Status{}
 	for _, r := range results {
-		m[r.ID] = r.Status
+		m[r.ID] = r.Severity
 	}
 	return m
 }
@@ -60,14 +60,14 @@ func runChecks(t *testing.T, target Target) map[string]Status {
 		t.Fatalf("%d reported, %d results, want %d", len(reported), len(results), len(checks))
 	}
 	for _, r := range results {
-		if r.Detail == "" {
+		if r.Message == "" {
 			t.Errorf("%s has no detail", r.ID)
 		}
-		if r.Status == Fail && r.Fix == "" && r.ID != "data.encrypted" {
-			t.Logf("%s fails without a fix: %s", r.ID, r.Detail)
+		if r.Severity == Fail && r.Fix == "" && r.ID != "data.encrypted" {
+			t.Logf("%s fails without a fix: %s", r.ID, r.Message)
 		}
 		for _, secret := range []string{target.Options.Password, target.Options.EncryptionKey} {
-			if strings.Contains(r.Detail+r.Fix, secret) {
+			if strings.Contains(r.Message+r.Fix, secret) {
 				t.Fatalf("%s leaks a secret", r.ID)
 			}
 		}
@@ -156,8 +156,8 @@ func TestAdminCredentialsReadThePlaintextPort(t *testing.T) {
 	target := appTarget(s, "app", appPassword)
 	target.Admin = &redsafe.Credentials{Username: "admin", Password: adminPassword}
 	for _, r := range Run(context.Background(), target, nil) {
-		if r.ID == "tls.no-plaintext" && (r.Status != Pass || !strings.Contains(r.Detail, "off (port 0)")) {
-			t.Fatalf("tls.no-plaintext = %s: %s", r.Status, r.Detail)
+		if r.ID == "tls.no-plaintext" && (r.Severity != Pass || !strings.Contains(r.Message, "off (port 0)")) {
+			t.Fatalf("tls.no-plaintext = %s: %s", r.Severity, r.Message)
 		}
 	}
 }

@@ -66,3 +66,44 @@ func TestClassifyErrorReplies(t *testing.T) {
 		t.Errorf("Set outside the key pattern: %v is %q, want %q", err, ClassifyError(err), ClassPermission)
 	}
 }
+
+// TestCauseOf: the cause each kind of error is read as, which Open,
+// every operation and ClassifyError share.
+func TestCauseOf(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want error
+	}{
+		{errors.New("redsafe: negative ttl"), nil},
+		{fmt.Errorf("get: %w", ErrNotFound), ErrNotFound},
+		{context.Canceled, context.Canceled},
+		{context.DeadlineExceeded, ErrTimeout},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, ErrUnreachable},
+		{&dialError{addr: "h:1", err: errors.New("proxy down")}, ErrUnreachable},
+		{&dialError{addr: "h:1", err: io.EOF}, ErrUnreachable},
+		{x509.HostnameError{Certificate: &x509.Certificate{}, Host: "h"}, ErrCertHostname},
+		{x509.CertificateInvalidError{Reason: x509.Expired}, ErrCertExpired},
+		{errors.New("remote error: tls: protocol version not supported"), ErrTLSVersion},
+		{errors.New("remote error: tls: certificate required"), ErrClientCertRequired},
+		{errors.New("remote error: tls: bad certificate"), ErrTLS},
+		{errors.New("NOPERM this user has no permissions to run the 'client|tracking' command"), ErrNoPermission},
+		{&ConnectError{Cause: ErrCertExpired, Err: io.EOF}, ErrCertExpired},
+		{&credentialsError{}, ErrCredentialsRejected},
+	} {
+		if got := causeOf(tc.err); got != tc.want {
+			t.Errorf("causeOf(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	for msg, want := range map[string]error{
+		"NOAUTH Authentication required.":                    ErrNoAuth,
+		"WRONGPASS invalid username-password pair":           ErrWrongPassword,
+		"ERR invalid password":                               ErrWrongPassword, // Redis before 6
+		"NOPERM no permissions":                              ErrNoPermission,
+		"WRONGTYPE Operation against a key":                  ErrServer,
+		"ERR unknown command 'x', with args beginning with:": ErrServer,
+	} {
+		if got := replyCause(msg); got != want {
+			t.Errorf("replyCause(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}

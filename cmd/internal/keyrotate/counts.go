@@ -1,4 +1,4 @@
-package rotate
+package keyrotate
 
 import "github.com/redsafe/redsafe/cmd/internal/keyspace"
 

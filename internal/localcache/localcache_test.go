@@ -1,4 +1,4 @@
-package redsafe
+package localcache
 
 import (
 	"fmt"
@@ -7,41 +7,41 @@ import (
 )
 
 // The bookkeeping of the local cache, below the network: what the
-// real-server tests in localcache_test.go cannot make happen on cue.
+// real-server tests of the root package (localcache_test.go) cannot make happen on cue.
 
-func localForTest(maxBytes int64) *localCache {
-	return newLocalCache(LocalCacheOptions{MaxBytes: maxBytes, TTL: time.Hour})
+func localForTest(maxBytes int64) *Cache {
+	return New(maxBytes, time.Hour)
 }
 
-func (l *localCache) later() localExpiry { return localExpiry{mono: l.now() + int64(time.Hour)} }
+func (l *Cache) later() Expiry { return Expiry{mono: l.Now() + int64(time.Hour)} }
 
 // TestLocalStaleFlightNotCached: an invalidation of the key, or a flush,
 // that arrives while a read is in flight keeps the read's value out of the
 // cache; the Gets that waited for the read still get its value.
 func TestLocalStaleFlightNotCached(t *testing.T) {
-	for name, invalidate := range map[string]func(l *localCache){
-		"the key": func(l *localCache) { l.drop("k") },
-		"flush":   func(l *localCache) { l.invalidate(nil) },
+	for name, invalidate := range map[string]func(l *Cache){
+		"the key": func(l *Cache) { l.Drop("k") },
+		"flush":   func(l *Cache) { l.Invalidate(nil) },
 	} {
 		l := localForTest(1 << 20)
-		_, _, f, leader := l.begin("k", 0)
+		_, _, f, leader := l.Begin("k", 0)
 		if !leader {
 			t.Fatalf("%s: the first miss does not lead its read", name)
 		}
-		_, _, waiting, leads := l.begin("k", 0)
+		_, _, waiting, leads := l.Begin("k", 0)
 		if leads || waiting != f {
 			t.Fatalf("%s: a second miss did not wait for the first read", name)
 		}
 		invalidate(l)
-		l.finish("k", f, []byte("old"), l.later(), nil)
-		if v, ok := l.get("k", 0); ok {
+		l.Finish("k", f, []byte("old"), l.later(), nil)
+		if v, ok := l.Get("k", 0); ok {
 			t.Errorf("%s: a value read across an invalidation was cached: %q", name, v)
 		}
-		if v, err := waiting.result(); err != nil || string(v) != "old" {
+		if v, err := waiting.Result(); err != nil || string(v) != "old" {
 			t.Errorf("%s: the waiting Get got %q, %v", name, v, err)
 		}
 		// With the flight gone, the next miss reads again.
-		if _, _, _, leader := l.begin("k", 0); !leader {
+		if _, _, _, leader := l.Begin("k", 0); !leader {
 			t.Errorf("%s: the next miss waits for the invalidated read", name)
 		}
 	}
@@ -51,13 +51,13 @@ func TestLocalStaleFlightNotCached(t *testing.T) {
 // (its context ended, or it panicked) is told to read the key itself.
 func TestLocalAbandonedLead(t *testing.T) {
 	l := localForTest(1 << 20)
-	_, _, f, _ := l.begin("k", 0)
-	_, _, waiting, _ := l.begin("k", 0)
-	l.finish("k", f, nil, localExpiry{}, errLeadAbandoned)
-	if _, err := waiting.result(); !leaderGaveUp(err) {
+	_, _, f, _ := l.Begin("k", 0)
+	_, _, waiting, _ := l.Begin("k", 0)
+	l.Finish("k", f, nil, Expiry{}, ErrLeadAbandoned)
+	if _, err := waiting.Result(); !LeaderGaveUp(err) {
 		t.Fatalf("the waiter got %v, which it would return instead of reading the key", err)
 	}
-	if _, ok := l.get("k", 0); ok {
+	if _, ok := l.Get("k", 0); ok {
 		t.Fatal("an abandoned read cached something")
 	}
 }
@@ -84,7 +84,7 @@ func TestLocalSieve(t *testing.T) {
 		t.Fatal("evictions before the shard was full")
 	}
 	for i := range 10 {
-		l.get(key("old", i), 0) // the ten oldest are hot
+		l.Get(key("old", i), 0) // the ten oldest are hot
 	}
 	for i := range 5 {
 		insert(key("new", i))
@@ -93,12 +93,12 @@ func TestLocalSieve(t *testing.T) {
 		t.Fatalf("%d evictions for 5 inserts into a full shard", l.evictions.Load())
 	}
 	for i := range 10 {
-		if _, ok := l.get(key("old", i), 0); !ok {
+		if _, ok := l.Get(key("old", i), 0); !ok {
 			t.Errorf("hot entry %s was evicted before unread ones", key("old", i))
 		}
 	}
 	for i := 10; i < 15; i++ {
-		if _, ok := l.get(key("old", i), 0); ok {
+		if _, ok := l.Get(key("old", i), 0); ok {
 			t.Errorf("%s, among the oldest unread entries, survived 5 evictions", key("old", i))
 		}
 	}
@@ -131,10 +131,10 @@ func TestLocalValuesZeroedWhenDropped(t *testing.T) {
 		}
 	}
 	v := cached("a")
-	l.drop("a")
+	l.Drop("a")
 	zeroed("invalidation", v)
 	v = cached("b")
-	l.invalidate(nil)
+	l.Invalidate(nil)
 	zeroed("flush", v)
 	v = cached("c")
 	big := make([]byte, 64<<10)
@@ -143,7 +143,7 @@ func TestLocalValuesZeroedWhenDropped(t *testing.T) {
 		s.insert(l, fmt.Sprint("filler", i), append([]byte{}, big...), l.later())
 		s.mu.Unlock()
 	}
-	if _, ok := l.get("c", 0); ok {
+	if _, ok := l.Get("c", 0); ok {
 		t.Fatal("c survived the first eviction, which should take the oldest unread entry")
 	}
 	zeroed("eviction", v)

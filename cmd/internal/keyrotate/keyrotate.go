@@ -1,10 +1,10 @@
-// Package rotate re-seals every value of a Redis keyspace under the
+// Package keyrotate re-seals every value of a Redis keyspace under the
 // primary Fernet key, online: each value is replaced only if it still holds
 // the token that was read (WATCH/MULTI/EXEC, so it works for users whose
 // ACL refuses Lua), with its remaining TTL (KEEPTTL) and its original
 // Fernet timestamp. The walk checkpoints after every batch and resumes
 // from there.
-package rotate
+package keyrotate
 
 import (
 	"context"

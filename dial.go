@@ -1,0 +1,145 @@
+package redsafe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/resp"
+)
+
+// dialer makes the connections rueidis uses. It dials and handshakes itself
+// so that TLS failures keep their types for classification, and it notes
+// what the server asked for, which TLS 1.3 reveals only by closing the
+// connection later.
+type dialer struct {
+	tls           *tls.Config // nil: plaintext
+	timeout       time.Duration
+	certRequested atomic.Bool // the server asked for a client certificate
+	state         atomic.Pointer[tls.ConnectionState]
+	obs           Observer    // nil: nothing observes
+	limits        resp.Limits // of every reply, checked on the plaintext stream (guard)
+	// netDial is Options.Dial; nil: rueidis's net.Dialer with the timeout.
+	netDial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// password is the one rueidis authenticates with (the last one a
+	// Credentials function gave), cut out of the server's words in errors.
+	password atomic.Pointer[string]
+}
+
+func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.Config) (net.Conn, error) {
+	start := time.Now()
+	conn, err := d.open(ctx, addr, nd)
+	if err != nil {
+		d.failed(start, err)
+		return nil, err
+	}
+	if d.tls == nil {
+		return d.watch(d.guard(conn, addr), start), nil
+	}
+	cfg := d.tls
+	if len(cfg.Certificates) == 0 {
+		cfg = cfg.Clone() // shares the session cache
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			d.certRequested.Store(true)
+			return &tls.Certificate{}, nil // none: the server decides whether that is fatal
+		}
+	}
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	handshake := time.Now()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		conn.Close()
+		d.failed(start, err)
+		return nil, err
+	}
+	st := tc.ConnectionState()
+	d.state.Store(&st)
+	if d.obs != nil {
+		d.obs.TLSHandshake(time.Since(handshake), st)
+	}
+	return d.watch(d.guard(tc, addr), start), nil
+}
+
+// newDialer is the dialer of the connections Open makes for s.
+func newDialer(s *config) *dialer {
+	d := &dialer{timeout: s.dialTimeout, obs: s.obs, limits: s.limits, netDial: s.dial}
+	if s.useTLS {
+		d.tls = s.tlsConfig
+	}
+	return d
+}
+
+// open opens the network connection, with Options.Dial when it is set.
+// Whatever Options.Dial fails with is ErrUnreachable, unless it is a
+// timeout or a cancellation the classifier knows by itself.
+func (d *dialer) open(ctx context.Context, addr string, nd *net.Dialer) (net.Conn, error) {
+	if d.netDial == nil {
+		return nd.DialContext(ctx, "tcp", addr)
+	}
+	dctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	conn, err := d.netDial(dctx, "tcp", addr)
+	switch {
+	case err == nil && conn == nil:
+		err = errors.New("Options.Dial returned no connection and no error")
+	case err == nil:
+		return conn, nil
+	case conn != nil:
+		conn.Close()
+	}
+	if cause := causeOf(err); cause == ErrTimeout || cause == context.Canceled {
+		return nil, err
+	}
+	return nil, &dialError{addr: addr, err: err}
+}
+
+// dialError is a failure of Options.Dial: ErrUnreachable, whatever the
+// caller's function returned.
+type dialError struct {
+	addr string
+	err  error
+}
+
+func (e *dialError) Error() string   { return "Options.Dial " + e.addr + ": " + e.err.Error() }
+func (e *dialError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
+// failed reports a connection that could not be dialed or handshaken.
+func (d *dialer) failed(start time.Time, err error) {
+	if d.obs != nil {
+		d.obs.Connect(time.Since(start), ClassifyError(err))
+	}
+}
+
+// speaksPlaintextRESP reports whether addr answers a plaintext PING. A
+// plaintext Redis given a TLS ClientHello usually waits for the end of a
+// line that never comes, so a TLS timeout alone cannot tell it from a dead
+// server; this probe, run only after a failure, can.
+func speaksPlaintextRESP(addr string, timeout time.Duration) bool {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return false
+	}
+	return buf[0] == '+' || buf[0] == '-'
+}
+
+func (d *dialer) sentPassword() string {
+	if p := d.password.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
