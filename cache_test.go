@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
 func TestCacheOperations(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	ctx := testContext(t)
 
@@ -68,7 +68,7 @@ func TestCacheOperations(t *testing.T) {
 
 func TestKeyPrefix(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	o := serverOptions(s)
 	o.KeyPrefix = "svc:"
 	c := openCache(t, o)
@@ -92,7 +92,7 @@ func TestKeyPrefix(t *testing.T) {
 // where it is. It is never returned as plaintext.
 func TestUndecryptableValues(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	var logs logBuffer
 	o := serverOptions(s)
 	o.Logger = logs.logger()
@@ -151,7 +151,7 @@ func TestUndecryptableValues(t *testing.T) {
 
 func TestKeyRotationReads(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	ctx := testContext(t)
 	oldKey := testKey
 	old := openCache(t, serverOptions(s))
@@ -188,7 +188,7 @@ func TestKeyRotationReads(t *testing.T) {
 
 func TestTokenTTL(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	now := time.Now()
 	o := serverOptions(s)
 	o.TokenTTL = time.Hour
@@ -210,7 +210,7 @@ func TestTokenTTL(t *testing.T) {
 
 func TestBatchAndJSON(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	ctx := testContext(t)
 

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // A call whose context never ends must still return when the server is gone:
 // rueidis alone would retry a read until the context ends.
 func TestCommandTimeoutBoundsCallsWithoutDeadline(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	o := serverOptions(s)
 	o.CommandTimeout = 300 * time.Millisecond
 	c := openCache(t, o)
@@ -54,7 +54,7 @@ func TestCallerDeadlineAndCommandTimeout(t *testing.T) {
 		mid   = 1500 * time.Millisecond
 		long  = 4 * time.Second
 	)
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	open := func(timeout time.Duration) *Cache {
 		o := serverOptions(s)
 		o.CommandTimeout = timeout

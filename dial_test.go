@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // countingConn counts the bytes a connection carries both ways.
@@ -34,7 +34,7 @@ func (c countingConn) Write(p []byte) (int, error) {
 // returns, so it sees the TLS records of every command.
 func TestOptionsDial(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	var bytes, dials atomic.Int64
 	var network string
 	o := serverOptions(s)
@@ -81,7 +81,7 @@ func TestOptionsDial(t *testing.T) {
 // the server unreachable, with a fix, in one line.
 func TestOptionsDialFailure(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	o := serverOptions(s)
 	o.Dial = func(context.Context, string, string) (net.Conn, error) {
 		return nil, errors.New("proxy: no route to the cache")

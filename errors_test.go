@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestServerKilledAfterOpen: once the server is gone, every operation's
@@ -15,7 +15,7 @@ import (
 // be, and says what to do in Fix, not in its one line.
 func TestServerKilledAfterOpen(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	ctx := testContext(t)
 	if err := c.Set(ctx, "k:1", []byte("v"), time.Minute); err != nil {

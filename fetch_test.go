@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // Fetch and FetchJSON against a real server, with and without the local
@@ -20,7 +20,7 @@ var localModes = map[string]LocalCacheOptions{
 	"LocalCache":  {MaxBytes: 1 << 20, TTL: time.Minute},
 }
 
-func openWithLocal(t *testing.T, s *redistest.Server, local LocalCacheOptions) *Cache {
+func openWithLocal(t *testing.T, s *redisserver.Server, local LocalCacheOptions) *Cache {
 	t.Helper()
 	o := serverOptions(s)
 	o.LocalCache = local
@@ -70,7 +70,7 @@ func fetchAll(t *testing.T, c *Cache, key string, n int, result func() ([]byte, 
 // one load, each gets the value, and it is stored for the next Fetch.
 func TestFetchOneLoad(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	for name, local := range localModes {
 		t.Run(name, func(t *testing.T) {
 			c := openWithLocal(t, s, local)
@@ -106,7 +106,7 @@ func TestFetchOneLoad(t *testing.T) {
 // unchanged, and is not cached: the next Fetch loads again.
 func TestFetchLoadError(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	errBoom := errors.New("backend down")
 	for name, local := range localModes {
 		t.Run(name, func(t *testing.T) {
@@ -141,7 +141,7 @@ func TestFetchLoadError(t *testing.T) {
 // its invalidation arrives, still without load.
 func TestFetchOtherClient(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	other := openCache(t, serverOptions(s))
 	noLoad := func(context.Context) ([]byte, error) {
 		t.Error("load called for a key another client stored")
@@ -182,7 +182,7 @@ func TestFetchOtherClient(t *testing.T) {
 // returned as its DecryptError, load is not called, and the value stays.
 func TestFetchRefusedValue(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	for name, local := range localModes {
 		t.Run(name, func(t *testing.T) {
 			c := openWithLocal(t, s, local)
@@ -218,7 +218,7 @@ func TestFetchRefusedValue(t *testing.T) {
 // waiter whose own context ends returns at once.
 func TestFetchLeaderGivesUp(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	var loads atomic.Int64
 	load := func(ctx context.Context) ([]byte, error) {
@@ -272,7 +272,7 @@ func TestFetchLeaderGivesUp(t *testing.T) {
 // for it stuck; they load themselves.
 func TestFetchPanic(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	var loads atomic.Int64
 	release := make(chan struct{})
@@ -310,7 +310,7 @@ func TestFetchPanic(t *testing.T) {
 // TestFetchNegativeTTL: refused before anything is read or loaded.
 func TestFetchNegativeTTL(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	if _, err := c.Fetch(testContext(t), "k", -time.Second, func(context.Context) ([]byte, error) {
 		t.Error("load called with a negative ttl")
@@ -325,7 +325,7 @@ func TestFetchNegativeTTL(t *testing.T) {
 // reason to load and overwrite.
 func TestFetchJSON(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	type profile struct {
 		Name  string   `json:"name"`
 		Roles []string `json:"roles"`
@@ -382,7 +382,7 @@ func TestFetchJSON(t *testing.T) {
 func TestSetManyPartialFailure(t *testing.T) {
 	t.Parallel()
 	password := GeneratePassword(Production)
-	s := redistest.Start(t, redistest.Config{Users: []redistest.User{{Name: "part", Password: password, Rules: "~ok:* +@all"}}})
+	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{{Name: "part", Password: password, Rules: "~ok:* +@all"}}})
 	o := serverOptions(s)
 	o.URL, o.Password = s.URL("part", ""), password
 	c := openCache(t, o)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // logBuffer collects JSON log records from a Cache for assertions.
@@ -39,7 +39,7 @@ var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // serverOptions returns production options for s: the harness's random
 // 64-character hex password meets even the production policy.
-func serverOptions(s *redistest.Server) Options {
+func serverOptions(s *redisserver.Server) Options {
 	return Options{
 		Environment:   Production,
 		URL:           s.URL("", ""),
@@ -79,10 +79,10 @@ func assertNotIn(t *testing.T, what, text string, secrets ...string) {
 
 // aclUserCache starts a server with an ACL user "app" allowed rules, and
 // opens a cache as that user; it returns the user's password too.
-func aclUserCache(t *testing.T, rules string) (*redistest.Server, *Cache, string) {
+func aclUserCache(t *testing.T, rules string) (*redisserver.Server, *Cache, string) {
 	t.Helper()
 	password := GeneratePassword(Production)
-	s := redistest.Start(t, redistest.Config{Users: []redistest.User{{Name: "app", Password: password, Rules: rules}}})
+	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{{Name: "app", Password: password, Rules: rules}}})
 	o := serverOptions(s)
 	o.Username, o.Password = "app", password
 	return s, openCache(t, o), password

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 type healthResponse struct {
@@ -46,7 +46,7 @@ func getHealth(t *testing.T, h http.Handler, method string) healthResponse {
 
 func TestHealthHandler(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	h := c.HealthHandler(time.Second)
 
@@ -99,7 +99,7 @@ func TestHealthAuthRefused(t *testing.T) {
 // its deadline.
 func TestHealthTimeout(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c := openCache(t, serverOptions(s))
 	h := c.HealthHandler(300 * time.Millisecond)
 

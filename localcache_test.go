@@ -13,25 +13,25 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
-// The local cache is tested against real servers only, as the app user
-// that `redsafe conf` and `redsafe up` create, whose ACL must allow CLIENT
-// TRACKING. Another client's writes go through a second Cache without a
-// local cache, or as raw commands from the harness.
+// The local cache is tested against real servers only, as an ACL user
+// (cmd/internal/serverconf tests it as the app user that `redsafe conf` and
+// `redsafe up` create, whose ACL must allow CLIENT TRACKING). Another
+// client's writes go through a second Cache without a local cache, or as
+// raw commands from the harness.
 
 type localEnv struct {
-	srv  *redistest.Server
+	srv  *redisserver.Server
 	opts redsafe.Options // as the app user; no local cache
 }
 
 func startLocalEnv(t *testing.T) localEnv {
 	t.Helper()
 	password := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(t, redistest.Config{Users: []redistest.User{{Name: "app", Password: password, Rules: serverconf.AppRules("*")}}})
+	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{{Name: "app", Password: password, Rules: "~* +@all"}}})
 	return localEnv{srv: s, opts: redsafe.Options{
 		Environment:   redsafe.Production,
 		URL:           s.URL("app", ""),

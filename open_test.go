@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
 func TestOpenProductionTLS13(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	var logs logBuffer
 	o := serverOptions(s)
 	o.Logger = logs.logger()
@@ -58,37 +58,37 @@ func TestOpenProductionTLS13(t *testing.T) {
 // own cause, a fix, and no secret in the message.
 func TestOpenFailures(t *testing.T) {
 	t.Parallel()
-	tlsServer := redistest.Start(t, redistest.Config{})
+	tlsServer := redisserver.Start(t, redisserver.Config{})
 	tests := []struct {
 		name   string
-		server redistest.Config
-		modify func(o *Options, s *redistest.Server)
+		server redisserver.Config
+		modify func(o *Options, s *redisserver.Server)
 		want   error
 		fix    string
 	}{
-		{"wrong password", redistest.Config{}, func(o *Options, _ *redistest.Server) {
+		{"wrong password", redisserver.Config{}, func(o *Options, _ *redisserver.Server) {
 			o.Password = GeneratePassword(Production)
 		}, ErrWrongPassword, "REDIS_PASSWORD"},
-		{"unknown CA", redistest.Config{}, func(o *Options, _ *redistest.Server) { o.TLS.CAFile = "" }, ErrCertUntrusted, EnvTLSCACert},
-		{"wrong host", redistest.Config{Hosts: []string{"redis.example"}}, nil, ErrCertHostname, EnvTLSServerName},
-		{"expired certificate", redistest.Config{CertNotBefore: time.Now().Add(-48 * time.Hour), CertNotAfter: time.Now().Add(-24 * time.Hour)}, nil, ErrCertExpired, "renew"},
-		{"plaintext server behind rediss://", redistest.Config{Plaintext: true}, func(o *Options, s *redistest.Server) {
+		{"unknown CA", redisserver.Config{}, func(o *Options, _ *redisserver.Server) { o.TLS.CAFile = "" }, ErrCertUntrusted, EnvTLSCACert},
+		{"wrong host", redisserver.Config{Hosts: []string{"redis.example"}}, nil, ErrCertHostname, EnvTLSServerName},
+		{"expired certificate", redisserver.Config{CertNotBefore: time.Now().Add(-48 * time.Hour), CertNotAfter: time.Now().Add(-24 * time.Hour)}, nil, ErrCertExpired, "renew"},
+		{"plaintext server behind rediss://", redisserver.Config{Plaintext: true}, func(o *Options, s *redisserver.Server) {
 			o.URL = strings.Replace(s.URL("", ""), "redis://", "rediss://", 1)
 		}, ErrNotTLS, "TLS port"},
-		{"TLS 1.2 server under a TLS 1.3 policy", redistest.Config{TLSProtocols: "TLSv1.2"}, nil, ErrTLSVersion, "tls-protocols"},
-		{"TLS server behind redis://", redistest.Config{}, func(o *Options, s *redistest.Server) {
+		{"TLS 1.2 server under a TLS 1.3 policy", redisserver.Config{TLSProtocols: "TLSv1.2"}, nil, ErrTLSVersion, "tls-protocols"},
+		{"TLS server behind redis://", redisserver.Config{}, func(o *Options, s *redisserver.Server) {
 			o.Environment = Testing
 			o.URL = strings.Replace(s.URL("", ""), "rediss://", "redis://", 1)
 		}, ErrTLSRequired, "rediss://"},
-		{"client certificate required", redistest.Config{MutualTLS: true}, nil, ErrClientCertRequired, EnvTLSCert},
-		{"connection refused", redistest.Config{}, func(o *Options, _ *redistest.Server) {
+		{"client certificate required", redisserver.Config{MutualTLS: true}, nil, ErrClientCertRequired, EnvTLSCert},
+		{"connection refused", redisserver.Config{}, func(o *Options, _ *redisserver.Server) {
 			o.URL = "rediss://127.0.0.1:" + closedPort(t) + "/0"
 		}, ErrUnreachable, "redsafe up"},
-		{"silent server", redistest.Config{}, func(o *Options, _ *redistest.Server) {
+		{"silent server", redisserver.Config{}, func(o *Options, _ *redisserver.Server) {
 			o.URL = "rediss://" + silentServer(t) + "/0"
 			o.DialTimeout = 300 * time.Millisecond
 		}, ErrTimeout, "reachable"},
-		{"weak credentials from a function", redistest.Config{}, func(o *Options, s *redistest.Server) {
+		{"weak credentials from a function", redisserver.Config{}, func(o *Options, s *redisserver.Server) {
 			o.Credentials = func(context.Context) (Credentials, error) { return Credentials{Password: "password"}, nil }
 		}, ErrCredentialsRejected, "policy"},
 	}
@@ -97,7 +97,7 @@ func TestOpenFailures(t *testing.T) {
 			t.Parallel()
 			s := tlsServer
 			if tt.server.Plaintext || tt.server.Hosts != nil || !tt.server.CertNotAfter.IsZero() || tt.server.TLSProtocols != "" || tt.server.MutualTLS {
-				s = redistest.Start(t, tt.server)
+				s = redisserver.Start(t, tt.server)
 			}
 			o := serverOptions(s)
 			if tt.modify != nil {
@@ -132,7 +132,7 @@ func TestOpenFailures(t *testing.T) {
 
 func TestOpenWithServerNameOverride(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Hosts: []string{"redis.example"}})
+	s := redisserver.Start(t, redisserver.Config{Hosts: []string{"redis.example"}})
 	o := serverOptions(s)
 	o.TLS.ServerName = "redis.example"
 	c := openCache(t, o)
@@ -143,7 +143,7 @@ func TestOpenWithServerNameOverride(t *testing.T) {
 
 func TestOpenMutualTLS(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{MutualTLS: true})
+	s := redisserver.Start(t, redisserver.Config{MutualTLS: true})
 	o := serverOptions(s)
 	o.TLS.CertFile, o.TLS.KeyFile = s.ClientCertFile, s.ClientKeyFile
 	c := openCache(t, o)
@@ -154,7 +154,7 @@ func TestOpenMutualTLS(t *testing.T) {
 
 func TestOpenStagingAcceptsTLS12(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{TLSProtocols: "TLSv1.2"})
+	s := redisserver.Start(t, redisserver.Config{TLSProtocols: "TLSv1.2"})
 	o := serverOptions(s)
 	o.Environment = Staging
 	c := openCache(t, o)
@@ -167,13 +167,13 @@ func TestOpenStagingAcceptsTLS12(t *testing.T) {
 // name is not.
 func TestVerifyOptional(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Hosts: []string{"redis.example"}})
+	s := redisserver.Start(t, redisserver.Config{Hosts: []string{"redis.example"}})
 	o := serverOptions(s)
 	o.Environment = Development
 	o.TLS.Verify = VerifyOptional
 	openCache(t, o)
 
-	other := redistest.Start(t, redistest.Config{})
+	other := redisserver.Start(t, redisserver.Config{})
 	o.TLS.CAFile = other.CAFile
 	if _, err := Open(testContext(t), o); !errors.Is(err, ErrCertUntrusted) && !errors.Is(err, ErrCertInvalid) {
 		t.Fatalf("a certificate from another CA was accepted: %v", err)
@@ -183,9 +183,9 @@ func TestVerifyOptional(t *testing.T) {
 func TestACLUserAndPasswordWithSpecialCharacters(t *testing.T) {
 	t.Parallel()
 	const pw = "p@ss:w%rd/" + "Zt8Kp3vQ9wLm2Xr7Yb4Nc6Hd1Jf5Gs0Ae2Ui9Oy7Tq3Wx5Rz8Kp3vQ9"
-	s := redistest.Start(t, redistest.Config{
+	s := redisserver.Start(t, redisserver.Config{
 		DisableDefaultUser: true,
-		Users:              []redistest.User{{Name: "app", Password: pw, Rules: "~app:* +@all -@dangerous"}},
+		Users:              []redisserver.User{{Name: "app", Password: pw, Rules: "~app:* +@all -@dangerous"}},
 	})
 	var logs logBuffer
 	o := serverOptions(s)
@@ -218,7 +218,7 @@ func TestACLUserAndPasswordWithSpecialCharacters(t *testing.T) {
 // real server to an unauthenticated client must still be classified.
 func TestClassifyRealNoAuth(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	client, err := rueidis.NewClient(rueidis.ClientOption{
 		InitAddress: []string{s.Addr}, TLSConfig: s.TLSConfig(), ForceSingleClient: true, DisableCache: true,
 	})
@@ -237,7 +237,7 @@ func TestClassifyRealNoAuth(t *testing.T) {
 
 func TestCredentialsFunctionIsCalledPerConnection(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	calls := 0
 	o := serverOptions(s)
 	o.Password = ""
@@ -256,7 +256,7 @@ func TestCredentialsFunctionIsCalledPerConnection(t *testing.T) {
 
 func TestInsecureOverrideIsLoggedLoudly(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true})
 	var logs logBuffer
 	o := serverOptions(s)
 	o.TLS = TLSOptions{}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 func TestPasswordFileValidation(t *testing.T) {
@@ -81,7 +81,7 @@ func TestPasswordFileValidation(t *testing.T) {
 func TestPasswordFileIsReadPerConnection(t *testing.T) {
 	t.Parallel()
 	first := GeneratePassword(Production)
-	s := redistest.Start(t, redistest.Config{Users: []redistest.User{{Name: "app", Password: first, Rules: "~* +@all"}}})
+	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{{Name: "app", Password: first, Rules: "~* +@all"}}})
 	file := filepath.Join(t.TempDir(), "redis.password")
 	if err := os.WriteFile(file, []byte(first+"\n"), 0o600); err != nil {
 		t.Fatal(err)

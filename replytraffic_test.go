@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestRealTrafficPassesTheGuard: a real Redis's replies pass the reply
@@ -19,7 +19,7 @@ import (
 // the same server, and the cache goes on working on a new connection.
 func TestRealTrafficPassesTheGuard(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	ctx := testContext(t)
 	o := serverOptions(s)
 	o.MaxReplyBytes = 4 << 20

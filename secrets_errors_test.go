@@ -15,7 +15,7 @@ import (
 
 	"github.com/redsafe/redsafe/internal/hostile"
 	"github.com/redsafe/redsafe/internal/redact/redacttest"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -46,7 +46,7 @@ func errorForms(err error) map[string]string {
 // session id), under every verb; the key is only behind DecryptError.Key.
 func TestErrorsNameKeysByDigest(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	for _, local := range []bool{false, true} {
 		var logs logBuffer
 		o := serverOptions(s)
@@ -219,7 +219,7 @@ func TestReconnectEchoOfPasswordCut(t *testing.T) {
 // decoder's error types.
 func TestGetJSONErrorsLeaveTheValueOut(t *testing.T) {
 	t.Parallel()
-	c := openCache(t, serverOptions(redistest.Start(t, redistest.Config{})))
+	c := openCache(t, serverOptions(redisserver.Start(t, redisserver.Config{})))
 	ctx := context.Background()
 	for _, tc := range []struct {
 		stored, secret, want string

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -323,7 +323,7 @@ func TestEnvironmentVariablesCannotBeChanged(t *testing.T) {
 // over TLS to a real server, and leaves it as it was.
 func TestOpenConnectsFromConfigAlone(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	cfg, r := newConfig(serverOptions(s))
 	if !r.OK() {
 		t.Fatalf("findings: %v", ids(r.Errors()))

@@ -9,7 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/redsafeprom"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -49,7 +49,7 @@ func BenchmarkCacheSet1KiB(b *testing.B) {
 
 // benchObservers runs bench on one server with a cache per Observer.
 func benchObservers(b *testing.B, bench func(*testing.B, *redsafe.Cache)) {
-	s := redistest.Start(b, redistest.Config{})
+	s := redisserver.Start(b, redisserver.Config{})
 	metrics := redsafeprom.New(redsafeprom.Options{})
 	prometheus.NewRegistry().MustRegister(metrics)
 	for _, tc := range []struct {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestTLSAndConnectMetrics: the handshake, the certificate's expiry as the
@@ -19,7 +19,7 @@ import (
 // server drops the connection.
 func TestTLSAndConnectMetrics(t *testing.T) {
 	t.Parallel()
-	s, c, m := startCache(t, redistest.Config{
+	s, c, m := startCache(t, redisserver.Config{
 		CertNotBefore: time.Now().Add(-time.Hour),
 		CertNotAfter:  time.Now().Add(10 * 24 * time.Hour),
 	})
@@ -73,7 +73,7 @@ func TestTLSAndConnectMetrics(t *testing.T) {
 // ready.
 func TestConnectFailureIsClassified(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	o := options(s)
 	o.TLS.CAFile = "" // the system roots do not trust the test CA
 	m := New(Options{})
@@ -92,7 +92,7 @@ func TestConnectFailureIsClassified(t *testing.T) {
 	}
 }
 
-func serverCertificate(t *testing.T, s *redistest.Server) *x509.Certificate {
+func serverCertificate(t *testing.T, s *redisserver.Server) *x509.Certificate {
 	t.Helper()
 	data, err := os.ReadFile(s.CertFile)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -15,7 +15,7 @@ import (
 // the Get, with the decryption timed.
 func TestTamperedValueRaisesDecryptFailures(t *testing.T) {
 	t.Parallel()
-	s, c, m := startCache(t, redistest.Config{})
+	s, c, m := startCache(t, redisserver.Config{})
 	ctx := testContext(t)
 
 	if err := c.Set(ctx, "session:42", []byte(`{"user":7}`), time.Minute); err != nil {
@@ -55,7 +55,7 @@ func TestTamperedValueRaisesDecryptFailures(t *testing.T) {
 // service when rotation is complete; values under the primary key are not.
 func TestPreviousKeyReads(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	ctx := testContext(t)
 	old := options(s)
 	before, _ := open(t, old)

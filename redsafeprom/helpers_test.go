@@ -11,13 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
 // options are production options for s: the harness's random 64-character
 // hex password meets the production policy.
-func options(s *redistest.Server) redsafe.Options {
+func options(s *redisserver.Server) redsafe.Options {
 	return redsafe.Options{
 		Environment:   redsafe.Production,
 		URL:           s.URL("", ""),
@@ -31,9 +31,9 @@ func options(s *redistest.Server) redsafe.Options {
 
 // startCache starts a server configured by cfg and opens a cache on it with
 // production options, observed by new metrics.
-func startCache(t testing.TB, cfg redistest.Config) (*redistest.Server, *redsafe.Cache, *Metrics) {
+func startCache(t testing.TB, cfg redisserver.Config) (*redisserver.Server, *redsafe.Cache, *Metrics) {
 	t.Helper()
-	s := redistest.Start(t, cfg)
+	s := redisserver.Start(t, cfg)
 	c, m := open(t, options(s))
 	return s, c, m
 }

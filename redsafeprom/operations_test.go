@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestOperationsByCommand: every Cache method counts under its own command,
 // misses are not errors, and each seal and open is timed.
 func TestOperationsByCommand(t *testing.T) {
 	t.Parallel()
-	_, c, m := startCache(t, redistest.Config{})
+	_, c, m := startCache(t, redisserver.Config{})
 	ctx := testContext(t)
 
 	must := func(err error) {

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestRegisteredOnlyWhereTheCallerSays: New touches no global registry,
@@ -46,7 +46,7 @@ func TestRegisteredOnlyWhereTheCallerSays(t *testing.T) {
 // the password.
 func TestNoSecretInAnyLabel(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	reg := prometheus.NewPedanticRegistry()
 	m := New(Options{})
 	reg.MustRegister(m)

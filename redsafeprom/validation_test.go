@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestInsecureOverride: production without TLS through the override sets
@@ -14,7 +14,7 @@ import (
 // to 0.
 func TestInsecureOverride(t *testing.T) {
 	t.Parallel()
-	plain := redistest.Start(t, redistest.Config{Plaintext: true})
+	plain := redisserver.Start(t, redisserver.Config{Plaintext: true})
 	o := options(plain)
 	o.TLS = redsafe.TLSOptions{}
 	o.AllowInsecurePlaintext = true
@@ -36,7 +36,7 @@ func TestInsecureOverride(t *testing.T) {
 		t.Errorf("connect_ready_seconds has %d observations for a plaintext Open, want 1", got)
 	}
 
-	secure := redistest.Start(t, redistest.Config{})
+	secure := redisserver.Start(t, redisserver.Config{})
 	_, m = open(t, options(secure))
 	if got := value(t, m.insecure); got != 0 {
 		t.Errorf("insecure_override = %v over TLS, want 0", got)
@@ -47,7 +47,7 @@ func TestInsecureOverride(t *testing.T) {
 // one that refuses the configuration.
 func TestValidationFindings(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	o := options(s)
 	o.Environment = redsafe.Development                  // "dev" warnings do not stop Open
 	o.PreviousEncryptionKeys = []string{o.EncryptionKey} // a duplicate: a warning

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/secretfile"
-	"github.com/redsafe/redsafe/internal/serverconf"
 )
 
 var confCmd = &command{

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 var downCmd = &command{
@@ -31,7 +31,7 @@ func runDown(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	srv, err := localredis.In(*dir)
+	srv, err := redisserver.In(*dir)
 	if err != nil {
 		c.errorf("down: %v", err)
 		return 1

@@ -17,7 +17,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/hostile"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -82,14 +82,14 @@ var crashed = regexp.MustCompile(`panic:|fatal error:|goroutine \d+ \[|runtime\.
 // a password, a key and, for migrate, a real destination.
 type hostileTargets struct {
 	password, key string
-	dest          *redistest.Server
+	dest          *redisserver.Server
 }
 
 func newHostileTargets(t *testing.T) hostileTargets {
 	pw := redsafe.GeneratePassword(redsafe.Production)
 	return hostileTargets{password: pw, key: seal.GenerateKey().Encode(),
-		dest: redistest.Start(t, redistest.Config{DisableDefaultUser: true,
-			Users: []redistest.User{{Name: "app", Password: pw, Rules: "~* +@all"}}})}
+		dest: redisserver.Start(t, redisserver.Config{DisableDefaultUser: true,
+			Users: []redisserver.User{{Name: "app", Password: pw, Rules: "~* +@all"}}})}
 }
 
 // run starts a hostile server for command and runs the CLI against it:

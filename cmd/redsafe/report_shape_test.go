@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -20,8 +20,8 @@ import (
 func TestCheckVerifyAuditJSONShape(t *testing.T) {
 	t.Parallel()
 	pw := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(t, redistest.Config{DisableDefaultUser: true,
-		Users: []redistest.User{{Name: "app", Password: pw, Rules: "~* resetchannels +@all -@dangerous -@scripting -flushall -flushdb -keys -config"}}})
+	s := redisserver.Start(t, redisserver.Config{DisableDefaultUser: true,
+		Users: []redisserver.User{{Name: "app", Password: pw, Rules: "~* resetchannels +@all -@dangerous -@scripting -flushall -flushdb -keys -config"}}})
 	env := map[string]string{
 		"ENVIRONMENT":          "development",
 		"REDIS_URL":            "rediss://app@" + s.Addr + "/0",

@@ -15,7 +15,7 @@ import (
 	"github.com/redsafe/redsafe/cmd/internal/keyrotate"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"
 )
 

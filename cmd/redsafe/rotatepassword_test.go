@@ -14,9 +14,9 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/passrotate"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
-	"github.com/redsafe/redsafe/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -232,7 +232,7 @@ func TestRotatePasswordRefusals(t *testing.T) {
 // rotationServer is a TLS redis-server with the users of a redsafe
 // deployment: admin, and app confined by serverconf.AppRules.
 type rotationServer struct {
-	server                     *redistest.Server
+	server                     *redisserver.Server
 	appPassword, adminPassword string
 	adminFile                  string                            // admin's password, 0600
 	write                      func(name, content string) string // a 0600 file in a temp dir
@@ -243,7 +243,7 @@ func startRotationServer(t *testing.T) rotationServer {
 		appPassword:   redsafe.GeneratePassword(redsafe.Production),
 		adminPassword: redsafe.GeneratePassword(redsafe.Production),
 	}
-	rs.server = redistest.Start(t, redistest.Config{Users: []redistest.User{
+	rs.server = redisserver.Start(t, redisserver.Config{Users: []redisserver.User{
 		{Name: "admin", Password: rs.adminPassword, Rules: "~* &* +@all"},
 		{Name: "app", Password: rs.appPassword, Rules: serverconf.AppRules("*")},
 	}})

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/cmd/internal/envfile"
-	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -102,7 +102,7 @@ func cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
 func stopLeftoverServers(workDir string) {
 	pids, _ := filepath.Glob(filepath.Join(workDir, "*", "redis.pid"))
 	for _, p := range pids {
-		if srv, err := localredis.In(filepath.Dir(p)); err == nil {
+		if srv, err := redisserver.In(filepath.Dir(p)); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			srv.Stop(ctx)
 			cancel()

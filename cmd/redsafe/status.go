@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
@@ -44,7 +44,7 @@ func runStatus(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	srv, err := localredis.In(*dir)
+	srv, err := redisserver.In(*dir)
 	if err != nil {
 		c.errorf("status: %v", err)
 		return 1
@@ -54,7 +54,7 @@ func runStatus(c *cli, cmd *command, args []string) int {
 	if port, ok := confPort(srv.Conf); ok {
 		st.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	if pem, err := localredis.ReadSmall(filepath.Join(srv.Dir, "certs", "server.crt"), 1<<20); err == nil {
+	if pem, err := redisserver.ReadSmall(filepath.Join(srv.Dir, "certs", "server.crt"), 1<<20); err == nil {
 		if cert, err := certs.ParseCert(pem); err == nil {
 			st.CertExpires = cert.NotAfter.UTC()
 			st.CertDaysLeft = int(time.Until(cert.NotAfter).Hours() / 24)

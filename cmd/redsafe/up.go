@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/cmd/internal/verify"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/secretfile"
-	"github.com/redsafe/redsafe/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -94,7 +94,7 @@ func runUp(c *cli, cmd *command, args []string) int {
 		c.errorf("up: --port %d is not a port number", *port)
 		return 2
 	}
-	if _, err := localredis.Binary(); err != nil {
+	if _, err := redisserver.RedisServer(); err != nil {
 		c.errorf("up: %v", err)
 		return 1
 	}
@@ -110,15 +110,15 @@ func runUp(c *cli, cmd *command, args []string) int {
 		fmt.Fprintf(c.stdout, "redis-server is already running (pid %d) on 127.0.0.1:%d; verifying it\n", pid, l.port)
 	} else {
 		fmt.Fprintf(c.stdout, "starting redis-server on 127.0.0.1:%d (TLS only)\n", l.port)
-		if err := l.server.Start(ctx, l.ready); err != nil {
+		p, err := l.server.Start(ctx, l.ready)
+		if err != nil {
 			c.errorf("up: %v", err)
-			if strings.Contains(err.Error(), "Address already in use") {
+			if errors.Is(err, redisserver.ErrPortInUse) {
 				c.errorf("up: port %d is taken; choose another with --port (and a new --dir)", l.port)
 			}
 			return 1
 		}
-		pid, _ := l.server.Pid()
-		fmt.Fprintf(c.stdout, "redis-server is running (pid %d), logging to %s\n", pid, l.server.LogFile)
+		fmt.Fprintf(c.stdout, "redis-server is running (pid %d), logging to %s\n", p.Pid(), l.server.LogFile)
 	}
 
 	opts := redsafe.OptionsFromLookup(overlay(l.env, func(string) (string, bool) { return "", false }))
@@ -134,7 +134,7 @@ func runUp(c *cli, cmd *command, args []string) int {
 
 // local is the state of an `up` directory.
 type local struct {
-	server  localredis.Server
+	server  redisserver.Dir
 	port    int
 	users   serverconf.Users
 	env     map[string]string // the variables of .env.secure
@@ -145,7 +145,7 @@ type local struct {
 // prepareLocal creates whatever is missing in dir and loads the rest. What
 // exists is kept, so that a second run changes nothing.
 func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int, fixPerms bool) (*local, error) {
-	srv, err := localredis.In(dir)
+	srv, err := redisserver.In(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 
 	spec := serverconf.Spec{
 		Environment: env, Port: port, TLSDir: certDir, ACLFile: aclFile,
-		DataDir: srv.Dir, PidFile: srv.PidFile, LogFile: srv.LogFile, Daemonize: true,
+		DataDir: srv.Dir, PidFile: srv.PidFile, LogFile: srv.LogFile,
 	}
 	if existing, ok := confPort(srv.Conf); ok {
 		l.port, spec.Port = existing, existing
@@ -308,7 +308,7 @@ var tlsPortLine = regexp.MustCompile(`(?m)^tls-port\s+(\d+)`)
 // confPort reads the TLS port of an existing redis.conf (bounded, and
 // never through a link).
 func confPort(path string) (int, bool) {
-	b, err := localredis.ReadSmall(path, 1<<20)
+	b, err := redisserver.ReadSmall(path, 1<<20)
 	if err != nil {
 		return 0, false
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/secretfile"
 )
 
@@ -47,7 +47,7 @@ func (g upGuard) subdir(path string) error {
 // inPlace checks, before up reads or writes anything, the files it reuses
 // and the ones redis-server reads or writes in the directory: none may be
 // a link, and each must be this user's with a private enough mode.
-func (g upGuard) inPlace(srv localredis.Server, aclFile, envFile, certDir string) error {
+func (g upGuard) inPlace(srv redisserver.Dir, aclFile, envFile, certDir string) error {
 	for _, f := range []struct {
 		path   string
 		secret bool

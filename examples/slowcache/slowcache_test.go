@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -25,7 +25,7 @@ import (
 // configured through the environment contract in production: caching,
 // /health while Redis is up and after it stops, and /metrics that move.
 func TestService(t *testing.T) {
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	t.Setenv("ENVIRONMENT", "production")
 	t.Setenv(redsafe.EnvURL, s.URL("", ""))
 	t.Setenv(redsafe.EnvPassword, s.Password)

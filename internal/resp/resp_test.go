@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
 func TestDoValueKeepsStructure(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
 	c, err := resp.DialTimeout(s.Addr, nil, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +57,8 @@ func TestDoValueKeepsStructure(t *testing.T) {
 
 func TestAnswersPlaintext(t *testing.T) {
 	t.Parallel()
-	plain := redistest.Start(t, redistest.Config{Plaintext: true})
-	tlsOnly := redistest.Start(t, redistest.Config{})
+	plain := redisserver.Start(t, redisserver.Config{Plaintext: true})
+	tlsOnly := redisserver.Start(t, redisserver.Config{})
 	if !resp.AnswersPlaintext(plain.Addr, time.Second) {
 		t.Error("a plaintext server does not answer plaintext")
 	}
@@ -71,7 +71,7 @@ func TestAnswersPlaintext(t *testing.T) {
 // them, and the server saw the commands as separate ones.
 func TestPipelineOneWrite(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c, err := resp.DialTimeout(s.Addr, s.TLSConfig(), 2*time.Second)
 	if err != nil {
 		t.Fatal(err)

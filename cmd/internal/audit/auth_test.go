@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
 // The acceptance case: plaintext, no password at all.
 func TestPlaintextWithoutPassword(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
 	o := redsafe.Options{Environment: redsafe.Production, URL: s.URL("", "")}
 	r := auditOK(t, o)
 	want(t, r, "auth.none", sevCritical)
@@ -37,17 +37,17 @@ func TestPlaintextWithoutPassword(t *testing.T) {
 
 func TestProtectedModeOffWithoutPassword(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true, ExtraConfig: []string{"protected-mode no"}})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true, ExtraConfig: []string{"protected-mode no"}})
 	r := auditOK(t, redsafe.Options{Environment: redsafe.Development, URL: s.URL("", "")})
 	want(t, r, "net.protected-mode", sevError)
 	want(t, r, "auth.none", sevCritical)
 }
 
-// redistest's default server: TLS, and a default user with a password and
+// redisserver's default server: TLS, and a default user with a password and
 // every command (requirepass style).
 func TestDefaultUserWithEveryCommand(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantContains(t, want(t, r, "auth.default-user", sevWarning), "+@all")
 	want(t, r, "acl.dangerous-commands", sevError)
@@ -69,20 +69,20 @@ func TestWeakPassword(t *testing.T) {
 	} {
 		t.Run(string(c.sev)+"-"+itoa(len(c.password)), func(t *testing.T) {
 			t.Parallel()
-			s := redistest.Start(t, redistest.Config{Password: c.password})
+			s := redisserver.Start(t, redisserver.Config{Password: c.password})
 			r := auditOK(t, tlsOptions(s, redsafe.Production, "", c.password))
 			f := want(t, r, "auth.weak-password", c.sev)
 			wantContains(t, f, "production requires at least 48 characters")
 		})
 	}
 	// A password that meets the policy is not reported.
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	wantNone(t, auditOK(t, tlsOptions(s, redsafe.Production, "", s.Password)), "auth.weak-password")
 }
 
 func TestBruteForce(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	for i := 0; i < 6; i++ {
 		c, err := resp.Dial(s.Addr, s.TLSConfig())
 		if err != nil {
@@ -99,7 +99,7 @@ func TestBruteForce(t *testing.T) {
 
 func TestWrongPasswordStopsTheAudit(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	wrong := redsafe.GeneratePassword(redsafe.Production)
 	r := audit(t, tlsOptions(s, redsafe.Development, "", wrong), s.Password)
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "WRONGPASS") || !strings.Contains(r.Err.Error(), "REDIS_PASSWORD") {
@@ -130,7 +130,7 @@ func TestUnreachable(t *testing.T) {
 // password is not sent in the clear.
 func TestTLSURLToPlaintextServer(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true})
 	authCalls := func() int {
 		info := s.Do(t, "INFO", "commandstats")
 		for _, line := range strings.Split(info, "\n") {
@@ -161,7 +161,7 @@ func TestTLSURLToPlaintextServer(t *testing.T) {
 // user name there, and the audit never shows it.
 func TestURLUserWithoutPasswordIsNeverShown(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
 	secret := "Zq9-legacy-password-in-the-user-field"
 	r := audit(t, redsafe.Options{Environment: redsafe.Development, URL: "redis://" + secret + "@" + s.Addr + "/0"}, secret)
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "AUTH as the user named in the URL was refused") {

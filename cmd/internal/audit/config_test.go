@@ -8,21 +8,21 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // hardened starts a server configured as `redsafe up` configures it: the
 // redis.conf of serverconf.RedisConf and the ACL file of serverconf.ACL,
-// with redistest's own certificates, ports and files in place of up's.
-func hardened(t *testing.T, env redsafe.Environment) (*redistest.Server, serverconf.Users) {
+// with redisserver's own certificates, ports and files in place of up's.
+func hardened(t *testing.T, env redsafe.Environment) (*redisserver.Server, serverconf.Users) {
 	t.Helper()
 	return hardenedWith(t, env, "")
 }
 
 // hardenedWith is hardened with the app user confined to keyPattern, as
 // `redsafe conf --key-pattern` confines it.
-func hardenedWith(t *testing.T, env redsafe.Environment, keyPattern string) (*redistest.Server, serverconf.Users) {
+func hardenedWith(t *testing.T, env redsafe.Environment, keyPattern string) (*redisserver.Server, serverconf.Users) {
 	t.Helper()
 	dir := t.TempDir()
 	users := serverconf.NewUsers(env)
@@ -39,7 +39,7 @@ func hardenedWith(t *testing.T, env redsafe.Environment, keyPattern string) (*re
 	if err := os.WriteFile(spec.ACLFile, acl, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// redistest owns these: its ports, certificates, files and process.
+	// redisserver owns these: its ports, certificates, files and process.
 	owned := map[string]bool{"port": true, "tls-port": true, "tls-cert-file": true, "tls-key-file": true,
 		"tls-ca-cert-file": true, "aclfile": true, "dir": true, "daemonize": true, "pidfile": true, "logfile": true}
 	var extra []string
@@ -50,10 +50,10 @@ func hardenedWith(t *testing.T, env redsafe.Environment, keyPattern string) (*re
 		}
 		extra = append(extra, line)
 	}
-	extra = append(extra, fmt.Sprintf("aclfile %q", spec.ACLFile)) // after redistest's own: the last one counts
-	s := redistest.Start(t, redistest.Config{
-		// redistest authenticates as Users[0]: the admin of the ACL file.
-		Users:              []redistest.User{{Name: users.Admin.Name, Password: users.Admin.Password, Rules: serverconf.AdminRules}},
+	extra = append(extra, fmt.Sprintf("aclfile %q", spec.ACLFile)) // after redisserver's own: the last one counts
+	s := redisserver.Start(t, redisserver.Config{
+		// redisserver authenticates as Users[0]: the admin of the ACL file.
+		Users:              []redisserver.User{{Name: users.Admin.Name, Password: users.Admin.Password, Rules: serverconf.AdminRules}},
 		DisableDefaultUser: true,
 		ExtraConfig:        extra,
 	})
@@ -98,7 +98,7 @@ func TestHardenedAsAdmin(t *testing.T) {
 
 func TestEvictionAndDebugCommand(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{
+	s := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{
 		"maxmemory 64mb", "maxmemory-policy allkeys-lru", "enable-debug-command yes", "enable-module-command local", "maxclients 500"}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantContains(t, want(t, r, "limits.eviction", sevWarning), "allkeys-lru")
@@ -110,7 +110,7 @@ func TestBindAllInterfaces(t *testing.T) {
 	t.Parallel()
 	// A password-protected TLS server on every IPv4 interface, for the
 	// milliseconds of the test.
-	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{"bind 0.0.0.0"}})
+	s := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{"bind 0.0.0.0"}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantContains(t, want(t, r, "net.bind-all", sevWarning), "0.0.0.0")
 	wantNone(t, r, "net.protected-mode")
@@ -121,7 +121,7 @@ func TestBindAllInterfaces(t *testing.T) {
 func TestAppUserWithEveryCommand(t *testing.T) {
 	t.Parallel()
 	app := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(t, redistest.Config{DisableDefaultUser: true, Users: []redistest.User{
+	s := redisserver.Start(t, redisserver.Config{DisableDefaultUser: true, Users: []redisserver.User{
 		{Name: "app", Password: app, Rules: "~* &* +@all"}}})
 	r := auditOK(t, tlsOptions(s, redsafe.Production, "app", app))
 	f := want(t, r, "acl.dangerous-commands", sevError)
@@ -130,7 +130,7 @@ func TestAppUserWithEveryCommand(t *testing.T) {
 
 	// Confined, it may run none of them; the MULTI probe tells, where ACL
 	// DRYRUN is refused.
-	confined := redistest.Start(t, redistest.Config{DisableDefaultUser: true, Users: []redistest.User{
+	confined := redisserver.Start(t, redisserver.Config{DisableDefaultUser: true, Users: []redisserver.User{
 		{Name: "admin", Password: app, Rules: "~* &* +@all"},
 		{Name: "app", Password: app + "x", Rules: serverconf.AppRules("")}}})
 	r = auditOK(t, tlsOptions(confined, redsafe.Production, "app", app+"x"), app)
@@ -143,16 +143,16 @@ func TestAppUserWithEveryCommand(t *testing.T) {
 // A TLS replica that replicates from a plaintext master without a password.
 func TestReplicaInPlaintextWithoutMasterauth(t *testing.T) {
 	t.Parallel()
-	master := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
-	replica := redistest.Start(t, redistest.Config{ExtraConfig: []string{
+	master := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
+	replica := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{
 		fmt.Sprintf("replicaof 127.0.0.1 %d", master.Port)}})
 	r := auditOK(t, tlsOptions(replica, redsafe.Development, "", replica.Password))
 	wantContains(t, want(t, r, "tls.replication", sevError), master.Addr, "tls-replication no")
 	wantContains(t, want(t, r, "auth.replica-no-masterauth", sevError), master.Addr)
 
 	// With masterauth set, only the plaintext replication remains.
-	secured := redistest.Start(t, redistest.Config{Plaintext: true})
-	replica2 := redistest.Start(t, redistest.Config{ExtraConfig: []string{
+	secured := redisserver.Start(t, redisserver.Config{Plaintext: true})
+	replica2 := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{
 		fmt.Sprintf("replicaof 127.0.0.1 %d", secured.Port), fmt.Sprintf("masterauth %q", secured.Password)}})
 	r = auditOK(t, tlsOptions(replica2, redsafe.Development, "", replica2.Password), secured.Password)
 	want(t, r, "tls.replication", sevError)
@@ -163,13 +163,13 @@ func TestReplicaInPlaintextWithoutMasterauth(t *testing.T) {
 func TestClusterBusInPlaintext(t *testing.T) {
 	t.Parallel()
 	bus := freePort(t)
-	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{
+	s := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{
 		"cluster-enabled yes", "cluster-config-file nodes.conf", fmt.Sprintf("cluster-port %d", bus)}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantContains(t, want(t, r, "tls.cluster", sevError), fmt.Sprint(bus))
 
 	tlsBus := freePort(t)
-	s2 := redistest.Start(t, redistest.Config{ExtraConfig: []string{
+	s2 := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{
 		"cluster-enabled yes", "cluster-config-file nodes.conf", fmt.Sprintf("cluster-port %d", tlsBus), "tls-cluster yes"}})
 	wantNone(t, auditOK(t, tlsOptions(s2, redsafe.Development, "", s2.Password)), "tls.cluster")
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -13,7 +13,7 @@ import (
 // that carry a JWT and an email address.
 func TestPlaintextValuesPersisted(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{"appendonly yes"}})
+	s := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{"appendonly yes"}})
 	key := seal.GenerateKey()
 	ours, theirs := seal.New(key), seal.New(seal.GenerateKey())
 	jwt := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
@@ -51,7 +51,7 @@ func TestPlaintextValuesPersisted(t *testing.T) {
 // Only sealed values: nothing to report, even with persistence on.
 func TestEncryptedValuesPersisted(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{ExtraConfig: []string{"appendonly yes", `save "3600 1"`}})
+	s := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{"appendonly yes", `save "3600 1"`}})
 	sealer := seal.New(seal.GenerateKey())
 	for i := range 20 {
 		s.Do(t, "SET", "cache:item:"+itoa(i), string(sealer.Seal(nil, []byte("value"))))
@@ -64,7 +64,7 @@ func TestEncryptedValuesPersisted(t *testing.T) {
 // The sample is bounded: with --sample 5 only five values are read.
 func TestSampleSize(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	for i := range 30 {
 		s.Do(t, "SET", "k:"+itoa(i), "plain")
 	}

@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // tlsOptions are the settings of a service that connects to s over TLS,
 // trusting s's CA.
-func tlsOptions(s *redistest.Server, env redsafe.Environment, user, password string) redsafe.Options {
+func tlsOptions(s *redisserver.Server, env redsafe.Environment, user, password string) redsafe.Options {
 	return redsafe.Options{Environment: env, URL: s.URL(user, ""), Password: password,
 		TLS: redsafe.TLSOptions{CAFile: s.CAFile}, Logger: quiet}
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 )
 
 // An app user confined to orders:* as `redsafe conf --key-pattern` confines

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // REDIS_PASSWORD_FILE on a deployment its policy refuses (plaintext in
@@ -17,8 +17,8 @@ import (
 func TestPasswordFileOnARefusedDeployment(t *testing.T) {
 	t.Parallel()
 	const password = "Short-But-Valid-1234" // 20 characters; production needs 48
-	s := redistest.Start(t, redistest.Config{Plaintext: true, DisableDefaultUser: true,
-		Users: []redistest.User{{Name: "app", Password: password, Rules: "~* +@all"}}})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, DisableDefaultUser: true,
+		Users: []redisserver.User{{Name: "app", Password: password, Rules: "~* +@all"}}})
 	file := filepath.Join(t.TempDir(), "app.password")
 	if err := os.WriteFile(file, []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)

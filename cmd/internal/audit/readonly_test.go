@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // The audit only reads: no write reaches the keyspace, nothing runs of
@@ -16,8 +16,8 @@ import (
 func TestAuditOnlyReads(t *testing.T) {
 	t.Parallel()
 	ops := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(t, redistest.Config{Password: redsafe.GeneratePassword(redsafe.Production),
-		Users: []redistest.User{{Name: "ops", Password: ops, Rules: "~* &* +@all -acl"}}})
+	s := redisserver.Start(t, redisserver.Config{Password: redsafe.GeneratePassword(redsafe.Production),
+		Users: []redisserver.User{{Name: "ops", Password: ops, Rules: "~* &* +@all -acl"}}})
 	for i := range 10 {
 		s.Do(t, "SET", "k:"+itoa(i), "v")
 	}
@@ -50,7 +50,7 @@ func TestAuditOnlyReads(t *testing.T) {
 	}
 }
 
-func readState(t *testing.T, s *redistest.Server) map[string]string {
+func readState(t *testing.T, s *redisserver.Server) map[string]string {
 	t.Helper()
 	state := map[string]string{"dbsize": s.Do(t, "DBSIZE")}
 	for _, line := range strings.Split(s.Do(t, "INFO", "persistence"), "\n") {

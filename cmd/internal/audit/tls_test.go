@@ -18,29 +18,29 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 func TestExtraPlaintextPort(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{ExtraPlaintextPort: true})
+	s := redisserver.Start(t, redisserver.Config{ExtraPlaintextPort: true})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	f := want(t, r, "tls.plaintext-port", sevError)
 	wantContains(t, f, s.PlaintextAddr, "answers plaintext RESP")
 	wantNone(t, r, "tls.disabled")
 }
 
-// redistest allows TLS 1.2 and 1.3, which development accepts and the
+// redisserver allows TLS 1.2 and 1.3, which development accepts and the
 // production policy does not.
 func TestTLS12UnderProductionPolicy(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	r := auditOK(t, tlsOptions(s, redsafe.Production, "", s.Password))
 	wantContains(t, want(t, r, "tls.old-protocol", sevWarning), "TLS 1.2")
 	want(t, r, "tls.client-auth", sevNotice) // off, in production
 	wantNone(t, auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password)), "tls.old-protocol")
 
-	only13 := redistest.Start(t, redistest.Config{TLSProtocols: "TLSv1.3"})
+	only13 := redisserver.Start(t, redisserver.Config{TLSProtocols: "TLSv1.3"})
 	wantNone(t, auditOK(t, tlsOptions(only13, redsafe.Production, "", only13.Password)), "tls.old-protocol")
 }
 
@@ -48,7 +48,7 @@ func TestTLS12UnderProductionPolicy(t *testing.T) {
 // server that lowers it accepts them.
 func TestTLS10And11(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{TLSProtocols: "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
+	s := redisserver.Start(t, redisserver.Config{TLSProtocols: "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
 		ExtraConfig: []string{`tls-ciphers "DEFAULT:@SECLEVEL=0"`}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantContains(t, want(t, r, "tls.old-protocol", sevError), "TLS 1.0", "TLS 1.1")
@@ -58,7 +58,7 @@ func TestCertificateExpiry(t *testing.T) {
 	t.Parallel()
 	t.Run("in 10 days", func(t *testing.T) {
 		t.Parallel()
-		s := redistest.Start(t, redistest.Config{CertNotAfter: time.Now().Add(10 * 24 * time.Hour)})
+		s := redisserver.Start(t, redisserver.Config{CertNotAfter: time.Now().Add(10 * 24 * time.Hour)})
 		r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 		wantContains(t, want(t, r, "tls.cert-expiry", sevError), "in 9 days")
 		wantNone(t, r, "audit.limited-visibility") // it still verifies: the password was sent
@@ -66,7 +66,7 @@ func TestCertificateExpiry(t *testing.T) {
 	t.Run("expired", func(t *testing.T) {
 		t.Parallel()
 		past := time.Now().Add(-72 * time.Hour)
-		s := redistest.Start(t, redistest.Config{CertNotBefore: past, CertNotAfter: past.Add(24 * time.Hour)})
+		s := redisserver.Start(t, redisserver.Config{CertNotBefore: past, CertNotAfter: past.Add(24 * time.Hour)})
 		r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 		wantContains(t, want(t, r, "tls.cert-expiry", sevCritical), "expired on", "2 days ago")
 		// The service would refuse this server, so the audit does not send
@@ -77,14 +77,14 @@ func TestCertificateExpiry(t *testing.T) {
 	})
 	t.Run("a year", func(t *testing.T) {
 		t.Parallel()
-		s := redistest.Start(t, redistest.Config{})
+		s := redisserver.Start(t, redisserver.Config{})
 		wantNone(t, auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password)), "tls.cert-expiry")
 	})
 }
 
 func TestCertificateForAnotherHost(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Hosts: []string{"redis.example.internal"}})
+	s := redisserver.Start(t, redisserver.Config{Hosts: []string{"redis.example.internal"}})
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantContains(t, want(t, r, "tls.cert-hostname", sevError), "redis.example.internal", `"127.0.0.1"`)
 	wantNone(t, r, "tls.cert-untrusted", "tls.cert-expiry")
@@ -96,7 +96,7 @@ func TestCertificateForAnotherHost(t *testing.T) {
 
 func TestCertificateFromUnknownCA(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	o := tlsOptions(s, redsafe.Development, "", s.Password)
 	o.TLS.CAFile = ""
 	r := auditOK(t, o)
@@ -110,7 +110,7 @@ func TestCertificateFromUnknownCA(t *testing.T) {
 // would: the audit judges what the endpoint presents.
 func TestWeakCertificate(t *testing.T) {
 	t.Parallel()
-	backend := redistest.Start(t, redistest.Config{Plaintext: true})
+	backend := redisserver.Start(t, redisserver.Config{Plaintext: true})
 	caFile, cert := weakChain(t)
 	addr := terminate(t, cert, backend.Addr)
 	o := redsafe.Options{Environment: redsafe.Development, URL: "rediss://" + addr + "/0", Password: backend.Password,
@@ -120,7 +120,7 @@ func TestWeakCertificate(t *testing.T) {
 	wantNone(t, r, "tls.cert-untrusted", "tls.cert-hostname")
 
 	// A sound chain behind the same kind of terminator is not reported.
-	good := redistest.Start(t, redistest.Config{})
+	good := redisserver.Start(t, redisserver.Config{})
 	pair, err := good.CA.IssueServer([]string{"127.0.0.1"}, certs.Options{}) // ECDSA P-256, SHA-256
 	if err != nil {
 		t.Fatal(err)
@@ -207,12 +207,12 @@ func relay(c net.Conn, backend string) {
 
 func TestMutualTLS(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{MutualTLS: true})
+	s := redisserver.Start(t, redisserver.Config{MutualTLS: true})
 	o := tlsOptions(s, redsafe.Production, "", s.Password)
 	o.TLS.CertFile, o.TLS.KeyFile = s.ClientCertFile, s.ClientKeyFile
 	wantNone(t, auditOK(t, o), "tls.client-auth")
 
-	optional := redistest.Start(t, redistest.Config{ExtraConfig: []string{"tls-auth-clients optional"}})
+	optional := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{"tls-auth-clients optional"}})
 	o = tlsOptions(optional, redsafe.Production, "", optional.Password)
 	wantContains(t, want(t, auditOK(t, o), "tls.client-auth", sevNotice), "optional")
 
@@ -230,7 +230,7 @@ func TestMutualTLS(t *testing.T) {
 func TestExpiredCertificateWithoutPassword(t *testing.T) {
 	t.Parallel()
 	past := time.Now().Add(-72 * time.Hour)
-	s := redistest.Start(t, redistest.Config{NoAuth: true, CertNotBefore: past, CertNotAfter: past.Add(24 * time.Hour)})
+	s := redisserver.Start(t, redisserver.Config{NoAuth: true, CertNotBefore: past, CertNotAfter: past.Add(24 * time.Hour)})
 	r := auditOK(t, tlsOptions(s, redsafe.Testing, "", ""))
 	want(t, r, "tls.cert-expiry", sevCritical)
 	want(t, r, "auth.none", sevCritical)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // server.version judges the version it is given, not the machine's
@@ -15,7 +15,7 @@ import (
 // another fix as 7.2.4, and clean as a release newer than every fix.
 func TestServerVersionJudgesTheGivenVersion(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
 	o := redsafe.Options{Environment: redsafe.Development, URL: s.URL("", "")}
 	at := func(version string) *Report {
 		return auditWith(t, Target{Options: o, Sample: 10, Timeout: 2 * time.Second, version: version})
@@ -44,7 +44,7 @@ func TestServerVersionJudgesTheGivenVersion(t *testing.T) {
 // Without a version given, the one the server reports (HELLO) is judged.
 func TestServerVersionReadsTheServer(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
 	installed := s.Do(t, "HELLO", "2")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -33,8 +33,8 @@ import (
 func benchServer(b *testing.B) redsafe.Options {
 	b.Helper()
 	password := redsafe.GeneratePassword(redsafe.Production)
-	s := redistest.Start(b, redistest.Config{
-		Users:       []redistest.User{{Name: "app", Password: password, Rules: serverconf.AppRules("*")}},
+	s := redisserver.Start(b, redisserver.Config{
+		Users:       []redisserver.User{{Name: "app", Password: password, Rules: serverconf.AppRules("*")}},
 		ExtraConfig: []string{"maxmemory 1gb", "maxmemory-policy volatile-lru"},
 	})
 	return redsafe.Options{

@@ -4,24 +4,21 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/localredis"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/secretfile"
-	"github.com/redsafe/redsafe/internal/serverconf"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -38,16 +35,14 @@ type Local struct {
 	caFile  string
 	users   serverconf.Users
 	key     string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	once    *sync.Once
+	proc    *redisserver.Process
 }
 
 // StartLocal creates certificates of keyType, users, redis.conf and the ACL
 // file in dir (which must exist and be private), and starts redis-server on
 // a free loopback port.
 func StartLocal(ctx context.Context, dir string, keyType certs.KeyType) (*Local, error) {
-	bin, err := localredis.Binary()
+	bin, err := redisserver.RedisServer()
 	if err != nil {
 		return nil, err
 	}
@@ -77,63 +72,35 @@ func StartLocal(ctx context.Context, dir string, keyType certs.KeyType) (*Local,
 	// A free port can be taken before redis binds it: try a few.
 	for attempt := 1; ; attempt++ {
 		err = l.launch(ctx, bin, spec)
-		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "Address already in use") {
+		if err == nil || attempt == 3 || !errors.Is(err, redisserver.ErrPortInUse) {
 			return l, err
 		}
 	}
 }
 
 func (l *Local) launch(ctx context.Context, bin string, spec serverconf.Spec) error {
-	port, err := freePort()
+	ports, err := redisserver.FreePorts(1)
 	if err != nil {
 		return err
 	}
-	spec.Port = port
+	spec.Port = ports[0]
 	conf, err := serverconf.RedisConf(spec)
 	if err != nil {
 		return err
 	}
 	confFile := filepath.Join(l.dir, "redis.conf")
 	os.Remove(confFile)
-	os.Remove(spec.LogFile)
 	if err := os.WriteFile(confFile, conf, 0o600); err != nil {
 		return err
 	}
-	l.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	l.cmd = exec.Command(bin, confFile)
-	l.cmd.Dir = l.dir
-	l.cmd.SysProcAttr = sysProcAttr()
-	var out strings.Builder
-	l.cmd.Stdout, l.cmd.Stderr = &out, &out
-	if err := l.cmd.Start(); err != nil {
-		return err
-	}
-	l.exited = make(chan struct{})
-	l.once = &sync.Once{}
-	go func() {
-		l.cmd.Wait()
-		close(l.exited)
-	}()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := l.ping()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-l.exited:
-			log, _ := os.ReadFile(spec.LogFile)
-			return fmt.Errorf("redis-server exited: %s%s", strings.TrimSpace(out.String()), tail(string(log), 10))
-		case <-ctx.Done():
-			l.Stop()
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			l.Stop()
-			return fmt.Errorf("redis-server on %s is not ready after 15 s: %v", l.Addr, err)
-		}
-	}
+	l.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(spec.Port))
+	// Attached: the end of ctx (an interrupt), Stop, or this process's
+	// death stops it.
+	l.proc, err = redisserver.Launch{
+		Binary: bin, Dir: l.dir, Conf: confFile, LogFile: spec.LogFile,
+		Ready: func(context.Context) error { return l.ping() }, Timeout: 15 * time.Second,
+	}.Start(ctx)
+	return err
 }
 
 func (l *Local) tlsConfig() *tls.Config {
@@ -173,43 +140,14 @@ func (l *Local) Options() redsafe.Options {
 }
 
 // Pid is the server's process id.
-func (l *Local) Pid() int { return l.cmd.Process.Pid }
+func (l *Local) Pid() int { return l.proc.Pid() }
 
 // Stop stops the server, SIGTERM then SIGKILL after 5 s, and waits for it
 // to exit. It is safe to call more than once.
 func (l *Local) Stop() {
-	if l == nil || l.cmd == nil || l.cmd.Process == nil {
-		return
+	if l != nil && l.proc != nil {
+		l.proc.Stop()
 	}
-	l.once.Do(func() {
-		l.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-l.exited:
-		case <-time.After(5 * time.Second):
-			l.cmd.Process.Kill()
-			<-l.exited
-		}
-	})
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if len(lines) == 0 || lines[0] == "" {
-		return ""
-	}
-	return "\n  " + strings.Join(lines, "\n  ")
 }
 
 func certPool(pem []byte) *x509.CertPool {

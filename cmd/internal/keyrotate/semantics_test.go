@@ -13,8 +13,8 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
-	"github.com/redsafe/redsafe/internal/redistest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -274,7 +274,7 @@ func TestDatabases(t *testing.T) {
 // error that says to use --match, and with it rotates its own keys.
 func TestKeysOutsideTheUsersPattern(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Config{Plaintext: true, Users: []redistest.User{
+	srv := redisserver.Start(t, redisserver.Config{Plaintext: true, Users: []redisserver.User{
 		{Name: "svc", Password: kt.AppPassword, Rules: serverconf.AppRules("svc:*")}}})
 	admin := keyspace.Target{Addr: srv.Addr, Password: srv.Password}
 	app := keyspace.Target{Addr: srv.Addr, Username: "svc", Password: kt.AppPassword}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/internal/hostile"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
@@ -43,7 +43,7 @@ func TestTargetGuardsReplies(t *testing.T) {
 		})
 	}
 
-	s := redistest.Start(t, redistest.Config{})
+	s := redisserver.Start(t, redisserver.Config{})
 	c, err := Target{Addr: s.Addr, TLS: s.TLSConfig(), Password: s.Password}.Dial(0)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -33,7 +33,7 @@ const nStrings = 1200
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	src := redistest.Start(t, redistest.Config{Plaintext: true, NoAuth: true})
+	src := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
 	f := &fixture{src: keyspace.Target{Addr: src.Addr}, dst: kt.Start(t, false)}
 	f.srcC = kt.Dial(t, f.src, 0)
 	f.dstC = kt.Dial(t, f.dst.Admin, 0)

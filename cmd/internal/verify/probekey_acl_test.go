@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // TestProbeKeyIsInsideThePatternForRedis: whatever key probeKey chooses
@@ -15,7 +15,7 @@ import (
 func TestProbeKeyIsInsideThePatternForRedis(t *testing.T) {
 	t.Parallel()
 	const filler = "redsafe:verify:0123abcd"
-	s := redistest.Start(t, redistest.Config{Plaintext: true})
+	s := redisserver.Start(t, redisserver.Config{Plaintext: true})
 	checked := 0
 	for i, pattern := range []string{
 		"orders:*", "tenant-?:*:cache", "a*b*", `lit\*eral:*`, "[oO]rders:*", "[a-c]x:*", "[z-a]x:*",

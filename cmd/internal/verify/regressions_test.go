@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe/internal/redistest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 func resultOf(t *testing.T, target Target, id string) Result {
@@ -28,7 +28,7 @@ func resultOf(t *testing.T, target Target, id string) Result {
 // that no plaintext port answers: tls.no-plaintext fails and says why.
 func TestNoPlaintextIsNotProvenByADeadServer(t *testing.T) {
 	t.Parallel()
-	s := secureServer(t, redistest.Config{})
+	s := secureServer(t, redisserver.Config{})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestNoPlaintextIsNotProvenByADeadServer(t *testing.T) {
 // prefix), and a refusal says what to set.
 func TestEncryptedRoundTripFollowsTheKeyPattern(t *testing.T) {
 	t.Parallel()
-	s := secureServer(t, redistest.Config{Users: []redistest.User{
+	s := secureServer(t, redisserver.Config{Users: []redisserver.User{
 		{Name: "orders", Password: appPassword, Rules: serverconf.AppRules("orders:*")}}})
 
 	target := appTarget(s, "orders", appPassword)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
-	"github.com/redsafe/redsafe/internal/redistest"
+	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -20,15 +20,15 @@ var (
 	adminPassword = redsafe.GeneratePassword(redsafe.Production)
 )
 
-func secureServer(t *testing.T, extra redistest.Config) *redistest.Server {
+func secureServer(t *testing.T, extra redisserver.Config) *redisserver.Server {
 	cfg := extra
-	cfg.Users = append([]redistest.User{{Name: "admin", Password: adminPassword, Rules: "~* &* +@all"},
+	cfg.Users = append([]redisserver.User{{Name: "admin", Password: adminPassword, Rules: "~* &* +@all"},
 		{Name: "app", Password: appPassword, Rules: appRules}}, cfg.Users...)
 	cfg.DisableDefaultUser = true
-	return redistest.Start(t, cfg)
+	return redisserver.Start(t, cfg)
 }
 
-func appTarget(s *redistest.Server, user, password string) Target {
+func appTarget(s *redisserver.Server, user, password string) Target {
 	return Target{
 		Options: redsafe.Options{
 			Environment:   redsafe.Production,
@@ -77,7 +77,7 @@ func runChecks(t *testing.T, target Target) map[string]Status {
 
 func TestSecureDeploymentPasses(t *testing.T) {
 	t.Parallel()
-	s := secureServer(t, redistest.Config{})
+	s := secureServer(t, redisserver.Config{})
 	target := appTarget(s, "app", appPassword)
 	got := runChecks(t, target)
 	for _, c := range checks {
@@ -94,25 +94,25 @@ func TestInsecureDeploymentsFail(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		server func(t *testing.T) (*redistest.Server, Target)
+		server func(t *testing.T) (*redisserver.Server, Target)
 		fail   []string
 	}{
-		{"plaintext server", func(t *testing.T) (*redistest.Server, Target) {
-			s := redistest.Start(t, redistest.Config{Plaintext: true})
+		{"plaintext server", func(t *testing.T) (*redisserver.Server, Target) {
+			s := redisserver.Start(t, redisserver.Config{Plaintext: true})
 			tg := appTarget(s, "", s.Password)
 			tg.Options.URL = strings.Replace(tg.Options.URL, "redis://", "rediss://", 1)
 			return s, tg
 		}, []string{"tls.handshake", "tls.no-plaintext"}},
-		{"no authentication", func(t *testing.T) (*redistest.Server, Target) {
-			s := redistest.Start(t, redistest.Config{NoAuth: true})
+		{"no authentication", func(t *testing.T) (*redisserver.Server, Target) {
+			s := redisserver.Start(t, redisserver.Config{NoAuth: true})
 			return s, appTarget(s, "", appPassword) // nopass accepts any password
 		}, []string{"auth.required", "auth.wrong-password", "acl.flushall", "acl.config"}},
-		{"all-powerful user", func(t *testing.T) (*redistest.Server, Target) {
-			s := redistest.Start(t, redistest.Config{Password: appPassword})
+		{"all-powerful user", func(t *testing.T) (*redisserver.Server, Target) {
+			s := redisserver.Start(t, redisserver.Config{Password: appPassword})
 			return s, appTarget(s, "", appPassword)
 		}, []string{"acl.flushall", "acl.config"}},
-		{"extra plaintext port", func(t *testing.T) (*redistest.Server, Target) {
-			s := secureServer(t, redistest.Config{ExtraPlaintextPort: true})
+		{"extra plaintext port", func(t *testing.T) (*redisserver.Server, Target) {
+			s := secureServer(t, redisserver.Config{ExtraPlaintextPort: true})
 			tg := appTarget(s, "app", appPassword)
 			tg.Admin = &redsafe.Credentials{Username: "admin", Password: adminPassword}
 			return s, tg
@@ -139,7 +139,7 @@ func TestInsecureDeploymentsFail(t *testing.T) {
 // flush anything.
 func TestDeniedCommandsAreNeverRun(t *testing.T) {
 	t.Parallel()
-	s := redistest.Start(t, redistest.Config{Password: appPassword})
+	s := redisserver.Start(t, redisserver.Config{Password: appPassword})
 	s.Do(t, "SET", "precious", "1")
 	got := runChecks(t, appTarget(s, "", appPassword))
 	if got["acl.flushall"] != Fail {
@@ -152,7 +152,7 @@ func TestDeniedCommandsAreNeverRun(t *testing.T) {
 
 func TestAdminCredentialsReadThePlaintextPort(t *testing.T) {
 	t.Parallel()
-	s := secureServer(t, redistest.Config{})
+	s := secureServer(t, redisserver.Config{})
 	target := appTarget(s, "app", appPassword)
 	target.Admin = &redsafe.Credentials{Username: "admin", Password: adminPassword}
 	for _, r := range Run(context.Background(), target, nil) {

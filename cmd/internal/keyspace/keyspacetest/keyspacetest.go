@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
-	"github.com/redsafe/redsafe/internal/redistest"
-	"github.com/redsafe/redsafe/internal/serverconf"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 // AppPassword is the app user's password on servers from Start.
@@ -20,7 +20,7 @@ const AppPassword = "app-password-for-tests-0123456789"
 // (serverconf.AppRules: no Lua, no DUMP/RESTORE), next to the default user,
 // which may do anything.
 type Server struct {
-	*redistest.Server
+	*redisserver.Server
 	Admin keyspace.Target // the default user
 	App   keyspace.Target // the app user
 }
@@ -28,9 +28,9 @@ type Server struct {
 // Start starts a TLS server, or a plaintext one.
 func Start(t testing.TB, plaintext bool) *Server {
 	t.Helper()
-	srv := redistest.Start(t, redistest.Config{
+	srv := redisserver.Start(t, redisserver.Config{
 		Plaintext: plaintext,
-		Users:     []redistest.User{{Name: serverconf.AppName, Password: AppPassword, Rules: serverconf.AppRules("*")}},
+		Users:     []redisserver.User{{Name: serverconf.AppName, Password: AppPassword, Rules: serverconf.AppRules("*")}},
 	})
 	s := &Server{Server: srv}
 	s.Admin = keyspace.Target{Addr: srv.Addr, TLS: srv.TLSConfig(), Password: srv.Password, Name: "test-admin"}

@@ -1,0 +1,126 @@
+package redisserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Dir is the directory of a detached server (`redsafe up`): its redis.conf,
+// pid file and log. A later command finds the process again through the pid
+// file, and signals it only once the pid is proven to be a redis-server
+// working in this directory.
+type Dir struct {
+	Dir     string // absolute
+	Conf    string
+	PidFile string
+	LogFile string
+}
+
+// In returns the server whose files live in dir.
+func In(dir string) (Dir, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Dir{}, err
+	}
+	return Dir{
+		Dir:     abs,
+		Conf:    filepath.Join(abs, "redis.conf"),
+		PidFile: filepath.Join(abs, "redis.pid"),
+		LogFile: filepath.Join(abs, "redis.log"),
+	}, nil
+}
+
+// Pid returns the pid of this directory's running server. A stale pid file,
+// or one whose pid now belongs to another process, reports not running.
+func (d Dir) Pid() (int, bool) {
+	b, err := ReadSmall(d.PidFile, 64)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return 0, false
+	}
+	// Pids are reused: make sure it is a redis-server working in our
+	// directory before anyone signals it.
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil {
+		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+		if !strings.HasPrefix(string(comm), "redis-server") || cwd != d.Dir {
+			return 0, false
+		}
+	}
+	return pid, true
+}
+
+// Start launches the directory's redis.conf detached, so that it outlives
+// this process, and returns once ready reports nil. ctx bounds the start;
+// on failure (ctx ended, crash, port taken) the process is stopped and the
+// error carries the log tail.
+func (d Dir) Start(ctx context.Context, ready func(context.Context) error) (*Process, error) {
+	// redis-server opens its pid and log files by name and follows links:
+	// a link planted there would have it write wherever the link points.
+	for _, p := range []string{d.PidFile, d.LogFile} {
+		if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file (%v); redis-server would write through it: remove it", p, fi.Mode().Type())
+		}
+	}
+	os.Remove(d.PidFile)
+	timeout := time.Hour // ctx bounds the start
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	return Launch{Dir: d.Dir, Conf: d.Conf, LogFile: d.LogFile, Ready: ready, Timeout: timeout, Detach: true}.Start(ctx)
+}
+
+// Stop sends SIGTERM to the pid the directory's pid file names (once proven
+// ours, see Pid), waits for it to exit, and uses SIGKILL if it has not
+// within ctx. It reports whether a server was running.
+func (d Dir) Stop(ctx context.Context) (bool, error) {
+	pid, running := d.Pid()
+	if !running {
+		os.Remove(d.PidFile) // stale
+		return false, nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return true, err
+	}
+	for syscall.Kill(pid, 0) == nil {
+		select {
+		case <-ctx.Done():
+			syscall.Kill(pid, syscall.SIGKILL)
+			time.Sleep(100 * time.Millisecond)
+			if syscall.Kill(pid, 0) == nil {
+				return true, fmt.Errorf("redis-server (pid %d) did not exit", pid)
+			}
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	os.Remove(d.PidFile)
+	return true, nil
+}
+
+// ReadSmall reads a file of at most max bytes, never through a link: a
+// planted link to /dev/zero or a huge file cannot make redsafe read
+// without end. (secretfile's reader is for secrets and checks modes.)
+func ReadSmall(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, err
+}
