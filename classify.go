@@ -248,7 +248,7 @@ func fixFor(cause, err error, d *dialer) string {
 
 // classify turns an error from connecting, handshaking, authenticating or
 // the first PING into the *ConnectError that Open returns.
-func classify(err error, s settings, addr string, d *dialer) error {
+func classify(err error, s *config, addr string, d *dialer) error {
 	err = redact.WithoutSecrets(err, s.password, d.sentPassword())
 	cause := d.refine(causeOf(err), err, addr)
 	if cause == nil || cause == ErrNotFound || cause == ErrUndecryptable {

@@ -230,7 +230,7 @@ func TestClassifyRealNoAuth(t *testing.T) {
 		t.Fatal("unauthenticated PING succeeded")
 	}
 	set, _ := newConfig(serverOptions(s))
-	if got := classify(err, *set, s.Addr, &dialer{timeout: time.Second}); !errors.Is(got, ErrNoAuth) {
+	if got := classify(err, set, s.Addr, &dialer{timeout: time.Second}); !errors.Is(got, ErrNoAuth) {
 		t.Fatalf("classify(%v) = %v, want ErrNoAuth", err, got)
 	}
 }

@@ -109,7 +109,7 @@ func open(ctx context.Context, s *config) (*Cache, error) {
 		if client != nil {
 			client.Close()
 		}
-		err = classify(err, *s, c.addr, c.dialer)
+		err = classify(err, s, c.addr, c.dialer)
 		log.LogAttrs(ctx, slog.LevelError, "redsafe: open failed", slog.String("addr", c.addr), slog.String("error", err.Error()))
 		return nil, err
 	}

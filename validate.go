@@ -72,9 +72,6 @@ type topology struct {
 	addrs []string // host:port of each server to dial first
 }
 
-// settings is the name classify (classify.go) still takes the config by.
-type settings = config
-
 // newConfig applies the policy to o: it validates every setting, builds
 // the TLS config, the key ring and the credentials source, and returns them
 // with the report. It touches no network; it reads only the files o names.

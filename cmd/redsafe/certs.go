@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/redsafe/redsafe/internal/backup"
 	"github.com/redsafe/redsafe/internal/certs"
 )
 
@@ -78,7 +79,7 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	dir := fs.String("dir", "certs", "")
 	hosts := fs.String("hosts", strings.Join(certs.DefaultHosts, ","), "")
 	keyTypeName := fs.String("key-type", string(certs.ECDSAP256), "")
-	days := fs.Int("days", 365, "")
+	days := fs.Int("days", certs.DefaultDays, "")
 	client := fs.String("client", "", "")
 	renew := fs.Bool("renew", false, "")
 	newCA := fs.Bool("new-ca", false, "")
@@ -113,8 +114,10 @@ func runCerts(c *cli, cmd *command, args []string) int {
 		c.errorf("certs: --hosts is empty; name at least one host, such as --hosts localhost,127.0.0.1")
 		return 2
 	}
-	if *days < 1 || *days > 3650 {
-		c.errorf("certs: --days %d must be between 1 and 3650", *days)
+	// Checked here, not left to Generate: it reads Days 0 as the default,
+	// but --days 0 is the user's and is refused.
+	if err := certs.CheckDays(*days); err != nil {
+		c.errorf("%v", err)
 		return 2
 	}
 	if keyType == certs.RSA4096 {
@@ -127,9 +130,9 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	}
 	files, err := issue(*dir, o)
 	if err != nil {
-		var exists *certs.ExistsError
+		var exists *backup.ExistsError
 		if errors.As(err, &exists) {
-			c.errorf("%s\ncheck the existing ones with `redsafe certs check --dir %s`", strings.TrimPrefix(err.Error(), "certs: "), *dir)
+			c.errorf("%s already exist; to reissue the server certificate under the same CA use --renew; to replace the CA as well use --new-ca (every client then needs the new ca.crt); old files are moved to timestamped backups, never deleted\ncheck the existing ones with `redsafe certs check --dir %s`", strings.Join(exists.Paths, ", "), *dir)
 			return 1
 		}
 		c.errorf("%v", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/serverconf"
+	"github.com/redsafe/redsafe/internal/backup"
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/secretfile"
 )
@@ -117,7 +118,7 @@ func runConf(c *cli, cmd *command, args []string) int {
 
 	written, err := serverconf.Write(*dir, files, *force, time.Now())
 	if err != nil {
-		var exists *serverconf.ExistsError
+		var exists *backup.ExistsError
 		if errors.As(err, &exists) {
 			c.errorf("conf: %s already exist; pass --force to replace them (the old files are moved to timestamped backups)", strings.Join(exists.Paths, ", "))
 			return 1

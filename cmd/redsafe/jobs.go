@@ -17,6 +17,7 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -53,7 +54,7 @@ func (c *cli) jobFlagSet(cmd *command, stateFile string, defaultCount int) (*job
 		state:    fs.String("state", stateFile, ""),
 		resume:   fs.Bool("resume", false, ""),
 		asJSON:   fs.Bool("json", false, ""),
-		progress: fs.String("progress", string(keyspace.ProgressAuto), ""),
+		progress: fs.String("progress", string(progress.Auto), ""),
 		timeout:  fs.Duration("timeout", 5*time.Second, ""),
 	}, fs
 }
@@ -72,7 +73,7 @@ func (f *jobFlags) check(fs *flag.FlagSet) error {
 	case *f.timeout <= 0:
 		return errors.New("--timeout must be positive")
 	}
-	if _, err := keyspace.ParseProgressMode(*f.progress); err != nil {
+	if _, err := progress.ParseMode(*f.progress); err != nil {
 		return err
 	}
 	// Under a rate limit, small batches: a steady pace and frequent
@@ -177,11 +178,11 @@ func interrupts(ctx context.Context, stderr io.Writer) (context.Context, <-chan 
 
 // progress returns the function a job reports its progress to, drawn on
 // stderr, and the one that ends the display.
-func (c *cli) progress(mode string) (func(keyspace.Progress), func()) {
-	m, _ := keyspace.ParseProgressMode(mode)
-	pr := keyspace.NewPrinter(c.stderr, m)
-	var last keyspace.Progress
-	return func(p keyspace.Progress) { last = p; pr.Update(p) }, func() { pr.Finish(last) }
+func (c *cli) progress(mode string) (func(progress.Report), func()) {
+	m, _ := progress.ParseMode(mode)
+	pr := progress.NewPrinter(c.stderr, m)
+	var last progress.Report
+	return func(p progress.Report) { last = p; pr.Update(p) }, func() { pr.Finish(last) }
 }
 
 // jobResult is what the CLI adds to a job's JSON report.
@@ -223,7 +224,7 @@ func writeJSON(w io.Writer, v any) {
 
 // row prints one line of a text report: a label, a count, a comment.
 func row(w io.Writer, label string, n int64, comment string) {
-	line := fmt.Sprintf("  %-20s %10s", label, keyspace.Thousands(n))
+	line := fmt.Sprintf("  %-20s %10s", label, progress.Thousands(n))
 	if comment != "" {
 		line += "  " + comment
 	}

@@ -58,6 +58,7 @@ func TestScripts(t *testing.T) {
 			"benchjson": cmdBenchJSON,
 			"redisproc": cmdRedisProc,
 			"chown":     cmdChown,
+			"redis":     cmdRedis,
 		},
 	})
 }

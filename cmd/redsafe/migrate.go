@@ -12,6 +12,7 @@ import (
 
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/cmd/internal/migrate"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/secretfile"
 )
@@ -131,11 +132,11 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	}
 	src.DialTimeout = *f.timeout
 
-	progress, finish := c.progress(*f.progress)
+	report, finish := c.progress(*f.progress)
 	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, Sealer: sealer,
 		Match: *f.match, Count: *f.count, Rate: *f.rate, DryRun: *f.dryRun, Overwrite: *overwrite,
 		AllowUnencryptedTypes: *allowTypes, StatePath: *f.state, Resume: *f.resume, Sample: *sample, Stop: stop,
-		Progress: progress}
+		Progress: report}
 	if *sample == 0 {
 		cfg.Sample = -1
 	}
@@ -252,11 +253,11 @@ func writeMigrateText(w io.Writer, rep *migrate.Report, err error, state string)
 	row(w, "expired", rep.Expired, "reached their TTL before they were copied")
 	row(w, "vanished", rep.Vanished, "deleted before they were read")
 	if !rep.AlreadyDone {
-		fmt.Fprintf(w, "%.1fs, %s keys/s, TTLs read with %s\n", rep.Seconds, keyspace.Thousands(int64(rep.KeysPerSecond)), rep.TTLSource)
+		fmt.Fprintf(w, "%.1fs, %s keys/s, TTLs read with %s\n", rep.Seconds, progress.Thousands(int64(rep.KeysPerSecond)), rep.TTLSource)
 	}
 	if v := rep.Verification; v != nil {
 		fmt.Fprintln(w, "verification:")
-		fmt.Fprintf(w, "  keys        %s on the source, %s on the destination\n", keyspace.Thousands(v.SourceKeys), keyspace.Thousands(v.DestinationKeys))
+		fmt.Fprintf(w, "  keys        %s on the source, %s on the destination\n", progress.Thousands(v.SourceKeys), progress.Thousands(v.DestinationKeys))
 		fmt.Fprintf(w, "  sample      %d values decrypted on the destination: %d match the source (TTL within %d ms), %d changed on the source, %d gone, %d missing, %d wrong\n",
 			v.Sampled, v.Matched, v.TTLMaxDriftMs, v.ChangedOnSource, v.Gone, v.Missing, v.Mismatched)
 		for _, p := range v.Problems {
@@ -272,13 +273,13 @@ func writeMigrateText(w io.Writer, rep *migrate.Report, err error, state string)
 	case rep.AlreadyDone:
 		fmt.Fprintln(w, "OK: that run had completed")
 	case rep.DryRun:
-		fmt.Fprintf(w, "dry run: %s keys would be written; nothing was written\n", keyspace.Thousands(rep.Written()))
+		fmt.Fprintf(w, "dry run: %s keys would be written; nothing was written\n", progress.Thousands(rep.Written()))
 	case rep.Verification != nil && !rep.Verification.OK:
 		fmt.Fprintln(w, "FAIL: the destination does not hold what was copied")
 	default:
 		fmt.Fprintln(w, "OK: copied and verified")
 	}
 	if n := rep.Left.Total(); n > 0 && (err == nil && rep.Complete) {
-		fmt.Fprintf(w, "note: keys of other types left on the source: %s; they cannot be encrypted: copy them unencrypted with --allow-unencrypted-types (as a user that may run RESTORE), or move them by hand\n", keyspace.Thousands(n))
+		fmt.Fprintf(w, "note: keys of other types left on the source: %s; they cannot be encrypted: copy them unencrypted with --allow-unencrypted-types (as a user that may run RESTORE), or move them by hand\n", progress.Thousands(n))
 	}
 }

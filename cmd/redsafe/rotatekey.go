@@ -11,6 +11,7 @@ import (
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/keyrotate"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/termsafe"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -148,10 +149,10 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 
-	progress, finish := c.progress(*f.progress)
+	report, finish := c.progress(*f.progress)
 	cfg := keyrotate.Config{Target: target, DBs: dbs, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
 		Mode: mode, StatePath: *f.state, Resume: *f.resume, Stop: stop,
-		Progress: progress}
+		Progress: report}
 	if !*f.asJSON {
 		fmt.Fprintf(c.stdout, "%s %s db %s, primary key %s%s\n", map[keyrotate.Mode]string{keyrotate.Rotate: "rotating", keyrotate.DryRun: "dry run (nothing is written):", keyrotate.Check: "checking"}[mode],
 			target.Addr, joinInts(dbs), sealer.Keys()[0].ID(), previousIDs(sealer.Keys()[1:]))
@@ -266,7 +267,7 @@ func writeRotateText(w io.Writer, rep *keyrotate.Report, err error, state string
 		row(w, "contended", rep.Contended, "writers kept changing them; run again")
 	}
 	if !rep.AlreadyDone {
-		fmt.Fprintf(w, "%.1fs, %s keys/s\n", rep.Seconds, keyspace.Thousands(int64(rep.KeysPerSecond)))
+		fmt.Fprintf(w, "%.1fs, %s keys/s\n", rep.Seconds, progress.Thousands(int64(rep.KeysPerSecond)))
 	}
 	if err != nil || !rep.Complete {
 		fmt.Fprintln(w, "INCOMPLETE: the walk did not reach the end")
@@ -281,21 +282,21 @@ func writeRotateText(w io.Writer, rep *keyrotate.Report, err error, state string
 	}
 	switch {
 	case rep.Mode == keyrotate.Check && rep.Rotated > 0:
-		fmt.Fprintf(w, "FAIL: %s values are still under a previous key; run `redsafe rotate-key`\n", keyspace.Thousands(rep.Rotated))
+		fmt.Fprintf(w, "FAIL: %s values are still under a previous key; run `redsafe rotate-key`\n", progress.Thousands(rep.Rotated))
 	case rep.Mode == keyrotate.DryRun:
-		fmt.Fprintf(w, "dry run: %s values would be rotated; nothing was written\n", keyspace.Thousands(rep.Rotated))
+		fmt.Fprintf(w, "dry run: %s values would be rotated; nothing was written\n", progress.Thousands(rep.Rotated))
 	case rep.Contended > 0:
-		fmt.Fprintf(w, "INCOMPLETE: %s values changed under every attempt; run again\n", keyspace.Thousands(rep.Contended))
+		fmt.Fprintf(w, "INCOMPLETE: %s values changed under every attempt; run again\n", progress.Thousands(rep.Contended))
 	case lost:
 		// writeUndecryptable has said what fails and what to do.
 	case rep.Mode == keyrotate.Check && rep.Match != "":
 		// A mistyped or narrow pattern checks little: say what was checked
 		// rather than that the keys can go.
 		fmt.Fprintf(w, "OK: none of the %s keys matching %s in %s is under a previous key; keys outside the pattern were not checked: run without --match before dropping a key from %s\n",
-			keyspace.Thousands(rep.Scanned), termsafe.Escape(rep.Match), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
+			progress.Thousands(rep.Scanned), termsafe.Escape(rep.Match), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
 	case rep.Mode == keyrotate.Check:
 		fmt.Fprintf(w, "OK: none of the %s keys in %s is under a previous key; the previous keys can be dropped from %s\n",
-			keyspace.Thousands(rep.Scanned), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
+			progress.Thousands(rep.Scanned), dbList(rep.DBs), redsafe.EnvEncryptionPreviousKeys)
 	default:
 		fmt.Fprintln(w, "OK: every value the configured keys open is under the primary key; confirm with `redsafe rotate-key --check`")
 	}
@@ -318,7 +319,7 @@ func dbList(dbs []int) string {
 func writeUndecryptable(w io.Writer, rep *keyrotate.Report, accept bool) {
 	n, other := rep.Undecryptable, rep.UnknownKey
 	what := fmt.Sprintf("%s values open with no configured key (%s Fernet tokens sealed with a key that is not configured, %s not Fernet tokens)",
-		keyspace.Thousands(n), keyspace.Thousands(other), keyspace.Thousands(n-other))
+		progress.Thousands(n), progress.Thousands(other), progress.Thousands(n-other))
 	if accept {
 		fmt.Fprintf(w, "accepted with --accept-undecryptable: %s; they were left as they are\n", what)
 		return

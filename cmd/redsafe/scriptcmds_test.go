@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -142,3 +143,64 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(os.WriteFile(p, []byte(strings.ReplaceAll(string(b), args[1], args[2])), 0o644))
 }
+
+// redis start NAME (CONF | --directive value... ) starts a redis-server with
+// the one launcher (redisserver.Launch): from a redis.conf, or from
+// directives written the way redis-server takes them on its command line,
+// which go into a 0600 conf file of the script's work directory rather than
+// onto argv (where a password would show in ps). It returns once the server
+// logs that it is ready; the script's end stops it by its own pid, even when
+// the script fails. redis stop NAME stops it earlier.
+func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || (args[0] == "start") == (args[0] == "stop") {
+		ts.Fatalf("usage: redis start NAME (CONF | --directive value...) | redis stop NAME")
+	}
+	key := scriptServer{ts, args[1]}
+	if args[0] == "stop" {
+		p, ok := scriptServers.LoadAndDelete(key)
+		if !ok {
+			ts.Fatalf("redis stop %s: no such server", args[1])
+		}
+		p.(*redisserver.Process).Stop()
+		return
+	}
+	conf := ts.MkAbs(args[1] + ".redis.conf")
+	if len(args) == 3 && !strings.HasPrefix(args[2], "--") {
+		conf = ts.MkAbs(args[2])
+	} else {
+		var b strings.Builder
+		for _, a := range args[2:] {
+			if name, ok := strings.CutPrefix(a, "--"); ok {
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(name)
+				continue
+			}
+			b.WriteString(" " + redisserver.ConfQuote(a))
+		}
+		ts.Check(os.WriteFile(conf, []byte(b.String()+"\n"), 0o600))
+	}
+	// Attached, and never stopped by a context: by Stop only (below).
+	p, err := redisserver.Launch{Dir: ts.MkAbs("."), Conf: conf, Timeout: 10 * time.Second}.Start(context.Background())
+	if err != nil {
+		ts.Fatalf("redis start %s: %v", args[1], err)
+	}
+	if _, loaded := scriptServers.LoadOrStore(key, p); loaded {
+		p.Stop()
+		ts.Fatalf("redis start %s: a server of that name runs already", args[1])
+	}
+	ts.Defer(func() {
+		if p, ok := scriptServers.LoadAndDelete(key); ok {
+			p.(*redisserver.Process).Stop()
+		}
+	})
+}
+
+// scriptServer names a server that `redis start` started in one script.
+type scriptServer struct {
+	ts   *testscript.TestScript
+	name string
+}
+
+var scriptServers sync.Map // scriptServer → *redisserver.Process

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"path/filepath"
 	"time"
 
@@ -54,7 +55,7 @@ func runStatus(c *cli, cmd *command, args []string) int {
 	if port, ok := confPort(srv.Conf); ok {
 		st.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	if pem, err := redisserver.ReadSmall(filepath.Join(srv.Dir, "certs", "server.crt"), 1<<20); err == nil {
+	if pem, err := secretfile.ReadPublic(filepath.Join(srv.Dir, "certs", "server.crt"), 1<<20, false); err == nil {
 		if cert, err := certs.ParseCert(pem); err == nil {
 			st.CertExpires = cert.NotAfter.UTC()
 			st.CertDaysLeft = int(time.Until(cert.NotAfter).Hours() / 24)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
@@ -56,7 +56,7 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	}
 	if total > limit {
 		discard()
-		return nil, fmt.Errorf("standard input is longer than %s bytes, the largest %s (Redis stores values of at most 512 MB, proto-max-bulk-len); nothing was written", keyspace.Thousands(limit), what)
+		return nil, fmt.Errorf("standard input is longer than %s bytes, the largest %s (Redis stores values of at most 512 MB, proto-max-bulk-len); nothing was written", progress.Thousands(limit), what)
 	}
 	if len(chunks) == 1 {
 		return chunks[0], nil

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -73,7 +73,7 @@ func TestStdinOverLimit(t *testing.T) {
 		if code != 1 || stdout != "" {
 			t.Errorf("%s of input over the limit: exit %d, %d bytes on stdout", c.cmd, code, len(stdout))
 		}
-		want := "standard input is longer than " + keyspace.Thousands(c.limit) + " bytes"
+		want := "standard input is longer than " + progress.Thousands(c.limit) + " bytes"
 		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "512 MB") {
 			t.Errorf("%s: stderr %q, want %q and the Redis limit", c.cmd, stderr, want)
 		}

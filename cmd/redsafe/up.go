@@ -308,7 +308,7 @@ var tlsPortLine = regexp.MustCompile(`(?m)^tls-port\s+(\d+)`)
 // confPort reads the TLS port of an existing redis.conf (bounded, and
 // never through a link).
 func confPort(path string) (int, bool) {
-	b, err := redisserver.ReadSmall(path, 1<<20)
+	b, err := secretfile.ReadPublic(path, 1<<20, false)
 	if err != nil {
 		return 0, false
 	}

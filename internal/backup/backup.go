@@ -1,5 +1,6 @@
 // Package backup moves files aside before they are replaced, so that a
-// regenerated certificate, key or env file never destroys the old one.
+// regenerated certificate, key or env file never destroys the old one, and
+// finds the files that are in the way when replacing was not asked for.
 package backup
 
 import (
@@ -7,8 +8,37 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"time"
 )
+
+// ExistsError is returned when files exist and replacing them was not
+// asked for. Nothing has been written or moved when it is returned.
+type ExistsError struct{ Paths []string }
+
+func (e *ExistsError) Error() string {
+	return "already exist: " + strings.Join(e.Paths, ", ")
+}
+
+// Existing returns the paths among paths that exist, in their order and
+// each once. It looks with Lstat, so a dangling symbolic link counts as
+// existing: writing there would follow it. Any error other than not-exist
+// is returned.
+func Existing(paths []string) ([]string, error) {
+	var existing []string
+	for _, p := range paths {
+		if slices.Contains(existing, p) {
+			continue
+		}
+		if _, err := os.Lstat(p); err == nil {
+			existing = append(existing, p)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return existing, nil
+}
 
 // MoveAside renames path to path.bak-YYYYMMDD-HHMMSS (with a counter when
 // that exists too) and returns the new name. It returns "" and no error

@@ -3,6 +3,7 @@ package backup
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -85,5 +86,38 @@ func TestLinkAside(t *testing.T) {
 		if err != nil || string(b) != "old\n" || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %q, %v, %v", p, b, fi, err)
 		}
+	}
+}
+
+// TestExisting: a file and a dangling symbolic link exist (writing through
+// the link would create its target), a missing file does not, and a path
+// named twice is reported once.
+func TestExisting(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(file, []byte("cert"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ca.key")
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), link); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "server.crt")
+
+	got, err := Existing([]string{missing, file, link, file})
+	if want := []string{file, link}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("Existing = %q, %v; want %q", got, err, want)
+	}
+	if got, err := Existing([]string{missing}); err != nil || len(got) != 0 {
+		t.Errorf("Existing(missing) = %q, %v", got, err)
+	}
+	// A path that cannot be looked at is an error, not "missing".
+	if _, err := Existing([]string{filepath.Join(file, "below")}); err == nil {
+		t.Error("Existing(a path below a file) returned no error")
+	}
+
+	e := &ExistsError{Paths: got}
+	if want := "already exist: " + file + ", " + link; e.Error() != want {
+		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
 }

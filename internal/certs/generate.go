@@ -1,15 +1,13 @@
 package certs
 
 import (
-	"errors"
 	"fmt"
-	"io"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/backup"
@@ -53,7 +51,7 @@ const caValidity = 10 * 365 * 24 * time.Hour
 type GenerateOptions struct {
 	Hosts   []string // server certificate SANs; nil => DefaultHosts (Renew: the current certificate's)
 	KeyType KeyType  // "" => ECDSA P-256 (Renew: the CA's key type)
-	Days    int      // leaf validity in days; 0 => 365
+	Days    int      // leaf validity in days, 1 to MaxDays; 0 => DefaultDays
 	Client  string   // when set, also issue a client certificate with this common name
 	// ReplaceCA lets Generate replace existing files, the CA included,
 	// moving them to timestamped backups. Every client then needs the new
@@ -71,12 +69,21 @@ type Files struct {
 	Backups           []string // where replaced files went
 }
 
-// ExistsError is returned when Generate would overwrite files and
-// ReplaceCA is not set. Nothing has been written when it is returned.
-type ExistsError struct{ Paths []string }
+// The validity of a leaf certificate, in days.
+const (
+	DefaultDays = 365
+	MaxDays     = 3650
+)
 
-func (e *ExistsError) Error() string {
-	return fmt.Sprintf("certs: %s already exist; to reissue the server certificate under the same CA use --renew; to replace the CA as well use --new-ca (every client then needs the new ca.crt); old files are moved to timestamped backups, never deleted", strings.Join(e.Paths, ", "))
+// CheckDays returns an error unless days is from 1 to MaxDays. Generate
+// and Renew check GenerateOptions.Days with it after reading 0 as
+// DefaultDays; a command line calls it on the --days it was given, where
+// 0 is what the user typed, not "unset", and so is refused.
+func CheckDays(days int) error {
+	if days < 1 || days > MaxDays {
+		return fmt.Errorf("certs: --days must be between 1 and %d, not %d", MaxDays, days)
+	}
+	return nil
 }
 
 func (o *GenerateOptions) defaults() error {
@@ -84,10 +91,10 @@ func (o *GenerateOptions) defaults() error {
 		o.Now = time.Now()
 	}
 	if o.Days == 0 {
-		o.Days = 365
+		o.Days = DefaultDays
 	}
-	if o.Days < 1 || o.Days > 3650 {
-		return fmt.Errorf("certs: --days must be between 1 and 3650, not %d", o.Days)
+	if err := CheckDays(o.Days); err != nil {
+		return err
 	}
 	if o.Client != "" {
 		return checkClientName(o.Client)
@@ -215,21 +222,14 @@ func issueLeaves(dir string, ca *Authority, o GenerateOptions, leaf Options) ([]
 }
 
 // install moves the existing targets aside (or refuses them without
-// replace) and writes the files.
+// replace, with a *backup.ExistsError) and writes the files.
 func install(dir string, targets []string, writes []pemFile, replace bool, now time.Time, f *Files) error {
-	var existing []string
-	for i, p := range targets {
-		if slices.Contains(targets[:i], p) {
-			continue
-		}
-		if _, err := os.Lstat(p); err == nil {
-			existing = append(existing, p)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("certs: %w", err)
-		}
+	existing, err := backup.Existing(targets)
+	if err != nil {
+		return fmt.Errorf("certs: %w", err)
 	}
 	if len(existing) > 0 && !replace {
-		return &ExistsError{Paths: existing}
+		return fmt.Errorf("certs: %w", &backup.ExistsError{Paths: existing})
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("certs: %w", err)
@@ -288,25 +288,10 @@ func currentHosts(path string) []string {
 // maxPublicFile bounds a certificate file read: a chain is a few KB.
 const maxPublicFile = 1 << 20
 
-// readPublic reads a certificate file, bounded. Links are followed
-// (Kubernetes TLS secrets are links); O_NONBLOCK and the regular-file check
-// keep a FIFO or device planted at the path from hanging the read.
+// readPublic reads a certificate file, bounded, with the one reader of
+// public files. Links are followed: Kubernetes TLS secrets are links.
 func readPublic(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%v); a certificate must be kept in a plain file", path, fi.Mode().Type())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxPublicFile+1))
-	if err == nil && len(data) > maxPublicFile {
-		err = fmt.Errorf("%s is larger than %d KiB: not a certificate file", path, maxPublicFile>>10)
-	}
-	return data, err
+	return secretfile.ReadPublic(path, maxPublicFile, true)
 }
 
 type pemFile struct {

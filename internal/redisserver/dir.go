@@ -3,7 +3,7 @@ package redisserver
 import (
 	"context"
 	"fmt"
-	"io"
+	"github.com/redsafe/redsafe/internal/secretfile"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,7 +40,7 @@ func In(dir string) (Dir, error) {
 // Pid returns the pid of this directory's running server. A stale pid file,
 // or one whose pid now belongs to another process, reports not running.
 func (d Dir) Pid() (int, bool) {
-	b, err := ReadSmall(d.PidFile, 64)
+	b, err := secretfile.ReadPublic(d.PidFile, 64, false)
 	if err != nil {
 		return 0, false
 	}
@@ -104,23 +104,4 @@ func (d Dir) Stop(ctx context.Context) (bool, error) {
 	}
 	os.Remove(d.PidFile)
 	return true, nil
-}
-
-// ReadSmall reads a file of at most max bytes, never through a link: a
-// planted link to /dev/zero or a huge file cannot make redsafe read
-// without end. (secretfile's reader is for secrets and checks modes.)
-func ReadSmall(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err == nil && int64(len(b)) > max {
-		err = fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return b, err
 }

@@ -38,27 +38,6 @@ func TestStartRefusesLinkedPidAndLog(t *testing.T) {
 	}
 }
 
-func TestReadSmallIsBoundedAndNoFollow(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "redis.pid")
-	os.WriteFile(p, []byte("123\n"), 0o644)
-	if b, err := ReadSmall(p, 64); err != nil || string(b) != "123\n" {
-		t.Fatalf("ReadSmall = %q, %v", b, err)
-	}
-	link := filepath.Join(dir, "link.pid")
-	os.Symlink("/dev/zero", link)
-	if _, err := ReadSmall(link, 64); err == nil {
-		t.Fatal("ReadSmall followed a link to /dev/zero")
-	}
-	if _, err := ReadSmall("/dev/zero", 64); err == nil {
-		t.Fatal("ReadSmall read a device")
-	}
-	os.WriteFile(p, make([]byte, 65), 0o644)
-	if _, err := ReadSmall(p, 64); err == nil || !strings.Contains(err.Error(), "larger than 64 bytes") {
-		t.Fatalf("65 bytes: %v", err)
-	}
-}
-
 // A detached server outlives the context that bounded its start, is found
 // again through its pid file, and Dir.Stop stops exactly that pid. A pid
 // file naming a process that is not this directory's redis-server (here,

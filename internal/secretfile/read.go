@@ -1,6 +1,7 @@
 package secretfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -63,46 +64,90 @@ func (e *ExposedError) Error() string { return e.Path + " " + e.Problem + "; " +
 // bytes, owned by this process's user or root, with no group or other
 // permission bits, in a directory nobody else can replace it in.
 func Read(path string, o Options) ([]byte, error) {
-	flags := os.O_RDONLY | nonBlock
-	if !o.FollowSymlinks {
-		flags |= noFollow
-		if noFollow == 0 {
-			if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-				return nil, linkError(path)
-			}
-		}
-	}
-	f, err := os.OpenFile(path, flags, 0)
+	f, fi, err := openRegular(path, o.FollowSymlinks, "a secret must be kept in a plain file")
 	if err != nil {
-		if !o.FollowSymlinks && isLinkError(err) {
-			return nil, linkError(path)
-		}
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat() // fstat: what was opened, not what the path names now
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%v); a secret must be kept in a plain file", path, fi.Mode().Type())
-	}
 	if err := o.checkFile(f, path, fi); err != nil {
 		return nil, err
 	}
 	if err := o.checkDirs(f, path); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	data, err := readAtMost(f, MaxSize)
 	if err != nil {
 		clear(data)
+		if errors.Is(err, errTooLarge) {
+			return nil, fmt.Errorf("%s is larger than %d KiB: it does not hold one key or password", path, MaxSize>>10)
+		}
 		return nil, err
 	}
-	if len(data) > MaxSize {
-		clear(data)
-		return nil, fmt.Errorf("%s is larger than %d KiB: it does not hold one key or password", path, MaxSize>>10)
-	}
 	return data, nil
+}
+
+// ReadPublic reads a file that holds no secret, such as a certificate or
+// a pid file: the one bounded reader of such files. It opens the file
+// without blocking and checks on the descriptor that it is a regular file,
+// so that a FIFO or device planted at path cannot hang or flood the read,
+// and reads at most max bytes. A link is followed only with follow: the
+// certificates a deployment names may be links (Kubernetes secrets), the
+// files redsafe keeps itself never are.
+func ReadPublic(path string, max int64, follow bool) ([]byte, error) {
+	f, _, err := openRegular(path, follow, "redsafe reads it only from a plain file")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := readAtMost(f, max)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return data, err
+}
+
+// openRegular opens path for reading without blocking, refusing a link
+// unless follow, and returns it only if what was opened (fstat on the
+// descriptor, not the path) is a regular file.
+func openRegular(path string, follow bool, why string) (*os.File, fs.FileInfo, error) {
+	flags := os.O_RDONLY | nonBlock
+	if !follow {
+		flags |= noFollow
+		if noFollow == 0 {
+			if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+				return nil, nil, linkError(path)
+			}
+		}
+	}
+	f, err := os.OpenFile(path, flags, 0)
+	if err != nil {
+		if !follow && isLinkError(err) {
+			return nil, nil, linkError(path)
+		}
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s is not a regular file (%v); %s", path, fi.Mode().Type(), why)
+	}
+	return f, fi, nil
+}
+
+var errTooLarge = errors.New("file too large")
+
+// readAtMost reads f whole if it holds at most max bytes, else errTooLarge
+// (with what was read, for the caller to clear).
+func readAtMost(f *os.File, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(data)) > max {
+		err = errTooLarge
+	}
+	return data, err
 }
 
 func linkError(path string) error {

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/redsafe/redsafe"
 	"strings"
 	"time"
 )
@@ -15,6 +16,28 @@ import (
 const expiryWarning = 30 * 24 * time.Hour
 
 const renewFix = "renew the server certificate (`redsafe certs --renew`, or your CA's process), install it and restart Redis; monitor its expiry"
+
+// CertExpiry judges the validity period of a server certificate at now:
+// the tls.cert-expiry finding, or false when the certificate is valid for
+// more than 30 days. It is the one expiry rule of audit and verify.
+func CertExpiry(leaf *x509.Certificate, now time.Time) (redsafe.Finding, bool) {
+	f := redsafe.Finding{ID: "tls.cert-expiry", Fix: renewFix}
+	subject := describeCert(leaf)
+	switch left := leaf.NotAfter.Sub(now); {
+	case left <= 0:
+		f.Severity, f.Message = sevCritical, "the server certificate has expired"
+		f.Evidence = fmt.Sprintf("%s expired on %s (%d days ago); clients that verify certificates refuse it", subject, day(leaf.NotAfter), int(-left.Hours()/24))
+	case left < expiryWarning:
+		f.Severity, f.Message = sevError, "the server certificate expires within 30 days"
+		f.Evidence = fmt.Sprintf("%s expires on %s (in %d days)", subject, day(leaf.NotAfter), int(left.Hours()/24))
+	case leaf.NotBefore.After(now):
+		f.Severity, f.Message = sevError, "the server certificate is not valid yet"
+		f.Evidence = fmt.Sprintf("%s is valid from %s; check the clocks of the CA and the server", subject, day(leaf.NotBefore))
+	default:
+		return redsafe.Finding{}, false
+	}
+	return f, true
+}
 
 // checkCertificate judges the certificate chain the server presented:
 // tls.cert-expiry, tls.cert-weak, tls.cert-hostname and tls.cert-untrusted.
@@ -26,16 +49,8 @@ func checkCertificate(r *run) {
 	leaf := chain[0]
 	now := time.Now()
 	subject := describeCert(leaf)
-	switch left := leaf.NotAfter.Sub(now); {
-	case left <= 0:
-		r.add("tls.cert-expiry", sevCritical, "the server certificate has expired",
-			fmt.Sprintf("%s expired on %s (%d days ago); clients that verify certificates refuse it", subject, day(leaf.NotAfter), int(-left.Hours()/24)), renewFix)
-	case left < expiryWarning:
-		r.add("tls.cert-expiry", sevError, "the server certificate expires within 30 days",
-			fmt.Sprintf("%s expires on %s (in %d days)", subject, day(leaf.NotAfter), int(left.Hours()/24)), renewFix)
-	case leaf.NotBefore.After(now):
-		r.add("tls.cert-expiry", sevError, "the server certificate is not valid yet",
-			fmt.Sprintf("%s is valid from %s; check the clocks of the CA and the server", subject, day(leaf.NotBefore)), renewFix)
+	if f, ok := CertExpiry(leaf, now); ok {
+		r.add(f.ID, f.Severity, f.Message, f.Evidence, f.Fix)
 	}
 	if weak := weaknesses(chain); len(weak) > 0 {
 		r.add("tls.cert-weak", sevError, "the certificate chain uses weak cryptography", strings.Join(weak, "; "),

@@ -37,8 +37,8 @@ type endpoint struct {
 // settings that cannot describe a connection at all are an error.
 func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) {
 	ep := &endpoint{policy: redsafe.PolicyFor(redsafe.Validate(o).Environment)}
-	if k, err := seal.ParseKey(o.EncryptionKey); err == nil {
-		ep.sealer = seal.New(k)
+	if s, err := o.KeyRing(); err == nil {
+		ep.sealer = s
 	}
 	conn, err := o.Connection()
 	if err != nil {

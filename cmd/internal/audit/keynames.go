@@ -3,9 +3,9 @@ package audit
 import (
 	"fmt"
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/keyname"
 	"math"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -86,7 +86,7 @@ func (k *keyNameFindings) look(name string) {
 		if len(p.find(name)) > 0 {
 			k.count[i]++
 			if k.example[i] == "" {
-				k.example[i] = maskKey(name)
+				k.example[i] = keyname.Mask(name) // the one masking of key names
 			}
 			return
 		}
@@ -119,29 +119,4 @@ func (k *keyNameFindings) finding() *Finding {
 		Evidence: strings.Join(parts, "; ") + " (masked)",
 		Fix: "key by a digest instead: e.g. session:<HMAC-SHA256(secret, token)> or user:<id>, never the token or email itself; " +
 			"key names are not encrypted and are shown to anyone who may SCAN, in MONITOR, slowlog, ACL LOG and RDB files"}
-}
-
-// maskKey shows the key with every part that matches any pattern reduced
-// to its first few characters and its length, quoted so that control
-// characters cannot reach a terminal.
-func maskKey(name string) string {
-	var spans [][]int
-	for _, p := range keyNamePatterns {
-		spans = append(spans, p.find(name)...)
-	}
-	slices.SortFunc(spans, func(a, b []int) int { return a[0] - b[0] })
-	var b strings.Builder
-	pos := 0
-	for _, sp := range spans {
-		start := max(sp[0], pos)
-		if sp[1] <= start {
-			continue // inside a span already masked
-		}
-		b.WriteString(name[pos:start])
-		part := name[start:sp[1]]
-		b.WriteString(part[:min(4, len(part)/6)] + fmt.Sprintf("…[%d chars]", len(part)))
-		pos = sp[1]
-	}
-	b.WriteString(name[pos:])
-	return fmt.Sprintf("%q", b.String())
 }

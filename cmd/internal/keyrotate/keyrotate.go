@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -45,7 +46,7 @@ type Config struct {
 	StatePath string
 	Resume    bool
 	// Progress, if set, is called after every batch.
-	Progress func(keyspace.Progress)
+	Progress func(progress.Report)
 	// Stop, when closed, ends the run after the batch in progress, with
 	// its checkpoint saved: Run returns keyspace.ErrStopped.
 	Stop <-chan struct{}
@@ -203,9 +204,9 @@ func (r *run) progress() {
 	if r.cfg.Mode != Rotate {
 		verb = "under a previous key"
 	}
-	r.cfg.Progress(keyspace.Progress{
+	r.cfg.Progress(progress.Report{
 		Fraction: done / float64(len(r.cfg.DBs)),
 		Keys:     c.Scanned,
-		Summary:  fmt.Sprintf("%s %s, %s current, %s undecryptable", keyspace.Thousands(c.Rotated), verb, keyspace.Thousands(c.Current), keyspace.Thousands(c.Undecryptable)),
+		Summary:  fmt.Sprintf("%s %s, %s current, %s undecryptable", progress.Thousands(c.Rotated), verb, progress.Thousands(c.Current), progress.Thousands(c.Undecryptable)),
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
@@ -190,7 +191,7 @@ func TestStopAndResume(t *testing.T) {
 	stop := make(chan struct{})
 	batches := 0
 	cfg := Config{Target: srv.App, DBs: []int{0}, Sealer: k.both, Count: 100, StatePath: state, Stop: stop,
-		Progress: func(keyspace.Progress) {
+		Progress: func(progress.Report) {
 			if batches++; batches == 3 {
 				close(stop)
 			}

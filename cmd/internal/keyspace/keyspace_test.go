@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -123,55 +122,12 @@ func TestCheckpoint(t *testing.T) {
 	}
 }
 
-func TestThousandsAndTypes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -50000: "-50,000"} {
-		if got := Thousands(n); got != want {
-			t.Errorf("Thousands(%d) = %q", n, got)
-		}
-	}
+func TestTypes(t *testing.T) {
 	var c TypeCounts
 	c.Add("list", 1)
 	c.Merge(TypeCounts{"hash": 3, "list": 1, "zset": 2})
 	if c.String() != "hash 3, list 2, zset 2" || c.Total() != 7 {
 		t.Errorf("%v %d", c, c.Total())
-	}
-}
-
-func TestPrinter(t *testing.T) {
-	var b bytes.Buffer
-	clock := time.Unix(1000, 0)
-	p := NewPrinter(&b, ProgressAuto) // a buffer is no terminal: lines
-	p.now = func() time.Time { return clock }
-	p.Update(Progress{Fraction: 0, Keys: 0})
-	clock = clock.Add(time.Second)
-	p.Update(Progress{Fraction: 0.1, Keys: 100}) // too soon after the first line
-	clock = clock.Add(5 * time.Second)
-	p.Update(Progress{Fraction: 0.5, Keys: 5000, Summary: "5,000 rotated"})
-	p.Finish(Progress{Fraction: 1, Keys: 10000})
-	want := "progress:   0% 0 keys\n" +
-		"progress:  50% 5,000 keys 833/s ETA 6s  5,000 rotated\n" +
-		"progress: 100% 10,000 keys 1,666/s\n"
-	if b.String() != want {
-		t.Errorf("lines:\n%s\nwant:\n%s", b.String(), want)
-	}
-
-	b.Reset()
-	p = NewPrinter(&b, ProgressBar)
-	p.now = func() time.Time { return clock }
-	p.Update(Progress{Fraction: 0.5, Keys: 10})
-	p.Finish(Progress{Fraction: 1})
-	if got := b.String(); !strings.Contains(got, "\r\033[K[############------------]  50% 10 keys") || !strings.HasSuffix(got, "\r\033[K") {
-		t.Errorf("bar: %q", got)
-	}
-	b.Reset()
-	p = NewPrinter(&b, ProgressNone)
-	p.Update(Progress{Fraction: 0.5})
-	p.Finish(Progress{})
-	if b.Len() != 0 {
-		t.Errorf("none printed %q", b.String())
-	}
-	if _, err := ParseProgressMode("fancy"); err == nil {
-		t.Error("ParseProgressMode accepted fancy")
 	}
 }
 

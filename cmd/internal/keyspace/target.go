@@ -1,7 +1,8 @@
 // Package keyspace is what the long-running operator jobs (key rotation,
 // migration) share: a connection to one database, a SCAN walk that can
-// stop and resume at its cursor, a checkpoint file, a rate limit, progress
-// reports, and key names masked for output.
+// stop and resume at its cursor, a checkpoint file, a rate limit, and key
+// names masked for output. The progress line they draw is package
+// progress.
 package keyspace
 
 import (

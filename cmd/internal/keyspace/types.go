@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 )
 
 // TypeCounts counts keys by Redis type: "hash", "list", "set", "zset",
@@ -50,7 +52,7 @@ func (c TypeCounts) String() string {
 	slices.SortStableFunc(types, func(a, b string) int { return cmp.Compare(c[b], c[a]) })
 	parts := make([]string, len(types))
 	for i, t := range types {
-		parts[i] = t + " " + Thousands(c[t])
+		parts[i] = t + " " + progress.Thousands(c[t])
 	}
 	return strings.Join(parts, ", ")
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -56,7 +57,7 @@ type Config struct {
 	// Sample is how many written values the verification compares with
 	// the source (default DefaultSample; negative: no verification).
 	Sample   int
-	Progress func(keyspace.Progress)
+	Progress func(progress.Report)
 	// Timeout bounds each round trip after connecting: each SCAN, a batch's reads on
 	// the source, its writes on the destination, the verification's reads
 	// (default DefaultTimeout). The probes made while connecting are bound

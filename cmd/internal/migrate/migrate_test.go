@@ -12,6 +12,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/redisserver"
 	"github.com/redsafe/redsafe/seal"
 )
@@ -228,7 +229,7 @@ func TestResume(t *testing.T) {
 	cfg := f.config(t)
 	cfg.Count = 100
 	cfg.Stop = stop
-	cfg.Progress = func(keyspace.Progress) {
+	cfg.Progress = func(progress.Report) {
 		if batches++; batches == 4 {
 			close(stop)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyname"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
@@ -126,8 +127,8 @@ func (m *migration) batch(ctx context.Context, b keyspace.Batch) error {
 		if !m.st.Done {
 			frac = keyspace.Fraction(m.st.Cursor)
 		}
-		m.cfg.Progress(keyspace.Progress{Fraction: frac, Keys: c.Scanned,
-			Summary: fmt.Sprintf("%s written, %s existing, %s left", keyspace.Thousands(c.Written()), keyspace.Thousands(c.Existing+c.InSync), keyspace.Thousands(c.Left.Total()))})
+		m.cfg.Progress(progress.Report{Fraction: frac, Keys: c.Scanned,
+			Summary: fmt.Sprintf("%s written, %s existing, %s left", progress.Thousands(c.Written()), progress.Thousands(c.Existing+c.InSync), progress.Thousands(c.Left.Total()))})
 	}
 	return nil
 }

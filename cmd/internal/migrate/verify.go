@@ -10,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe/cmd/internal/keyname"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
+	"github.com/redsafe/redsafe/cmd/internal/progress"
 )
 
 // maxDriftMs is how far a destination deadline may be from the source's
@@ -88,7 +89,7 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 	}
 	if left := m.st.Counts.Left.Total(); v.DestinationKeys < v.SourceKeys-left {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("the destination has %s keys, fewer than the source's %s less the %s left behind: keys created on the source since they were walked are not copied; run again to copy them",
-			keyspace.Thousands(v.DestinationKeys), keyspace.Thousands(v.SourceKeys), keyspace.Thousands(left)))
+			progress.Thousands(v.DestinationKeys), progress.Thousands(v.SourceKeys), progress.Thousands(left)))
 	}
 	keys := m.sample.keys
 	if len(keys) == 0 {

@@ -1,12 +1,10 @@
 package serverconf
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/backup"
@@ -26,31 +24,22 @@ type Written struct {
 	Backup string // where the previous file was moved, "" if there was none
 }
 
-// ExistsError is returned when files exist and replacing was not asked for.
-// Nothing has been written or moved.
-type ExistsError struct{ Paths []string }
-
-func (e *ExistsError) Error() string {
-	return "already exists: " + strings.Join(e.Paths, ", ")
-}
-
 // Write writes files into dir, creating it (and secrets/) with mode 0700.
-// If any file exists, Write refuses before touching anything, unless
-// replace is set: then each existing file is first moved aside to a
-// timestamped backup (backup.MoveAside), so that no password or key is ever
-// lost by regenerating.
+// If any file exists, Write refuses before touching anything, with a
+// *backup.ExistsError, unless replace is set: then each existing file is
+// first moved aside to a timestamped backup (backup.MoveAside), so that no
+// password or key is ever lost by regenerating.
 func Write(dir string, files []File, replace bool, now time.Time) ([]Written, error) {
-	var existing []string
-	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if _, err := os.Lstat(p); err == nil {
-			existing = append(existing, p)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(dir, filepath.FromSlash(f.Name))
+	}
+	existing, err := backup.Existing(paths)
+	if err != nil {
+		return nil, err
 	}
 	if len(existing) > 0 && !replace {
-		return nil, &ExistsError{Paths: existing}
+		return nil, &backup.ExistsError{Paths: existing}
 	}
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return nil, err

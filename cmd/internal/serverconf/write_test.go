@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/backup"
 )
 
 var writeTime = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
@@ -122,9 +123,9 @@ func TestWriteRefusesExisting(t *testing.T) {
 			before := listDir(t, dir)
 			files := testFiles(t)
 			written, err := Write(dir, files, false, writeTime)
-			var ee *ExistsError
+			var ee *backup.ExistsError
 			if !errors.As(err, &ee) {
-				t.Fatalf("Write = %v, %v; want an *ExistsError", written, err)
+				t.Fatalf("Write = %v, %v; want a *backup.ExistsError", written, err)
 			}
 			if !slices.Equal(ee.Paths, existing) {
 				t.Errorf("ExistsError.Paths = %q, want %q", ee.Paths, existing)
@@ -140,7 +141,7 @@ func TestWriteRefusesExisting(t *testing.T) {
 					t.Errorf("the existing file was changed: %q", b)
 				}
 			}
-			if err.Error() != "already exists: "+existing[0]+", "+existing[1] {
+			if err.Error() != "already exist: "+existing[0]+", "+existing[1] {
 				t.Errorf("message %q", err)
 			}
 		})

@@ -15,7 +15,6 @@ import (
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/audit"
 	"github.com/redsafe/redsafe/internal/resp"
-	"github.com/redsafe/redsafe/seal"
 )
 
 // run carries what earlier checks learned.
@@ -101,12 +100,13 @@ func checkCertificate(ctx context.Context, r *run) Result {
 		return Result{Severity: Skip, Message: "no TLS connection"}
 	}
 	leaf := r.state.PeerCertificates[0]
-	left := time.Until(leaf.NotAfter)
-	detail := fmt.Sprintf("%s, expires %s (%d days)", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
-	if left < 30*24*time.Hour {
-		return Result{Severity: Warn, Message: detail, Fix: "renew it under the same CA: `redsafe certs --renew`, then restart Redis"}
+	// The audit's rule (audit.CertExpiry): the chain verified, so what is
+	// left to judge is how long it stays valid.
+	if f, ok := audit.CertExpiry(leaf, time.Now()); ok {
+		return Result{Severity: f.Severity, Message: f.Message + ": " + f.Evidence, Fix: f.Fix}
 	}
-	return Result{Severity: Pass, Message: "chain valid: " + detail}
+	left := time.Until(leaf.NotAfter)
+	return Result{Severity: Pass, Message: fmt.Sprintf("chain valid: %s, expires %s (%d days)", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))}
 }
 
 func checkAuthRequired(ctx context.Context, r *run) Result {
@@ -288,10 +288,10 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	if bytes.Contains([]byte(raw), plaintext) || !strings.HasPrefix(raw, "gAAAAA") {
 		return Result{Severity: Fail, Message: "the value stored in Redis is not a Fernet token"}
 	}
-	if k, err := seal.ParseKey(o.EncryptionKey); err != nil {
-		return Result{Severity: Fail, Message: "the encryption key does not parse"}
-	} else if pt, err := seal.New(k).Open(nil, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
-		return Result{Severity: Fail, Message: "the stored token does not open with REDIS_ENCRYPTION_KEY"}
+	if ring, err := o.KeyRing(); err != nil {
+		return Result{Severity: Fail, Message: "the encryption keys do not parse: " + err.Error(), Fix: "run `redsafe check` for each key problem and its fix"}
+	} else if pt, err := ring.Open(nil, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
+		return Result{Severity: Fail, Message: "the stored token does not open with the configured encryption keys"}
 	}
 	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte Fernet token, not the plaintext", len(raw))}
 }

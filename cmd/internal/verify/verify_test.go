@@ -117,6 +117,12 @@ func TestInsecureDeploymentsFail(t *testing.T) {
 			tg.Admin = &redsafe.Credentials{Username: "admin", Password: adminPassword}
 			return s, tg
 		}, []string{"tls.no-plaintext"}},
+		// The audit's expiry rule (audit.CertExpiry): under 30 days is an
+		// error in verify as in audit, not a pass.
+		{"certificate expiring in 10 days", func(t *testing.T) (*redisserver.Server, Target) {
+			s := secureServer(t, redisserver.Config{CertNotBefore: time.Now().Add(-time.Hour), CertNotAfter: time.Now().Add(10 * 24 * time.Hour)})
+			return s, appTarget(s, "app", appPassword)
+		}, []string{"tls.certificate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,9 @@
-package keyspace
+// Package progress draws the progress line of the long CLI jobs (key
+// rotation, migration) on stderr, as a bar redrawn in place on a terminal
+// or as a line now and then for logs, and tells whether a writer is a
+// terminal. It also formats counts with thousands separators for their
+// reports.
+package progress
 
 import (
 	"fmt"
@@ -11,8 +16,8 @@ import (
 	"golang.org/x/term"
 )
 
-// Progress is a job's position, reported after each batch.
-type Progress struct {
+// Report is a job's position, reported after each batch.
+type Report struct {
 	// Fraction of the whole job's keyspace walked, 0 to 1.
 	Fraction float64
 	// Keys handled so far, including those of the run being resumed.
@@ -21,20 +26,20 @@ type Progress struct {
 	Summary string
 }
 
-// ProgressMode is how progress is shown.
-type ProgressMode string
+// Mode is how progress is shown.
+type Mode string
 
 const (
-	ProgressAuto  ProgressMode = "auto"  // a bar on a terminal, lines otherwise
-	ProgressBar   ProgressMode = "bar"   // one line redrawn in place
-	ProgressLines ProgressMode = "lines" // a line now and then, for logs
-	ProgressNone  ProgressMode = "none"
+	Auto  Mode = "auto"  // a bar on a terminal, lines otherwise
+	Bar   Mode = "bar"   // one line redrawn in place
+	Lines Mode = "lines" // a line now and then, for logs
+	None  Mode = "none"
 )
 
-// ParseProgressMode parses a --progress value.
-func ParseProgressMode(s string) (ProgressMode, error) {
-	switch m := ProgressMode(s); m {
-	case ProgressAuto, ProgressBar, ProgressLines, ProgressNone:
+// ParseMode parses a --progress value.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case Auto, Bar, Lines, None:
 		return m, nil
 	}
 	return "", fmt.Errorf("--progress %q: use auto, bar, lines or none", s)
@@ -54,20 +59,20 @@ type Printer struct {
 	startFrac float64
 	started   bool
 	last      time.Time
-	lastDrawn Progress
+	lastDrawn Report
 	drawn     bool // a bar is on the screen
 }
 
-// NewPrinter returns a Printer for mode; ProgressAuto draws a bar when w is
+// NewPrinter returns a Printer for mode; Auto (or "") draws a bar when w is
 // a terminal.
-func NewPrinter(w io.Writer, mode ProgressMode) *Printer {
+func NewPrinter(w io.Writer, mode Mode) *Printer {
 	p := &Printer{w: w, LineEvery: 5 * time.Second, now: time.Now}
 	switch mode {
-	case ProgressNone:
+	case None:
 		p.off = true
-	case ProgressBar:
+	case Bar:
 		p.bar = true
-	case ProgressAuto, "":
+	case Auto, "":
 		p.bar = IsTerminal(w)
 	}
 	return p
@@ -83,7 +88,7 @@ func IsTerminal(w io.Writer) bool {
 }
 
 // Update reports progress; it draws only when enough time has passed.
-func (p *Printer) Update(pr Progress) {
+func (p *Printer) Update(pr Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.off {
@@ -105,7 +110,7 @@ func (p *Printer) Update(pr Progress) {
 }
 
 // Finish clears the bar, if one is drawn. Lines mode prints a last line.
-func (p *Printer) Finish(pr Progress) {
+func (p *Printer) Finish(pr Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.off || !p.started {
@@ -123,7 +128,7 @@ func (p *Printer) Finish(pr Progress) {
 	}
 }
 
-func (p *Printer) draw(pr Progress, now time.Time) {
+func (p *Printer) draw(pr Report, now time.Time) {
 	p.lastDrawn = pr
 	frac := min(max(pr.Fraction, 0), 1)
 	pct := fmt.Sprintf("%3.0f%%", 100*frac)

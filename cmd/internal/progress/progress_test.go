@@ -1,19 +1,21 @@
-package keyspace
+package progress
 
 import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
-// TestProgressAutoIsOffTerminal: /dev/null is a character device, as a
+// TestAutoIsOffTerminal: /dev/null is a character device, as a
 // terminal is, and a pipe is what `| tee log` gives. Neither may get the bar
 // that --progress auto draws with \r on a terminal; a real pseudo-terminal
 // must, so that the check is not simply "never".
-func TestProgressAutoIsOffTerminal(t *testing.T) {
+func TestAutoIsOffTerminal(t *testing.T) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +38,7 @@ func TestProgressAutoIsOffTerminal(t *testing.T) {
 		if IsTerminal(tc.f) {
 			t.Errorf("IsTerminal(%s) = true", tc.name)
 		}
-		if NewPrinter(tc.f, ProgressAuto).bar {
+		if NewPrinter(tc.f, Auto).bar {
 			t.Errorf("--progress auto draws a bar on %s", tc.name)
 		}
 	}
@@ -49,7 +51,7 @@ func TestProgressAutoIsOffTerminal(t *testing.T) {
 		if !IsTerminal(tty) {
 			t.Error("IsTerminal(a pseudo-terminal) = false")
 		}
-		if !NewPrinter(tty, ProgressAuto).bar {
+		if !NewPrinter(tty, Auto).bar {
 			t.Error("--progress auto draws no bar on a pseudo-terminal")
 		}
 	})
@@ -78,4 +80,50 @@ func openPTY(t *testing.T) *os.File {
 	}
 	t.Cleanup(func() { tty.Close() })
 	return tty
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -50000: "-50,000"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q", n, got)
+		}
+	}
+}
+
+func TestPrinter(t *testing.T) {
+	var b bytes.Buffer
+	clock := time.Unix(1000, 0)
+	p := NewPrinter(&b, Auto) // a buffer is no terminal: lines
+	p.now = func() time.Time { return clock }
+	p.Update(Report{Fraction: 0, Keys: 0})
+	clock = clock.Add(time.Second)
+	p.Update(Report{Fraction: 0.1, Keys: 100}) // too soon after the first line
+	clock = clock.Add(5 * time.Second)
+	p.Update(Report{Fraction: 0.5, Keys: 5000, Summary: "5,000 rotated"})
+	p.Finish(Report{Fraction: 1, Keys: 10000})
+	want := "progress:   0% 0 keys\n" +
+		"progress:  50% 5,000 keys 833/s ETA 6s  5,000 rotated\n" +
+		"progress: 100% 10,000 keys 1,666/s\n"
+	if b.String() != want {
+		t.Errorf("lines:\n%s\nwant:\n%s", b.String(), want)
+	}
+
+	b.Reset()
+	p = NewPrinter(&b, Bar)
+	p.now = func() time.Time { return clock }
+	p.Update(Report{Fraction: 0.5, Keys: 10})
+	p.Finish(Report{Fraction: 1})
+	if got := b.String(); !strings.Contains(got, "\r\033[K[############------------]  50% 10 keys") || !strings.HasSuffix(got, "\r\033[K") {
+		t.Errorf("bar: %q", got)
+	}
+	b.Reset()
+	p = NewPrinter(&b, None)
+	p.Update(Report{Fraction: 0.5})
+	p.Finish(Report{})
+	if b.Len() != 0 {
+		t.Errorf("none printed %q", b.String())
+	}
+	if _, err := ParseMode("fancy"); err == nil {
+		t.Error("ParseMode accepted fancy")
+	}
 }
