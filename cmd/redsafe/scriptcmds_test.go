@@ -150,7 +150,8 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 // which go into a 0600 conf file of the script's work directory rather than
 // onto argv (where a password would show in ps). It returns once the server
 // logs that it is ready; the script's end stops it by its own pid, even when
-// the script fails. redis stop NAME stops it earlier.
+// the script fails. redis stop NAME stops it earlier. A CONF must log to
+// stdout (no logfile line): that is where readiness is read.
 func cmdRedis(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 || (args[0] == "start") == (args[0] == "stop") {
 		ts.Fatalf("usage: redis start NAME (CONF | --directive value...) | redis stop NAME")

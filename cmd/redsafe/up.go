@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redsafe/redsafe"
@@ -104,7 +106,10 @@ func runUp(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	// Ctrl-C during the start ends it: the half-started server is stopped.
+	sigCtx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
 	defer cancel()
 	if pid, running := l.server.Pid(); running {
 		fmt.Fprintf(c.stdout, "redis-server is already running (pid %d) on 127.0.0.1:%d; verifying it\n", pid, l.port)
@@ -124,6 +129,9 @@ func runUp(c *cli, cmd *command, args []string) int {
 	opts := redsafe.OptionsFromLookup(overlay(l.env, func(string) (string, bool) { return "", false }))
 	opts.Logger = quietLogger()
 	fmt.Fprintln(c.stdout, "verifying:")
+	// Its own --timeout: a slow start does not eat the verification's time.
+	ctx, cancel = context.WithTimeout(sigCtx, *timeout)
+	defer cancel()
 	results := verify.Run(ctx, verify.Target{Options: opts, Admin: &redsafe.Credentials{Username: l.users.Admin.Name, Password: l.users.Admin.Password}}, printResult(c.stdout))
 	code := summarize(c.stdout, results)
 	if code == 0 {

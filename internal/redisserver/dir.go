@@ -40,23 +40,42 @@ func In(dir string) (Dir, error) {
 // Pid returns the pid of this directory's running server. A stale pid file,
 // or one whose pid now belongs to another process, reports not running.
 func (d Dir) Pid() (int, bool) {
+	pid, live := d.pidFileLive()
+	if !live {
+		return 0, false
+	}
+	// Pids are reused: only a redis-server working in our directory is
+	// ours. What cannot be proven (no /proc, another program) is not: a
+	// pid file must never lead to signalling a stranger.
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || !strings.HasPrefix(string(comm), "redis-server") {
+		return 0, false
+	}
+	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+	if err != nil || cwd != d.resolved() {
+		return 0, false
+	}
+	return pid, true
+}
+
+// resolved is Dir with its links resolved, as the kernel reports a
+// process's working directory.
+func (d Dir) resolved() string {
+	if r, err := filepath.EvalSymlinks(d.Dir); err == nil {
+		return r
+	}
+	return d.Dir
+}
+
+// pidFileLive reports the pid a pid file names when that process is alive,
+// ours or not.
+func (d Dir) pidFileLive() (int, bool) {
 	b, err := secretfile.ReadPublic(d.PidFile, 64, false)
 	if err != nil {
 		return 0, false
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return 0, false
-	}
-	// Pids are reused: make sure it is a redis-server working in our
-	// directory before anyone signals it.
-	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil {
-		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-		if !strings.HasPrefix(string(comm), "redis-server") || cwd != d.Dir {
-			return 0, false
-		}
-	}
-	return pid, true
+	return pid, err == nil && pid > 0 && syscall.Kill(pid, 0) == nil
 }
 
 // Start launches the directory's redis.conf detached, so that it outlives
@@ -70,6 +89,11 @@ func (d Dir) Start(ctx context.Context, ready func(context.Context) error) (*Pro
 		if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
 			return nil, fmt.Errorf("%s is not a regular file (%v); redis-server would write through it: remove it", p, fi.Mode().Type())
 		}
+	}
+	// A live process in the pid file may be this directory's server that
+	// Pid could not prove ours: never delete its pid file and log.
+	if pid, live := d.pidFileLive(); live {
+		return nil, fmt.Errorf("%s names pid %d, which is running: stop it with `redsafe down`, or remove the pid file if that process is not this directory's redis-server", d.PidFile, pid)
 	}
 	os.Remove(d.PidFile)
 	timeout := time.Hour // ctx bounds the start
@@ -85,7 +109,9 @@ func (d Dir) Start(ctx context.Context, ready func(context.Context) error) (*Pro
 func (d Dir) Stop(ctx context.Context) (bool, error) {
 	pid, running := d.Pid()
 	if !running {
-		os.Remove(d.PidFile) // stale
+		if _, live := d.pidFileLive(); !live {
+			os.Remove(d.PidFile) // stale
+		}
 		return false, nil
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {

@@ -69,6 +69,16 @@ func TestDetachedServerFoundAndStoppedByDir(t *testing.T) {
 	if !running || pid != p.Pid() || p.Exited() {
 		t.Fatalf("after the start context ended: Pid() = %d, %v; launched %d (exited %v)", pid, running, p.Pid(), p.Exited())
 	}
+	// Named through a link (`redsafe up --dir link`), it is the same server:
+	// the kernel reports the resolved working directory.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(d.Dir, link); err != nil {
+		t.Fatal(err)
+	}
+	viaLink, _ := In(link)
+	if pid, running := viaLink.Pid(); !running || pid != p.Pid() {
+		t.Errorf("through a link: Pid() = %d, %v; want %d", pid, running, p.Pid())
+	}
 	stopped, err := d.Stop(context.Background())
 	if !stopped || err != nil {
 		t.Fatalf("Stop = %v, %v", stopped, err)
@@ -86,5 +96,13 @@ func TestDetachedServerFoundAndStoppedByDir(t *testing.T) {
 	}
 	if stopped, _ := d.Stop(context.Background()); stopped {
 		t.Fatal("Stop signalled a process that is not this directory's server")
+	}
+	// Nor does a start delete the pid file of a live process.
+	os.WriteFile(d.PidFile, []byte(itoa(os.Getpid())+"\n"), 0o600)
+	if _, err := d.Start(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "which is running") {
+		t.Fatalf("Start over a pid file naming a live process: %v", err)
+	}
+	if b, _ := os.ReadFile(d.PidFile); strings.TrimSpace(string(b)) != itoa(os.Getpid()) {
+		t.Fatalf("the pid file was changed to %q", b)
 	}
 }

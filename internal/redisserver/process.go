@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -23,6 +24,9 @@ const readyMarker = "Ready to accept connections"
 // ErrPortInUse is returned by Launch when redis could not bind its port:
 // the caller picks another (FreePorts) or tells the operator.
 var ErrPortInUse = errors.New("port already in use")
+
+// umaskMu serialises the umask change around each start.
+var umaskMu sync.Mutex
 
 // Launch describes one redis-server process.
 type Launch struct {
@@ -65,19 +69,29 @@ func (l Launch) Start(ctx context.Context) (*Process, error) {
 		}
 	}
 	if l.LogFile != "" {
-		os.Remove(l.LogFile) // so that the tail and the ready marker are this start's
+		// So that the tail and the ready marker are this start's: an old
+		// "Ready" line left in place would pass for this one's.
+		if err := os.Remove(l.LogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("cannot clear the old log: %w", err)
+		}
 	}
 	p := &Process{logFile: l.LogFile, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{}), stopped: make(chan struct{})}
 	p.cmd = exec.Command(bin, l.Conf, "--daemonize", "no")
 	p.cmd.Dir = l.Dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = sysProcAttr(l.Detach)
+	// Once the process has exited, stop waiting for its output after 2 s: a
+	// forked child (BGSAVE) holding the pipe must not keep Wait, and so
+	// Stop, from returning.
+	p.cmd.WaitDelay = 2 * time.Second
 	// redis-server creates its pid, log, ACL and data files with the umask
-	// it inherits: 077 keeps them private. The umask is process-wide, and
-	// nothing else here creates files while the child starts.
+	// it inherits: 077 keeps them private. The umask is process-wide:
+	// umaskMu keeps concurrent starts from restoring each other's.
+	umaskMu.Lock()
 	old := syscall.Umask(0o077)
 	err := p.cmd.Start()
 	syscall.Umask(old)
+	umaskMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("redis-server did not start: %w", err)
 	}
