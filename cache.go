@@ -49,7 +49,11 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	return c.do(ctx, cmd).Error()
 }
 
-// Delete removes keys and returns how many existed.
+// Delete removes keys and returns how many existed. On one server it is
+// one DEL, atomic. On a Redis Cluster it is one DEL per hash slot, sent
+// together: the keys of one slot (which hash tags such as {user42}:...
+// keep together) go atomically, the slots independently. On an error the
+// keys of some slots may be deleted; deleting again is safe.
 func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error) {
 	if len(keys) == 0 {
 		return 0, nil
@@ -60,7 +64,39 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 		c.dropLocal(keys)
 		defer c.dropLocal(keys)
 	}
-	return c.do(ctx, c.client.B().Del().Key(c.keys(keys)...).Build()).AsInt64()
+	full := c.keys(keys)
+	if c.client.Mode() != rueidis.ClientModeCluster || len(full) == 1 {
+		return c.do(ctx, c.client.B().Del().Key(full...).Build()).AsInt64()
+	}
+	var n int64
+	for _, r := range c.doMulti(ctx, delPerSlot(c.client, full)...) {
+		deleted, err := r.AsInt64()
+		if err != nil {
+			return n, err
+		}
+		n += deleted
+	}
+	return n, nil
+}
+
+// delPerSlot groups keys by hash slot into one DEL each: a cluster refuses
+// a command whose keys are in different slots (CROSSSLOT).
+func delPerSlot(client rueidis.Client, keys []string) rueidis.Commands {
+	var order []uint16
+	bySlot := map[uint16][]string{}
+	for _, k := range keys {
+		probe := client.B().Del().Key(k).Build()
+		slot := probe.Slot()
+		if _, seen := bySlot[slot]; !seen {
+			order = append(order, slot)
+		}
+		bySlot[slot] = append(bySlot[slot], k)
+	}
+	cmds := make(rueidis.Commands, 0, len(order))
+	for _, slot := range order {
+		cmds = append(cmds, client.B().Del().Key(bySlot[slot]...).Build())
+	}
+	return cmds
 }
 
 // Exists reports whether key exists. It does not open the value.

@@ -250,6 +250,7 @@ func fixFor(cause, err error, d *dialer) string {
 // the first PING into the *ConnectError that Open returns.
 func classify(err error, s *config, addr string, d *dialer) error {
 	err = redact.WithoutSecrets(err, s.password, d.sentPassword())
+	addr = nodeOf(err, addr)
 	cause := d.refine(causeOf(err), err, addr)
 	if cause == nil || cause == ErrNotFound || cause == ErrUndecryptable {
 		cause = errConnectFailed
@@ -302,6 +303,28 @@ func (c *Cache) opError(err error) error {
 	case nil, ErrNotFound, ErrUndecryptable, ErrReplyRefused, context.Canceled:
 		return err // the library's own or the caller's: already what it says
 	default:
-		return &ConnectError{Addr: c.addr, Cause: cause, Fix: fixFor(cause, err, d), Err: err}
+		return &ConnectError{Addr: nodeOf(err, c.addr), Cause: cause, Fix: fixFor(cause, err, d), Err: err}
 	}
+}
+
+// nodeError is a failure to connect to one node: the server of a
+// single-node setup, or a cluster node reached through the topology or a
+// redirect. It reads as the error it wraps; it only carries the address,
+// so that errors name the node that failed, not the seed.
+type nodeError struct {
+	addr string
+	err  error
+}
+
+func (e *nodeError) Error() string { return e.err.Error() }
+func (e *nodeError) Unwrap() error { return e.err }
+
+// nodeOf is the address of the node err is about, or addr when it names
+// none.
+func nodeOf(err error, addr string) string {
+	var ne *nodeError
+	if errors.As(err, &ne) {
+		return ne.addr
+	}
+	return addr
 }

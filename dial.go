@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,12 +27,29 @@ type dialer struct {
 	// netDial is Options.Dial; nil: rueidis's net.Dialer with the timeout.
 	netDial func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// fixedName: TLS.ServerName names the one name every node's
+	// certificate must carry; otherwise each node is verified against the
+	// host it is reached by.
+	fixedName bool
+	nodes     sync.Map     // addr → *tls.Config (tlsFor)
+	nodeCount atomic.Int64 // configs made for nodes, to bound nodes
+
 	// password is the one rueidis authenticates with (the last one a
 	// Credentials function gave), cut out of the server's words in errors.
 	password atomic.Pointer[string]
 }
 
 func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.Config) (net.Conn, error) {
+	conn, err := d.connect(ctx, addr, nd)
+	if err != nil {
+		return nil, &nodeError{addr: addr, err: err}
+	}
+	return conn, nil
+}
+
+// connect dials addr and, with TLS, handshakes, verifying the node against
+// the name it is reached by (see tlsFor).
+func (d *dialer) connect(ctx context.Context, addr string, nd *net.Dialer) (net.Conn, error) {
 	start := time.Now()
 	conn, err := d.open(ctx, addr, nd)
 	if err != nil {
@@ -41,7 +59,7 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 	if d.tls == nil {
 		return d.watch(d.guard(conn, addr), start), nil
 	}
-	cfg := d.tls
+	cfg := d.tlsFor(addr)
 	if len(cfg.Certificates) == 0 {
 		cfg = cfg.Clone() // shares the session cache
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
@@ -68,11 +86,40 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 
 // newDialer is the dialer of the connections Open makes for s.
 func newDialer(s *config) *dialer {
-	d := &dialer{timeout: s.dialTimeout, obs: s.obs, limits: s.limits, netDial: s.dial}
+	d := &dialer{timeout: s.dialTimeout, obs: s.obs, limits: s.limits, netDial: s.dial, fixedName: s.tlsServerName != ""}
 	if s.useTLS {
 		d.tls = s.tlsConfig
 	}
 	return d
+}
+
+// maxNodeConfigs bounds the per-node TLS configs kept: the addresses come
+// from the servers' topology replies, and a hostile one could name
+// endless nodes. Past it, a node's config is made for each dial.
+const maxNodeConfigs = 1024
+
+// tlsFor is the TLS config of the node at addr. Each node is verified
+// against the name it is reached by, its host name or IP as the seed list,
+// CLUSTER SLOTS or a MOVED redirect gives it, unless TLS.ServerName names
+// one for all; and each keeps its own session cache, since a ticket of one
+// node means nothing to another.
+func (d *dialer) tlsFor(addr string) *tls.Config {
+	if v, ok := d.nodes.Load(addr); ok {
+		return v.(*tls.Config)
+	}
+	cfg := d.tls.Clone()
+	if !d.fixedName {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			cfg.ServerName = host
+		}
+	}
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	if d.nodeCount.Add(1) <= maxNodeConfigs {
+		if v, loaded := d.nodes.LoadOrStore(addr, cfg); loaded {
+			return v.(*tls.Config)
+		}
+	}
+	return cfg
 }
 
 // open opens the network connection, with Options.Dial when it is set.

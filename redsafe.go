@@ -134,11 +134,18 @@ func (c *Cache) clientOption(s *config) rueidis.ClientOption {
 		DialCtxFn:   c.dialer.dial,
 		// A connection that does not answer within this is closed and its
 		// pending commands fail, so no command waits forever.
-		ConnWriteTimeout:  s.cmdTimeout,
-		ForceSingleClient: true,
-		DisableCache:      true,
-		ClientName:        "redsafe",
-		RetryDelay:        retryDelay,
+		ConnWriteTimeout: s.cmdTimeout,
+		// rueidis tells a cluster from a single server itself: it asks the
+		// seeds for CLUSTER SLOTS and uses a server that is not a cluster
+		// node alone. So a URL naming one node of a cluster finds the rest
+		// instead of failing with MOVED on most keys.
+		DisableCache: true,
+		ClientName:   "redsafe",
+		RetryDelay:   retryDelay,
+		// DialCtxFn makes every TLS connection itself (c.dialer); the
+		// config is set so that rueidis reads each node's tls-port from
+		// CLUSTER SHARDS (Redis 8 and later), not its plaintext port.
+		TLSConfig: s.tlsConfig,
 	}
 	if c.local != nil {
 		c.local.clientOption(&opt)

@@ -37,6 +37,9 @@ type config struct {
 	// tlsConfig is built whenever the URL is usable and TLS is on; nil
 	// otherwise.
 	tlsConfig *tls.Config
+	// tlsServerName is TLS.ServerName: the one name every node is verified
+	// against; "" verifies each node against the host it is reached by.
+	tlsServerName string
 
 	// username and password are the static credentials (URL, Options or
 	// the password file as read at Open).
@@ -65,11 +68,24 @@ type config struct {
 	clock       func() time.Time // nil: time.Now
 }
 
-// topology is where the servers are. Today it is one server, the URL's;
-// Cluster (N nodes) and Sentinel (masters found through Sentinels) will
-// fill it in newConfig, and Open will connect to what it names.
+// topology is where the servers are: the URL's host, then each addr= of
+// it, the seed nodes of a Redis Cluster. rueidis asks the seeds which
+// nodes exist (CLUSTER SLOTS); a server that is not a cluster node is used
+// alone. Sentinel (masters found through Sentinels) will fill it in
+// newConfig too, and Open connects to what it names.
 type topology struct {
 	addrs []string // host:port of each server to dial first
+}
+
+// hosts are the host names (or IPs) of the seed addresses.
+func (t topology) hosts() []string {
+	hs := make([]string, 0, len(t.addrs))
+	for _, a := range t.addrs {
+		if h, _, err := net.SplitHostPort(a); err == nil {
+			hs = append(hs, h)
+		}
+	}
+	return hs
 }
 
 // newConfig applies the policy to o: it validates every setting, builds
@@ -125,7 +141,7 @@ func reportDetection(d detection, r *Report) {
 // passThrough copies what needs no validation, with its defaults.
 func (c *config) passThrough(o Options) {
 	if c.url.Host != "" {
-		c.topology = topology{addrs: []string{c.url.Addr()}}
+		c.topology = topology{addrs: append([]string{c.url.Addr()}, c.url.Addrs...)}
 	}
 	c.prefix, c.tokenTTL = o.KeyPrefix, o.TokenTTL
 	c.dialTimeout = o.DialTimeout
@@ -173,9 +189,13 @@ func checkURL(url string, r *Report) redisurl.URL {
 	}
 	u, err := redisurl.Parse(url)
 	if err != nil {
-		r.add("url.invalid", SeverityError, "write "+EnvURL+" as rediss://[user:password@]host[:port][/db]",
+		r.add("url.invalid", SeverityError, "write "+EnvURL+" as rediss://[user:password@]host[:port][/db], with ?addr=host:port&addr=... for more nodes of a cluster",
 			"%v", err)
 		return redisurl.URL{}
+	}
+	if len(u.Addrs) > 0 && u.DB != 0 {
+		r.add("url.cluster-db", SeverityError, "drop the /db from "+EnvURL+" (or make it /0), and separate data by key prefix (Options.KeyPrefix)",
+			"the URL lists more nodes (addr=), which makes it a Redis Cluster, and a cluster has database 0 only, not %d", u.DB)
 	}
 	return u
 }
@@ -285,6 +305,7 @@ func (s *config) checkTLS(o Options, r *Report) {
 		minVersion = p.MinTLSVersion
 	}
 	o.TLS.Verify = verify
+	s.tlsServerName = o.TLS.ServerName
 	s.tlsConfig = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
 }
 
@@ -311,9 +332,9 @@ func (s *config) checkPlaintext(o Options, r *Report) {
 			fix += "; " + EnvInsecureAllowPlaintext + " is not honoured in " + string(p.Environment)
 		}
 		r.add("tls.disabled", SeverityError, fix, "%s requires TLS, and the URL is redis:// (plaintext)", p.Environment)
-	case p.PlaintextLoopbackAllowed && s.url.Host != "" && !isLoopback(s.url.Host):
+	case p.PlaintextLoopbackAllowed && s.url.Host != "" && !allLoopback(append([]string{s.url.Host}, addrHosts(s.url.Addrs)...)):
 		r.add("tls.disabled", SeverityError, useTLS,
-			"%s allows plaintext only to this machine, and %s is not a loopback address", p.Environment, s.url.Host)
+			"%s allows plaintext only to this machine, and a node of %s is not a loopback address", p.Environment, EnvURL)
 	case p.PlaintextLoopbackAllowed:
 		r.add("tls.plaintext-loopback", SeverityWarning, useTLS,
 			"TLS is off; %s allows that to loopback only", p.Environment)
@@ -325,6 +346,21 @@ func (s *config) checkPlaintext(o Options, r *Report) {
 // insecureOverrideID is the finding of production running without TLS
 // through AllowInsecurePlaintext: logged loudly and observed at every Open.
 const insecureOverrideID = "tls.insecure-override"
+
+// allLoopback reports whether every host is this machine.
+func allLoopback(hosts []string) bool {
+	for _, h := range hosts {
+		if !isLoopback(h) {
+			return false
+		}
+	}
+	return true
+}
+
+// addrHosts are the hosts of host:port addresses.
+func addrHosts(addrs []string) []string {
+	return topology{addrs: addrs}.hosts()
+}
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

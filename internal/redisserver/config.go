@@ -36,6 +36,12 @@ type Config struct {
 	CertNotBefore, CertNotAfter time.Time
 	ExtraPlaintextPort          bool     // TLS server also listening on a plaintext port
 	ExtraConfig                 []string // raw redis.conf lines, appended last
+
+	// CA, when set, signs this server's certificates instead of a CA of
+	// its own: the nodes of one cluster share it.
+	CA *certs.Authority
+	// cluster makes the server a Redis Cluster node (StartCluster).
+	cluster *clusterNode
 }
 
 var defaultHosts = []string{"localhost", "127.0.0.1", "::1"}
@@ -84,7 +90,7 @@ func randomHex(n int) string {
 }
 
 // ports of one launch attempt; 0 means unused.
-type ports struct{ main, plain int }
+type ports struct{ main, plain, bus int }
 
 // files are the absolute paths written into the server's directory.
 type files struct {
@@ -131,6 +137,21 @@ func redisConf(c Config, f files, p ports) string {
 		line("aclfile", ConfQuote(f.acl))
 	} else if !c.NoAuth {
 		line("requirepass", ConfQuote(c.Password))
+	}
+	if n := c.cluster; n != nil {
+		line("cluster-enabled", "yes")
+		line("cluster-config-file", ConfQuote(f.dir+"/nodes.conf"))
+		line("cluster-port", fmt.Sprint(p.bus))
+		line("cluster-node-timeout", "2000")
+		// The bus and replication speak TLS too, and the bus demands a
+		// client certificate: each node presents the harness's client
+		// certificate, signed by the cluster's CA.
+		line("tls-cluster", yesNo(!n.plaintextBus))
+		line("tls-replication", "yes")
+		line("tls-client-cert-file", ConfQuote(f.dir+"/client.crt"))
+		line("tls-client-key-file", ConfQuote(f.dir+"/client.key"))
+		line("masteruser", n.user)
+		line("masterauth", ConfQuote(n.password))
 	}
 	for _, x := range c.ExtraConfig {
 		b.WriteString(x + "\n")

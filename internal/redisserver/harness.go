@@ -30,6 +30,7 @@ type Server struct {
 	Addr          string // "127.0.0.1:PORT" of the main port (TLS unless Plaintext)
 	Port          int
 	PlaintextAddr string // set with ExtraPlaintextPort
+	BusPort       int    // the cluster bus port of a cluster node
 	Dir           string
 	Password      string // default user's password ("" with NoAuth)
 
@@ -131,15 +132,23 @@ func prepare(dir string, cfg Config) (*Server, error) {
 func (s *Server) launch(bin string, pick func(int) ([]int, error)) error {
 	n := 1
 	if s.cfg.ExtraPlaintextPort {
-		n = 2
+		n++
+	}
+	if s.cfg.cluster != nil {
+		n++
 	}
 	pp, err := pick(n)
 	if err != nil {
 		return err
 	}
 	p := ports{main: pp[0]}
-	if n == 2 {
-		p.plain = pp[1]
+	rest := pp[1:]
+	if s.cfg.ExtraPlaintextPort {
+		p.plain, rest = rest[0], rest[1:]
+	}
+	if s.cfg.cluster != nil {
+		p.bus = rest[0]
+		s.BusPort = p.bus
 	}
 	// 0600: the file may contain requirepass.
 	if err := writeFile(s.files.conf, []byte(redisConf(s.cfg, s.files, p)), 0o600); err != nil {

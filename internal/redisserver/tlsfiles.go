@@ -75,9 +75,11 @@ func newMaterial(c Config, f files) (*material, error) {
 	if c.CertNotAfter.After(caOpts.NotAfter) {
 		caOpts.NotAfter = c.CertNotAfter
 	}
-	ca, err := certs.NewAuthority("redisserver CA "+randomHex(6), caOpts)
-	if err != nil {
-		return nil, err
+	ca := c.CA
+	if ca == nil {
+		if ca, err = certs.NewAuthority("redisserver CA "+randomHex(6), caOpts); err != nil {
+			return nil, err
+		}
 	}
 	srv, err := ca.IssueServer(c.Hosts, certs.Options{
 		KeyType: c.KeyType, Key: leafKey,

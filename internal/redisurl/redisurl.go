@@ -4,6 +4,13 @@
 //
 //	redis://[[user]:password@]host[:port][/db]    plaintext
 //	rediss://[[user]:password@]host[:port][/db]   TLS
+//	rediss://...@host:port?addr=host2:port&addr=host3:port
+//	                                              more nodes of a Redis Cluster
+//
+// addr= is the one query parameter, as in rueidis and go-redis: each names
+// one more seed node, reached with the same scheme and credentials. Any
+// other parameter is refused, since ?password=... would be a password in a
+// place no redactor expects.
 //
 // Real-world passwords often contain '@', ':' and '%' without being
 // percent-encoded, so the userinfo is taken to end at the last '@' and the
@@ -35,6 +42,9 @@ type URL struct {
 	Host        string // host name or IP, without brackets
 	Port        int
 	DB          int
+	// Addrs are the more nodes of addr= parameters, as host:port with IPv6
+	// literals bracketed; nil without any.
+	Addrs []string
 }
 
 // Addr returns host:port, bracketing IPv6 literals.
@@ -78,7 +88,16 @@ func Redact(raw string) string {
 	if hasPass {
 		redacted = user + ":" + redact.Hidden
 	}
-	return p.scheme + "://" + redacted + "@" + p.hostport + p.path
+	return p.scheme + "://" + redacted + "@" + p.hostport + p.path + p.queryPart()
+}
+
+// queryPart is the query of a URL that parsed: addr= parameters only, which
+// hold no secret.
+func (p parts) queryPart() string {
+	if !p.hasQuery {
+		return ""
+	}
+	return "?" + p.query
 }
 
 // parse returns the URL, or why it is not one. The reason never quotes raw.
@@ -106,7 +125,11 @@ func parse(p parts) (URL, string) {
 		}
 	}
 	if p.hasQuery {
-		return u, "query parameters are not supported; set TLS and credentials with the REDIS_* variables instead"
+		addrs, reason := parseQuery(p.query)
+		if reason != "" {
+			return u, reason
+		}
+		u.Addrs = addrs
 	}
 	host, port, reason := splitHostPort(p.hostport)
 	if reason != "" {
@@ -125,6 +148,25 @@ func parse(p parts) (URL, string) {
 		u.DB = n
 	}
 	return u, ""
+}
+
+// parseQuery accepts only addr=host[:port] parameters, each one more
+// node. The reason never quotes the query.
+func parseQuery(q string) ([]string, string) {
+	const only = "the only query parameter is addr=host:port (more nodes of a cluster); set TLS and credentials with the REDIS_* variables instead"
+	var addrs []string
+	for _, kv := range strings.Split(q, "&") {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok || key != "addr" {
+			return nil, only
+		}
+		host, port, reason := splitHostPort(unescape(value))
+		if reason != "" {
+			return nil, "addr=: " + reason
+		}
+		addrs = append(addrs, net.JoinHostPort(host, strconv.Itoa(port)))
+	}
+	return addrs, ""
 }
 
 type parts struct {

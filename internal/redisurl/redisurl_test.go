@@ -2,6 +2,7 @@ package redisurl
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,11 @@ func TestParse(t *testing.T) {
 		// Encoded forms decode.
 		{"rediss://app:p%40ss%3Aw%25rd@h", URL{TLS: true, Username: "app", Password: "p@ss:w%rd", HasPassword: true, Host: "h", Port: 6379}},
 		{"rediss://app:a/b@h/4", URL{TLS: true, Username: "app", Password: "a/b", HasPassword: true, Host: "h", Port: 6379, DB: 4}},
+		// More nodes of a cluster.
+		{"rediss://app@n1:7000?addr=n2:7001&addr=[::1]:7002&addr=n4", URL{TLS: true, Username: "app", Host: "n1", Port: 7000,
+			Addrs: []string{"n2:7001", "[::1]:7002", "n4:6379"}}},
+		{"rediss://app:pw@n1:7000/0?addr=n2:7001", URL{TLS: true, Username: "app", Password: "pw", HasPassword: true, Host: "n1", Port: 7000,
+			Addrs: []string{"n2:7001"}}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.raw)
@@ -30,7 +36,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q): %v", tt.raw, err)
 			continue
 		}
-		if got != tt.want {
+		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Parse(%q) = %+v, want %+v", tt.raw, got, tt.want)
 		}
 	}
@@ -41,6 +47,7 @@ func TestParseErrors(t *testing.T) {
 		"", "localhost:6379", "http://h", "unix:///tmp/redis.sock", "rediss://", "rediss://:pw@",
 		"rediss://h:0", "rediss://h:99999", "rediss://h:port", "rediss://h/x", "rediss://h/-1",
 		"rediss://::1:6379", "rediss://[::1", "rediss://h?ssl_cert_reqs=none",
+		"rediss://h?addr=", "rediss://h?addr=n2:99999", "rediss://h?addr=n2:1&password=x", "rediss://h?addr", "rediss://h?",
 		"rediss://h!:6379", "rediss://h:+80", "rediss://h/+1", "rediss://[h]:6379", "rediss://a b", "rediss://h%20", "rediss://[::1]x",
 	} {
 		_, err := Parse(raw)
@@ -105,6 +112,8 @@ func TestRedact(t *testing.T) {
 		{"rediss://app:@@@:::%%%@h/0", "rediss://app:xxxxx@h/0"},
 		{"rediss://lonesecret@h", "rediss://xxxxx@h"},
 		{"rediss://h:6380/0", "rediss://h:6380/0"},
+		{"rediss://app:hunter2@n1:7000/0?addr=n2:7001&addr=n3:7002", "rediss://app:xxxxx@n1:7000/0?addr=n2:7001&addr=n3:7002"},
+		{"rediss://app:hunter2@n1:7000?addr=n2:7001&password=hunter2", "rediss://n1"},
 		{"", ""},
 		// What does not parse is shown as its scheme and host only.
 		{"not a url", ""},
