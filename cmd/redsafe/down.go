@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
-
-	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 var downCmd = &command{
@@ -13,8 +12,8 @@ var downCmd = &command{
 	summary: "stop the redis-server that redsafe up started",
 	usage: `Usage: redsafe down [--dir .redsafe]
 
-Stops the redis-server that redsafe up started from DIR: SIGTERM, then
-SIGKILL if it has not exited within 10 seconds. Certificates, secrets and
+Stops the redis-server that redsafe up started from DIR, or every node of
+its cluster: SIGTERM, then SIGKILL if it has not exited within 10 seconds. Certificates, secrets and
 configuration stay in DIR, so the next redsafe up reuses them. Stopping a
 server that is not running is not an error.
 
@@ -31,23 +30,32 @@ func runDown(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	srv, err := redisserver.In(*dir)
+	servers, err := upServers(*dir)
 	if err != nil {
 		c.errorf("down: %v", err)
 		return 1
 	}
-	pid, _ := srv.Pid()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	stopped, err := srv.Stop(ctx)
-	switch {
-	case err != nil:
-		c.errorf("down: %v", err)
-		return 1
-	case stopped:
-		fmt.Fprintf(c.stdout, "stopped redis-server (pid %d)\n", pid)
-	default:
+	code, any := 0, false
+	for _, srv := range servers {
+		pid, _ := srv.Pid()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stopped, err := srv.Stop(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			c.errorf("down: %v", err)
+			code = 1
+		case stopped:
+			any = true
+			if len(servers) == 1 {
+				fmt.Fprintf(c.stdout, "stopped redis-server (pid %d)\n", pid)
+			} else {
+				fmt.Fprintf(c.stdout, "stopped redis-server (pid %d) of node %s\n", pid, filepath.Base(srv.Dir))
+			}
+		}
+	}
+	if !any && code == 0 {
 		fmt.Fprintf(c.stdout, "no redis-server is running from %s\n", *dir)
 	}
-	return 0
+	return code
 }

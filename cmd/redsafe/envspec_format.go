@@ -14,6 +14,7 @@ type envSpecView struct {
 	Environment  string
 	Host         string
 	Port         int
+	Addrs        []string
 	User         string
 	Password     string
 	PasswordFile string
@@ -24,7 +25,7 @@ type envSpecView struct {
 }
 
 func (s envSpec) view() envSpecView {
-	return envSpecView{Environment: string(s.Environment), Host: s.Host, Port: s.Port, User: s.User,
+	return envSpecView{Environment: string(s.Environment), Host: s.Host, Port: s.Port, Addrs: s.Addrs, User: s.User,
 		Password: redact.Secret(s.Password), PasswordFile: s.PasswordFile, Key: redact.KeyID(s.Key),
 		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile}
 }

@@ -21,8 +21,11 @@ type envSpec struct {
 	Environment redsafe.Environment
 	Host        string
 	Port        int
-	User        string
-	Password    string
+	// Addrs are more nodes of a cluster (host:port), written as addr=
+	// parameters of the URL.
+	Addrs    []string
+	User     string
+	Password string
 	// PasswordFile, when set, is written as REDIS_PASSWORD_FILE instead of
 	// the password itself: the service then reads the one file that
 	// `redsafe rotate-password` updates, on every new connection.
@@ -47,6 +50,9 @@ func (s envSpec) vars() [][2]string {
 		url += s.User + "@"
 	}
 	url += hostPort(s.Host, s.Port) + "/0"
+	for i, a := range s.Addrs {
+		url += map[bool]string{true: "?", false: "&"}[i == 0] + "addr=" + a
+	}
 	minVersion := "1.2"
 	if s.Environment == redsafe.Production {
 		minVersion = "1.3"

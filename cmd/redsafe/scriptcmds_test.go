@@ -102,6 +102,8 @@ func cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
 // script's work directory, so a failed script leaks no process.
 func stopLeftoverServers(workDir string) {
 	pids, _ := filepath.Glob(filepath.Join(workDir, "*", "redis.pid"))
+	nodes, _ := filepath.Glob(filepath.Join(workDir, "*", "nodes", "*", "redis.pid")) // up --cluster
+	pids = append(pids, nodes...)
 	for _, p := range pids {
 		if srv, err := redisserver.In(filepath.Dir(p)); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"github.com/redsafe/redsafe/internal/secretfile"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/internal/secretfile"
 
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/redisserver"
@@ -19,8 +24,9 @@ var statusCmd = &command{
 
 Reports whether the redis-server that redsafe up started from DIR is
 running, its pid, the address it listens on, and when its server
-certificate expires. Exits 0 when it is running and 1 when it is not, so
-scripts can write: redsafe status || redsafe up
+certificate expires. For a cluster (up --cluster) it lists every node: its
+port, pid, role and slots. Exits 0 when it (every node) is running and 1
+when it is not, so scripts can write: redsafe status || redsafe up
 
 Examples:
   redsafe status
@@ -30,12 +36,22 @@ Examples:
 }
 
 type statusReport struct {
-	Running      bool      `json:"running"`
-	Pid          int       `json:"pid,omitempty"`
-	Listen       string    `json:"listen,omitempty"`
-	Dir          string    `json:"dir"`
-	CertExpires  time.Time `json:"cert_expires,omitzero"`
-	CertDaysLeft int       `json:"cert_days_left,omitempty"`
+	Running      bool         `json:"running"`
+	Pid          int          `json:"pid,omitempty"`
+	Listen       string       `json:"listen,omitempty"`
+	Dir          string       `json:"dir"`
+	CertExpires  time.Time    `json:"cert_expires,omitzero"`
+	CertDaysLeft int          `json:"cert_days_left,omitempty"`
+	Nodes        []nodeStatus `json:"nodes,omitempty"` // a cluster's, in port order
+}
+
+// nodeStatus is one node of a cluster.
+type nodeStatus struct {
+	Listen  string `json:"listen"`
+	Running bool   `json:"running"`
+	Pid     int    `json:"pid,omitempty"`
+	Role    string `json:"role,omitempty"`  // master or replica, when the node could be asked
+	Slots   string `json:"slots,omitempty"` // the slot ranges a master serves
 }
 
 func runStatus(c *cli, cmd *command, args []string) int {
@@ -45,17 +61,36 @@ func runStatus(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	srv, err := redisserver.In(*dir)
+	servers, err := upServers(*dir)
 	if err != nil {
 		c.errorf("status: %v", err)
 		return 1
 	}
-	st := statusReport{Dir: termsafe.Escape(srv.Dir)} // a directory name may hold control characters
-	st.Pid, st.Running = srv.Pid()
-	if port, ok := confPort(srv.Conf); ok {
-		st.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+	top, err := redisserver.In(*dir)
+	if err != nil {
+		c.errorf("status: %v", err)
+		return 1
 	}
-	if pem, err := secretfile.ReadPublic(filepath.Join(srv.Dir, "certs", "server.crt"), 1<<20, false); err == nil {
+	st := statusReport{Dir: termsafe.Escape(top.Dir)} // a directory name may hold control characters
+	if len(servers) == 1 {
+		st.Pid, st.Running = servers[0].Pid()
+		if port, ok := confPort(servers[0].Conf); ok {
+			st.Listen = fmt.Sprintf("127.0.0.1:%d", port)
+		}
+	} else {
+		st.Running = true
+		roles := clusterRoles(top.Dir, servers)
+		for _, srv := range servers {
+			n := nodeStatus{Listen: "127.0.0.1:" + filepath.Base(srv.Dir)}
+			n.Pid, n.Running = srv.Pid()
+			st.Running = st.Running && n.Running
+			if r, ok := roles[n.Listen]; ok {
+				n.Role, n.Slots = r.role, r.slots
+			}
+			st.Nodes = append(st.Nodes, n)
+		}
+	}
+	if pem, err := secretfile.ReadPublic(filepath.Join(top.Dir, "certs", "server.crt"), 1<<20, false); err == nil {
 		if cert, err := certs.ParseCert(pem); err == nil {
 			st.CertExpires = cert.NotAfter.UTC()
 			st.CertDaysLeft = int(time.Until(cert.NotAfter).Hours() / 24)
@@ -65,6 +100,17 @@ func runStatus(c *cli, cmd *command, args []string) int {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(st)
+	} else if len(st.Nodes) > 0 {
+		for _, n := range st.Nodes {
+			state := "not running"
+			if n.Running {
+				state = fmt.Sprintf("pid %d", n.Pid)
+			}
+			fmt.Fprintf(c.stdout, "node %s  %-11s %-8s %s\n", n.Listen, state, n.Role, n.Slots)
+		}
+		if !st.Running {
+			fmt.Fprintf(c.stdout, "not every node runs (start them with: redsafe up --cluster N --dir %s)\n", termsafe.Escape(*dir))
+		}
 	} else if st.Running {
 		fmt.Fprintf(c.stdout, "running: redis-server pid %d, TLS on %s\n", st.Pid, st.Listen)
 	} else {
@@ -77,4 +123,54 @@ func runStatus(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+type nodeRole struct{ role, slots string }
+
+// clusterRoles asks a running node for CLUSTER NODES, as the admin user
+// whose password up keeps in secrets/: each node's role and slots by
+// address. Nothing when no node can be asked.
+func clusterRoles(top string, servers []redisserver.Dir) map[string]nodeRole {
+	password, err := secretfile.ReadLine(filepath.Join(top, "secrets", "admin.password"), secretfile.Owned)
+	if err != nil {
+		return nil
+	}
+	caPEM, err := secretfile.ReadPublic(filepath.Join(top, "certs", "ca.crt"), 1<<20, false)
+	if err != nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	for _, srv := range servers {
+		if _, running := srv.Pid(); !running {
+			continue
+		}
+		conn, err := resp.Dial("127.0.0.1:"+filepath.Base(srv.Dir), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+		if err != nil {
+			continue
+		}
+		reply, err := conn.Do("AUTH", "admin", password)
+		if err == nil && reply == "+OK" {
+			reply, err = conn.Do("CLUSTER", "NODES")
+		}
+		conn.Close()
+		if err != nil || strings.HasPrefix(reply, "-") {
+			continue
+		}
+		roles := map[string]nodeRole{}
+		for _, line := range strings.Split(strings.TrimSpace(reply), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 8 {
+				continue
+			}
+			addr, _, _ := strings.Cut(f[1], "@")
+			role := "replica"
+			if strings.Contains(f[2], "master") {
+				role = "master"
+			}
+			roles[termsafe.Escape(addr)] = nodeRole{role: role, slots: termsafe.Escape(strings.Join(f[8:], " "))}
+		}
+		return roles
+	}
+	return nil
 }

@@ -30,7 +30,7 @@ var upCmd = &command{
 	name:    "up",
 	summary: "start a TLS-only local Redis, verified end to end",
 	usage: `Usage: redsafe up [--dir .redsafe] [--port 6380] [--environment development] [--key-type ecdsa-p256]
-                  [--timeout 15s] [--fix-permissions]
+                  [--cluster N [--replicas 1]] [--timeout 15s] [--fix-permissions]
 
 Creates whatever is missing in DIR, starts redis-server on 127.0.0.1 in the
 background, and proves it is secure:
@@ -42,6 +42,15 @@ background, and proves it is secure:
   DIR/.env.secure        the REDIS_* variables for your service (0600)
   DIR/redis.pid, redis.log
 
+With --cluster N it starts a Redis Cluster instead: N masters with
+--replicas replicas each, on ports PORT, PORT+1, ... (cluster bus on
+PORT+10000, ...), each node in DIR/nodes/PORT/ with its own redis.conf
+(0600: it holds the replication password), pid file, log and nodes.conf.
+Every node shares the CA, the ACL file and the users; TLS covers clients,
+the cluster bus (nodes present DIR/certs/client.crt to each other) and
+replication, where replicas log in as a replication user that may only
+replicate. .env.secure then names every master in REDIS_URL (addr=).
+
 Then it runs every check of redsafe verify and prints each as it passes.
 Running it again while the server is up changes nothing and verifies again.
 Stop the server with redsafe down.
@@ -51,6 +60,8 @@ Flags:
   --port PORT          the TLS port (default 6380)
   --environment ENV    the policy for passwords and TLS (default development)
   --key-type TYPE      ecdsa-p256 (default) or rsa-4096
+  --cluster N          start a Redis Cluster of N masters (3 to 16) instead of one server
+  --replicas R         replicas of each master with --cluster (0 to 2, default 1)
   --timeout D          how long to wait for the server (default 15s)
   --fix-permissions    narrow the modes of your own files and directories in
                        DIR that others could read or change, instead of
@@ -67,6 +78,7 @@ Examples:
   redsafe up
   set -a; . ./.redsafe/.env.secure; set +a     # then run your service
   redsafe up --port 6390 --environment production --dir /tmp/redsafe-prod
+  redsafe up --cluster 3 --dir .redsafe-cluster --port 7000
 `,
 	run: runUp,
 }
@@ -79,9 +91,23 @@ func runUp(c *cli, cmd *command, args []string) int {
 	keyTypeName := fs.String("key-type", string(certs.ECDSAP256), "")
 	timeout := fs.Duration("timeout", 15*time.Second, "")
 	fixPerms := fs.Bool("fix-permissions", false, "")
+	masters := fs.Int("cluster", 0, "")
+	replicas := fs.Int("replicas", 1, "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
+	switch {
+	case *masters != 0 && (*masters < 3 || *masters > 16):
+		c.errorf("up: --cluster %d: a cluster needs 3 to 16 masters (3 is the least that survives losing one)", *masters)
+		return 2
+	case *replicas < 0 || *replicas > 2:
+		c.errorf("up: --replicas %d must be 0, 1 or 2", *replicas)
+		return 2
+	case *masters == 0 && isSet(fs, "replicas"):
+		c.errorf("up: --replicas needs --cluster")
+		return 2
+	}
+	shape := clusterShape{masters: *masters, replicas: *replicas}
 	env, err := redsafe.ParseEnvironment(*envName)
 	if err != nil {
 		c.errorf("up: %v", err)
@@ -92,15 +118,15 @@ func runUp(c *cli, cmd *command, args []string) int {
 		c.errorf("up: %v", err)
 		return 2
 	}
-	if *port < 1 || *port > 65535 {
-		c.errorf("up: --port %d is not a port number", *port)
+	if *port < 1 || *port+shape.nodes()-1 > 65535 || (shape.masters > 0 && *port+10000+shape.nodes()-1 > 65535) {
+		c.errorf("up: --port %d is not a port number (a cluster needs PORT+10000+nodes below 65536 for its bus)", *port)
 		return 2
 	}
 	if _, err := redisserver.RedisServer(); err != nil {
 		c.errorf("up: %v", err)
 		return 1
 	}
-	l, err := prepareLocal(c, *dir, env, keyType, *port, *fixPerms)
+	l, err := prepareLocal(c, *dir, env, keyType, *port, *fixPerms, shape)
 	if err != nil {
 		c.errorf("up: %v", err)
 		return 1
@@ -111,19 +137,12 @@ func runUp(c *cli, cmd *command, args []string) int {
 	defer stopSignals()
 	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
 	defer cancel()
-	if pid, running := l.server.Pid(); running {
-		fmt.Fprintf(c.stdout, "redis-server is already running (pid %d) on 127.0.0.1:%d; verifying it\n", pid, l.port)
-	} else {
-		fmt.Fprintf(c.stdout, "starting redis-server on 127.0.0.1:%d (TLS only)\n", l.port)
-		p, err := l.server.Start(ctx, l.ready)
-		if err != nil {
-			c.errorf("up: %v", err)
-			if errors.Is(err, redisserver.ErrPortInUse) {
-				c.errorf("up: port %d is taken; choose another with --port (and a new --dir)", l.port)
-			}
-			return 1
+	if err := l.start(ctx, c.stdout); err != nil {
+		c.errorf("up: %v", err)
+		if errors.Is(err, redisserver.ErrPortInUse) {
+			c.errorf("up: a port is taken; choose another with --port (and a new --dir)")
 		}
-		fmt.Fprintf(c.stdout, "redis-server is running (pid %d), logging to %s\n", p.Pid(), l.server.LogFile)
+		return 1
 	}
 
 	opts := redsafe.OptionsFromLookup(overlay(l.env, func(string) (string, bool) { return "", false }))
@@ -140,56 +159,76 @@ func runUp(c *cli, cmd *command, args []string) int {
 	return code
 }
 
-// local is the state of an `up` directory.
+// local is the state of an `up` directory: one server, or the nodes of a
+// cluster.
 type local struct {
-	server  redisserver.Dir
-	port    int
-	users   serverconf.Users
-	env     map[string]string // the variables of .env.secure
-	envFile string
-	ca      *x509.CertPool
+	nodes       []localNode // one without --cluster
+	shape       clusterShape
+	users       serverconf.Users
+	replication serverconf.User   // the replicas' user of a cluster
+	env         map[string]string // the variables of .env.secure
+	envFile     string
+	ca          *x509.CertPool
+}
+
+// localNode is one redis-server of an `up` directory.
+type localNode struct {
+	server redisserver.Dir
+	port   int
 }
 
 // prepareLocal creates whatever is missing in dir and loads the rest. What
 // exists is kept, so that a second run changes nothing.
-func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int, fixPerms bool) (*local, error) {
-	srv, err := redisserver.In(dir)
+func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int, fixPerms bool, shape clusterShape) (*local, error) {
+	top, err := redisserver.In(dir) // a single server's files live at the top
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(srv.Dir, 0o700); err != nil {
+	if err := os.MkdirAll(top.Dir, 0o700); err != nil {
 		return nil, err
 	}
 	note := func(format string, args ...any) { fmt.Fprintf(c.stdout, "  "+format+"\n", args...) }
-	l := &local{server: srv, port: port, envFile: filepath.Join(dir, ".env.secure")}
+	l := &local{shape: shape, envFile: filepath.Join(dir, ".env.secure")}
 
 	// Before anything is read or written: nobody else may have planted or
 	// be able to replace what follows.
 	guard := upGuard{fix: fixPerms, note: note}
-	certDir := filepath.Join(srv.Dir, "certs")
-	secrets := filepath.Join(srv.Dir, "secrets")
-	aclFile := filepath.Join(srv.Dir, "users.acl")
-	for _, d := range []string{srv.Dir, certDir, secrets} {
-		if _, err := os.Lstat(d); d != srv.Dir && errors.Is(err, fs.ErrNotExist) {
+	certDir := filepath.Join(top.Dir, "certs")
+	secrets := filepath.Join(top.Dir, "secrets")
+	aclFile := filepath.Join(top.Dir, "users.acl")
+	nodesDir := filepath.Join(top.Dir, "nodes")
+	for _, d := range []string{top.Dir, certDir, secrets, nodesDir} {
+		if _, err := os.Lstat(d); d != top.Dir && errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		check := guard.subdir
-		if d == srv.Dir {
+		if d == top.Dir {
 			check = guard.dir // --dir itself may be a link the operator made
 		}
 		if err := check(d); err != nil {
 			return nil, err
 		}
 	}
-	if err := guard.inPlace(srv, aclFile, l.envFile, certDir); err != nil {
+	if err := l.layout(top, nodesDir, port, guard); err != nil {
 		return nil, err
+	}
+	for _, n := range l.nodes {
+		if err := guard.inPlace(n.server, shape.masters > 0, aclFile, l.envFile, certDir); err != nil {
+			return nil, err
+		}
 	}
 
 	if _, err := os.Stat(filepath.Join(certDir, "ca.crt")); errors.Is(err, fs.ErrNotExist) {
-		if _, err := certs.Generate(certDir, certs.GenerateOptions{KeyType: keyType, Hosts: []string{"localhost", "127.0.0.1", "::1"}}); err != nil {
+		o := certs.GenerateOptions{KeyType: keyType, Hosts: []string{"localhost", "127.0.0.1", "::1"}}
+		if shape.masters > 0 {
+			o.Client = "client" // what each node presents on the cluster bus
+		}
+		if _, err := certs.Generate(certDir, o); err != nil {
 			return nil, fmt.Errorf("creating certificates: %w", err)
 		}
 		note("created %s: a CA and a server certificate for localhost, 127.0.0.1 and ::1 (%s keys)", rel(certDir), keyType)
+	} else if _, err := os.Stat(filepath.Join(certDir, serverconf.ClientCertFileName)); shape.masters > 0 && err != nil {
+		return nil, fmt.Errorf("%s has no %s, which cluster nodes present to each other on the bus: create it with `redsafe certs --dir %s --renew --client client`", rel(certDir), serverconf.ClientCertFileName, certDir)
 	}
 	caPEM, err := os.ReadFile(filepath.Join(certDir, "ca.crt"))
 	if err != nil {
@@ -206,28 +245,55 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	if err != nil {
 		return nil, err
 	}
+	if shape.masters > 0 {
+		l.replication.Name = serverconf.ReplicationName
+		pw, made, err := loadOrCreate(guard, filepath.Join(secrets, serverconf.ReplicationName+".password"), func() string { return redsafe.GeneratePassword(env) })
+		if err != nil {
+			return nil, err
+		}
+		l.replication.Password, created = pw, created || made
+	}
 	if created || keyCreated {
-		note("created %s: admin, app and health passwords and an encryption key (mode 0600)", rel(secrets))
+		note("created %s: admin, app and health passwords%s and an encryption key (mode 0600)", rel(secrets), map[bool]string{true: ", the replication password", false: ""}[shape.masters > 0])
 	}
 
-	spec := serverconf.Spec{
-		Environment: env, Port: port, TLSDir: certDir, ACLFile: aclFile,
-		DataDir: srv.Dir, PidFile: srv.PidFile, LogFile: srv.LogFile,
-	}
-	if existing, ok := confPort(srv.Conf); ok {
-		l.port, spec.Port = existing, existing
-		if existing != port && port != 6380 {
-			return nil, fmt.Errorf("%s is set up for port %d; run `redsafe down --dir %s` and remove the directory to change the port", dir, existing, dir)
+	var spec serverconf.Spec
+	wrote := 0
+	for i, n := range l.nodes {
+		spec = serverconf.Spec{
+			Environment: env, Port: n.port, TLSDir: certDir, ACLFile: aclFile,
+			DataDir: n.server.Dir, PidFile: n.server.PidFile, LogFile: n.server.LogFile,
 		}
-	} else {
+		if shape.masters > 0 {
+			spec.Cluster = &serverconf.ClusterNode{BusPort: n.port + 10000, ConfigFile: filepath.Join(n.server.Dir, "nodes.conf"), Replication: l.replication}
+		}
+		if existing, ok := confPort(n.server.Conf); ok {
+			if shape.masters == 0 {
+				l.nodes[i].port = existing
+				if existing != port && port != 6380 {
+					return nil, fmt.Errorf("%s is set up for port %d; run `redsafe down --dir %s` and remove the directory to change the port", dir, existing, dir)
+				}
+			}
+			continue
+		}
 		conf, err := serverconf.RedisConf(spec)
 		if err != nil {
 			return nil, err
 		}
-		if err := secretfile.CreatePublic(srv.Conf, conf); err != nil {
+		write := secretfile.CreatePublic
+		if shape.masters > 0 {
+			write = secretfile.Create // masterauth: the replication password
+		}
+		if err := write(n.server.Conf, conf); err != nil {
 			return nil, err
 		}
-		note("created %s: TLS port %d only, TLS %s", rel(srv.Conf), port, map[bool]string{true: "1.3", false: "1.2 and 1.3"}[env == redsafe.Production])
+		wrote++
+		if shape.masters == 0 {
+			note("created %s: TLS port %d only, TLS %s", rel(n.server.Conf), n.port, map[bool]string{true: "1.3", false: "1.2 and 1.3"}[env == redsafe.Production])
+		}
+	}
+	if shape.masters > 0 && wrote > 0 {
+		note("created %s: %d nodes (%s), TLS only on ports %d-%d, the cluster bus and replication", rel(nodesDir), len(l.nodes), shape, l.nodes[0].port, l.nodes[len(l.nodes)-1].port)
 	}
 	if _, err := os.Stat(spec.ACLFile); errors.Is(err, fs.ErrNotExist) {
 		acl, err := serverconf.ACL(spec, l.users)
@@ -241,8 +307,11 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	}
 
 	if _, err := os.Stat(l.envFile); errors.Is(err, fs.ErrNotExist) {
-		s := envSpec{Environment: env, Host: "127.0.0.1", Port: l.port, User: l.users.App.Name,
+		s := envSpec{Environment: env, Host: "127.0.0.1", Port: l.nodes[0].port, User: l.users.App.Name,
 			PasswordFile: filepath.Join(secrets, l.users.App.Name+".password"), Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
+		for _, m := range l.masters()[1:] {
+			s.Addrs = append(s.Addrs, hostPort("127.0.0.1", m.port))
+		}
 		data, err := s.render(time.Now())
 		if err != nil {
 			return nil, fmt.Errorf("cannot write %s: %w; use a --dir whose path an env file can carry", rel(l.envFile), err)
@@ -258,21 +327,32 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	return l, nil
 }
 
-// ready reports whether the server answers an authenticated PING over TLS.
-func (l *local) ready(ctx context.Context) error {
-	addr := "127.0.0.1:" + strconv.Itoa(l.port)
+// ready reports whether the node on port answers an authenticated PING
+// over TLS.
+func (l *local) ready(port int) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := l.adminDo(port, "PING")
+		return err
+	}
+}
+
+// adminDo runs one command on the node on port as the admin user, over
+// TLS verified against the directory's CA.
+func (l *local) adminDo(port int, args ...string) (string, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
 	conn, err := resp.Dial(addr, &tls.Config{RootCAs: l.ca, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer conn.Close()
 	if reply, err := conn.Do("AUTH", l.users.Admin.Name, l.users.Admin.Password); err != nil || reply != "+OK" {
-		return fmt.Errorf("AUTH as %s: %s", l.users.Admin.Name, strings.SplitN(reply+fmt.Sprint(err), " ", 2)[0])
+		return "", fmt.Errorf("AUTH as %s: %s", l.users.Admin.Name, strings.SplitN(reply+fmt.Sprint(err), " ", 2)[0])
 	}
-	if reply, err := conn.Do("PING"); err != nil || reply != "+PONG" {
-		return fmt.Errorf("PING: %v %s", err, reply)
+	reply, err := conn.Do(args...)
+	if err == nil && strings.HasPrefix(reply, "-") {
+		err = fmt.Errorf("%s: %s", args[0], resp.FirstWord(reply))
 	}
-	return nil
+	return reply, err
 }
 
 func loadOrCreateUsers(guard upGuard, dir string, env redsafe.Environment, u *serverconf.Users) (created bool, err error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,12 +48,14 @@ func (g upGuard) subdir(path string) error {
 // inPlace checks, before up reads or writes anything, the files it reuses
 // and the ones redis-server reads or writes in the directory: none may be
 // a link, and each must be this user's with a private enough mode.
-func (g upGuard) inPlace(srv redisserver.Dir, aclFile, envFile, certDir string) error {
+func (g upGuard) inPlace(srv redisserver.Dir, confSecret bool, aclFile, envFile, certDir string) error {
 	for _, f := range []struct {
 		path   string
 		secret bool
 	}{
-		{srv.Conf, false}, {aclFile, true}, {envFile, true}, {srv.PidFile, false}, {srv.LogFile, false},
+		{srv.Conf, confSecret}, {aclFile, true}, {envFile, true}, {srv.PidFile, false}, {srv.LogFile, false},
+		{filepath.Join(srv.Dir, "nodes.conf"), false},
+		{filepath.Join(certDir, serverconf.ClientCertFileName), false}, {filepath.Join(certDir, serverconf.ClientKeyFileName), true},
 		{filepath.Join(certDir, certs.CAFile), false}, {filepath.Join(certDir, certs.ServerFile), false},
 		{filepath.Join(certDir, certs.CAKeyFile), true}, {filepath.Join(certDir, certs.ServerKeyFile), true},
 	} {

@@ -3,6 +3,7 @@ package serverconf
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 )
 
@@ -17,6 +18,13 @@ const DefaultUserRules = "off resetpass resetkeys resetchannels -@all"
 // AdminRules give operations every command, key and channel. Runtime DEBUG,
 // MODULE and protected configs are still refused by redis.conf.
 const AdminRules = "~* &* +@all"
+
+// ReplicationRules allow what a replica sends its master: PSYNC, REPLCONF
+// and PING, no keys, no channels.
+const ReplicationRules = "resetkeys resetchannels -@all +psync +replconf +ping"
+
+// ReplicationName is the default name of the replication user.
+const ReplicationName = "replication"
 
 // HealthRules allow PING and nothing else: no keys, no channels. AUTH and
 // HELLO need no permission (redis allows them to every user), which is all
@@ -52,6 +60,10 @@ var appCommands = []string{
 	"+expire", "+pexpire", "+expireat", "+pexpireat", "+persist", "+scan",
 	"+watch", "+unwatch", "+multi", "+exec", "+discard",
 	"+unsubscribe", "+punsubscribe", "+sunsubscribe",
+	// CLUSTER SLOTS and SHARDS: how rueidis learns a cluster's nodes, and
+	// that a server is not one. Read-only, and in neither @dangerous nor
+	// @admin, so the deny list below leaves them.
+	"+cluster|slots", "+cluster|shards",
 }
 
 // appDenied comes after the allow list, so it wins even if that list ever
@@ -99,6 +111,16 @@ func ACL(s Spec, u Users) ([]byte, error) {
 	if err := u.check(s.Environment); err != nil {
 		return nil, err
 	}
+	if n := s.Cluster; n != nil {
+		if problems := passwordProblems(n.Replication.Password, s.Environment); len(problems) > 0 {
+			return nil, fmt.Errorf("serverconf: the replication password is refused by the %s policy: %s", s.Environment, strings.Join(problems, "; "))
+		}
+		for _, x := range u.list() {
+			if x.Name == n.Replication.Name || x.Password == n.Replication.Password {
+				return nil, fmt.Errorf("serverconf: the replication user must have a name and password of its own (%q shares one)", x.Name)
+			}
+		}
+	}
 	var b strings.Builder
 	line := func(name, rules string, password string) {
 		b.WriteString("user " + name + " ")
@@ -111,6 +133,9 @@ func ACL(s Spec, u Users) ([]byte, error) {
 	line(u.Admin.Name, AdminRules, u.Admin.Password)
 	line(u.App.Name, AppRules(s.KeyPattern), u.App.Password)
 	line(u.Health.Name, HealthRules, u.Health.Password)
+	if s.Cluster != nil {
+		line(s.Cluster.Replication.Name, ReplicationRules, s.Cluster.Replication.Password)
+	}
 	return []byte(b.String()), nil
 }
 

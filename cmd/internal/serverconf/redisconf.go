@@ -3,6 +3,7 @@ package serverconf
 import (
 	"fmt"
 	"github.com/redsafe/redsafe/internal/redisserver"
+	"path"
 	"strings"
 
 	"github.com/redsafe/redsafe"
@@ -81,6 +82,24 @@ func RedisConf(s Spec) ([]byte, error) {
 	set("tls-session-cache-timeout", "300")
 	comment("If replication is ever configured, it must not fall back to plaintext.")
 	set("tls-replication", "yes")
+	if n := s.Cluster; n != nil {
+		section("cluster")
+		comment("A Redis Cluster node. The cluster bus speaks TLS too, and announces",
+			"the TLS ports to clients (CLUSTER SLOTS, MOVED). Nodes authenticate",
+			"each other on the bus with certificates: each presents the client",
+			"certificate below, signed by the CA every node trusts.")
+		set("cluster-enabled", "yes")
+		set("cluster-config-file", redisserver.ConfQuote(n.ConfigFile))
+		set("cluster-port", fmt.Sprint(n.BusPort))
+		set("cluster-node-timeout", "5000")
+		set("tls-cluster", "yes")
+		set("tls-client-cert-file", redisserver.ConfQuote(path.Join(s.TLSDir, ClientCertFileName)))
+		set("tls-client-key-file", redisserver.ConfQuote(path.Join(s.TLSDir, ClientKeyFileName)))
+		comment("A replica logs in to its master as the replication user, which may",
+			"run PSYNC, REPLCONF and PING only. This line makes the file a secret.")
+		set("masteruser", n.Replication.Name)
+		set("masterauth", redisserver.ConfQuote(n.Replication.Password))
+	}
 
 	section("users and permissions")
 	comment("Users live in the ACL file: the default user is off, the app user",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -41,24 +42,18 @@ const portAttempts = 5
 // passwords get fresh ones for spec's environment.
 func startServer(t *testing.T, spec Spec, users Users) *testServer {
 	t.Helper()
-	bin := redisserver.RedisServerPath(t)
-	root := filepath.Join(t.TempDir(), "redsafe server")
-	spec.TLSDir = filepath.Join(root, "tls dir")
-	spec.ACLFile = filepath.Join(root, "users.acl")
-	spec.DataDir = filepath.Join(root, "data")
-	for _, d := range []string{spec.TLSDir, spec.DataDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fresh := NewUsers(spec.environment())
-	for _, p := range []struct{ u, f *User }{{&users.Admin, &fresh.Admin}, {&users.App, &fresh.App}, {&users.Health, &fresh.Health}} {
-		if p.u.Password == "" {
-			p.u.Password = p.f.Password
-		}
-	}
-	users = users.withDefaults()
+	return startServerWith(t, spec, users, newTestPKI(t))
+}
 
+// testPKI is a CA with a server certificate (127.0.0.1, localhost, ::1)
+// and a client certificate: the nodes of one test cluster share it.
+type testPKI struct {
+	ca             *certs.Authority
+	server, client *certs.Pair
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
 	ca, err := certs.NewAuthority("serverconf test CA", certs.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +66,37 @@ func startServer(t *testing.T, spec Spec, users Users) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &testPKI{ca: ca, server: srv, client: client}
+}
+
+// startServerWith is startServer with the certificates of pki. A cluster
+// spec gets its bus port and config file here.
+func startServerWith(t *testing.T, spec Spec, users Users, pki *testPKI) *testServer {
+	t.Helper()
+	bin := redisserver.RedisServerPath(t)
+	root := filepath.Join(t.TempDir(), "redsafe server")
+	spec.TLSDir = filepath.Join(root, "tls dir")
+	spec.ACLFile = filepath.Join(root, "users.acl")
+	spec.DataDir = filepath.Join(root, "data")
+	for _, d := range []string{spec.TLSDir, spec.DataDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if spec.Cluster != nil {
+		n := *spec.Cluster
+		n.ConfigFile = filepath.Join(spec.DataDir, "nodes.conf")
+		spec.Cluster = &n
+	}
+	fresh := NewUsers(spec.environment())
+	for _, p := range []struct{ u, f *User }{{&users.Admin, &fresh.Admin}, {&users.App, &fresh.App}, {&users.Health, &fresh.Health}} {
+		if p.u.Password == "" {
+			p.u.Password = p.f.Password
+		}
+	}
+	users = users.withDefaults()
+
+	ca, srv, client := pki.ca, pki.server, pki.client
 	for _, w := range []struct {
 		write func(string, []byte) error
 		path  string
@@ -95,11 +121,14 @@ func startServer(t *testing.T, spec Spec, users Users) *testServer {
 	}
 
 	for attempt := 1; ; attempt++ {
-		ports, err := redisserver.FreePorts(1)
+		ports, err := redisserver.FreePorts(2)
 		if err != nil {
 			t.Fatal(err)
 		}
 		spec.Port = ports[0]
+		if spec.Cluster != nil {
+			spec.Cluster.BusPort = ports[1]
+		}
 		conf, err := RedisConf(spec)
 		if err != nil {
 			t.Fatalf("RedisConf: %v", err)
@@ -165,6 +194,20 @@ func (s *testServer) login(t *testing.T, u User) *resp.Conn {
 func (s *testServer) admin(t *testing.T, args ...string) string {
 	t.Helper()
 	return do(t, s.login(t, s.Users.Admin), args...)
+}
+
+// adminDo runs one command as the admin user on a connection of its own,
+// closed after: I/O errors are returned, not fatal.
+func (s *testServer) adminDo(args ...string) (string, error) {
+	c, err := resp.Dial(s.Addr, s.tlsConfig())
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if reply, err := c.Do("AUTH", s.Users.Admin.Name, s.Users.Admin.Password); err != nil || reply != "+OK" {
+		return "", fmt.Errorf("AUTH %s: %q %v", s.Users.Admin.Name, reply, err)
+	}
+	return c.Do(args...)
 }
 
 // configGet returns the value of one CONFIG GET parameter.

@@ -28,6 +28,22 @@ type Spec struct {
 	MaxClients  int                 // 0 => 1000
 	MaxMemory   string              // "" => "256mb"
 	KeyPattern  string              // app user's key pattern, "" => "*"
+	// Cluster, when set, makes the server a node of a Redis Cluster.
+	Cluster *ClusterNode
+}
+
+// ClusterNode is what a Redis Cluster node adds to a Spec. TLS covers the
+// cluster bus (tls-cluster) and replication (tls-replication) as well as
+// clients, and the bus demands a client certificate of every node: each
+// presents TLSDir's client.crt, signed by the same CA (`redsafe certs
+// --client node`).
+type ClusterNode struct {
+	BusPort    int    // cluster-port; 0 => Port + 10000
+	ConfigFile string // cluster-config-file, absolute: the node's own state
+	// Replication is the user a replica authenticates to its master as
+	// (masteruser, masterauth). The password makes redis.conf a secret:
+	// write it 0600.
+	Replication User
 }
 
 // Defaults applied by normalize.
@@ -126,6 +142,25 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	if err := checkKeyPattern(s.KeyPattern); err != nil {
 		errs = append(errs, err)
+	}
+	if n := s.Cluster; n != nil {
+		c := *n
+		if c.BusPort == 0 {
+			c.BusPort = s.Port + 10000
+		}
+		if c.BusPort < 1 || c.BusPort > 65535 || c.BusPort == s.Port {
+			errs = append(errs, fmt.Errorf("cluster bus port %d must be in 1-65535 and differ from the TLS port", c.BusPort))
+		}
+		if err := checkPath("Cluster.ConfigFile", c.ConfigFile, true); err != nil {
+			errs = append(errs, err)
+		}
+		if !userNameRE.MatchString(c.Replication.Name) || c.Replication.Password == "" {
+			errs = append(errs, errors.New("Cluster.Replication needs a plain user name and a password"))
+		}
+		if strings.ContainsAny(c.Replication.Password, "\r\n") {
+			errs = append(errs, errors.New("the replication password must be one line"))
+		}
+		s.Cluster = &c
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s, fmt.Errorf("serverconf: %w", err)

@@ -34,6 +34,15 @@ func (r *run) auth() (*resp.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.login(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// login authenticates c as the application user.
+func (r *run) login(c *resp.Conn) error {
 	args := []string{"AUTH", r.conn.Password}
 	if r.conn.Username != "" {
 		args = []string{"AUTH", r.conn.Username, r.conn.Password}
@@ -42,11 +51,7 @@ func (r *run) auth() (*resp.Conn, error) {
 	if err == nil && reply != "+OK" {
 		err = fmt.Errorf("AUTH refused: %s", resp.FirstWord(reply))
 	}
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
+	return err
 }
 
 func checkHandshake(ctx context.Context, r *run) Result {
@@ -296,12 +301,40 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte Fernet token, not the plaintext", len(raw))}
 }
 
+// rawGet reads what Redis holds for key, bypassing the library. On a
+// cluster the key may live on another node: one MOVED redirect is
+// followed, to the node it names, verified as every node is (by the name
+// it is reached by).
 func (r *run) rawGet(key string) (string, error) {
-	c, err := r.auth()
+	reply, err := r.rawGetAt(r.conn.Addr, key)
+	if err != nil || !strings.HasPrefix(reply, "-MOVED ") {
+		return reply, err
+	}
+	fields := strings.Fields(reply)
+	if len(fields) != 3 {
+		return "", errors.New("GET: unexpected redirect " + resp.FirstWord(reply))
+	}
+	return r.rawGetAt(fields[2], key)
+}
+
+func (r *run) rawGetAt(addr, key string) (string, error) {
+	cfg := r.conn.TLS
+	if cfg != nil && addr != r.conn.Addr && r.target.Options.TLS.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return "", err
+		}
+		cfg = cfg.Clone()
+		cfg.ServerName = host
+	}
+	c, err := resp.DialTimeout(addr, cfg, r.target.Timeout)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
+	if err := r.login(c); err != nil {
+		return "", err
+	}
 	if r.conn.DB != 0 {
 		if reply, err := c.Do("SELECT", fmt.Sprint(r.conn.DB)); err != nil || reply != "+OK" {
 			return "", errors.New("SELECT: " + errText(reply, err))

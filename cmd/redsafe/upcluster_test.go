@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/envfile"
+	"github.com/redsafe/redsafe/internal/redisserver"
+)
+
+// TestUpCluster: `redsafe up --cluster 3` starts six TLS-only nodes (three
+// masters, a replica each) and verifies them; the service settings it
+// writes open the library on the cluster; redis-cli --tls -c, with that CA
+// and the app password, reads what the library wrote as a Fernet token;
+// status lists every node; down leaves no process.
+func TestUpCluster(t *testing.T) {
+	t.Parallel()
+	redisserver.RedisServerPath(t)
+	cliPath, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-cli is not installed; CI must install redis-tools")
+		}
+		t.Skip("redis-cli is not installed")
+	}
+	dir := filepath.Join(t.TempDir(), "rc")
+	base := freeClusterPorts(t, 6)
+	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
+
+	code, out, errOut := runCLI(t, "up", "--cluster", "3", "--dir", dir, "--port", strconv.Itoa(base), "--timeout", "30s")
+	if code != 0 || !strings.Contains(out, "formed a cluster of 3 masters with 1 replica each") || !strings.Contains(out, "OK: all 8 checks passed") {
+		t.Fatalf("up --cluster 3: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for i := range 6 {
+		conf := filepath.Join(dir, "nodes", strconv.Itoa(base+i), "redis.conf")
+		if fi, err := os.Stat(conf); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v (it holds the replication password: 0600)", conf, err)
+		}
+	}
+
+	vars, err := envfile.Read(filepath.Join(dir, ".env.secure"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(vars[redsafe.EnvURL], "addr=127.0.0.1:"+strconv.Itoa(base+2)) {
+		t.Fatalf("REDIS_URL %s does not name every master", vars[redsafe.EnvURL])
+	}
+	o := redsafe.OptionsFromLookup(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	o.Logger = quietLogger()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := redsafe.Open(ctx, o)
+	if err != nil {
+		t.Fatalf("Open with .env.secure: %v", err)
+	}
+	defer c.Close()
+	for i := range 10 {
+		if err := c.Set(ctx, fmt.Sprintf("greeting:%d", i), []byte("hello"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appPassword, err := os.ReadFile(vars[redsafe.EnvPasswordFile])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		cmd := exec.Command(cliPath, "--tls", "--cacert", vars[redsafe.EnvTLSCACert], "-h", "127.0.0.1", "-p", strconv.Itoa(base),
+			"--user", "app", "--no-auth-warning", "-c", "GET", fmt.Sprintf("greeting:%d", i))
+		cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+strings.TrimSpace(string(appPassword))) // not on argv
+		got, err := cmd.CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(got), "gAAAAA") {
+			t.Fatalf("redis-cli --tls -c GET greeting:%d = %q, %v; want a Fernet token", i, got, err)
+		}
+	}
+
+	code, out, _ = runCLI(t, "status", "--dir", dir)
+	if code != 0 || strings.Count(out, " master ") != 3 || strings.Count(out, " replica ") != 3 {
+		t.Fatalf("status: exit %d\n%s", code, out)
+	}
+	var pids []int
+	servers, err := upServers(dir)
+	if err != nil || len(servers) != 6 {
+		t.Fatalf("upServers = %d, %v", len(servers), err)
+	}
+	for _, s := range servers {
+		pid, running := s.Pid()
+		if !running {
+			t.Fatalf("%s is not running", s.Dir)
+		}
+		pids = append(pids, pid)
+	}
+	if code, out, _ := runCLI(t, "down", "--dir", dir); code != 0 || strings.Count(out, "stopped redis-server") != 6 {
+		t.Fatalf("down: exit %d\n%s", code, out)
+	}
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("pid %d still runs after down", pid)
+		}
+	}
+}
+
+// freeClusterPorts finds a base port for n nodes: base..base+n-1 and their
+// bus ports base+10000.. all free now. Another process may still take one
+// before the nodes bind it; up then fails with the port named.
+func freeClusterPorts(t *testing.T, n int) int {
+	t.Helper()
+	for attempt := 0; attempt < 50; attempt++ {
+		ports, err := redisserver.FreePorts(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := 20000 + ports[0]%30000
+		free := true
+		for i := range n {
+			for _, p := range []int{base + i, base + 10000 + i} {
+				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+				if err != nil {
+					free = false
+					break
+				}
+				l.Close()
+			}
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free range of ports")
+	return 0
+}

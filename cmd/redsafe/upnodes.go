@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/redisserver"
+)
+
+// clusterShape is what --cluster and --replicas ask for; masters 0 is one
+// server.
+type clusterShape struct{ masters, replicas int }
+
+// nodes is how many redis-server processes the shape runs.
+func (s clusterShape) nodes() int {
+	if s.masters == 0 {
+		return 1
+	}
+	return s.masters * (1 + s.replicas)
+}
+
+func (s clusterShape) String() string {
+	if s.masters == 0 {
+		return "one server"
+	}
+	r := fmt.Sprintf("%d replicas", s.replicas)
+	if s.replicas == 1 {
+		r = "1 replica"
+	}
+	return fmt.Sprintf("%d masters with %s each", s.masters, r)
+}
+
+// layout finds the nodes of the directory: the server at its top, or one
+// directory per node under nodes/, named by its port. A directory set up
+// for one shape is not silently reused for another.
+func (l *local) layout(top redisserver.Dir, nodesDir string, port int, guard upGuard) error {
+	_, topErr := os.Lstat(top.Conf)
+	_, nodesErr := os.Lstat(nodesDir)
+	switch {
+	case l.shape.masters > 0 && topErr == nil:
+		return fmt.Errorf("%s holds a single server (%s); use another --dir for a cluster", top.Dir, filepath.Base(top.Conf))
+	case l.shape.masters == 0 && nodesErr == nil:
+		return fmt.Errorf("%s holds a cluster (nodes/); start it with `redsafe up --cluster N --dir %s`, or use another --dir", top.Dir, top.Dir)
+	case l.shape.masters == 0:
+		l.nodes = []localNode{{server: top, port: port}}
+		return nil
+	}
+	if err := os.MkdirAll(nodesDir, 0o700); err != nil {
+		return err
+	}
+	if err := guard.subdir(nodesDir); err != nil {
+		return err
+	}
+	if existing, err := os.ReadDir(nodesDir); err == nil && len(existing) > 0 && len(existing) != l.shape.nodes() {
+		return fmt.Errorf("%s holds %d nodes, not the %d of --cluster %d --replicas %d; run `redsafe down --dir %s` and remove the directory to change the shape", nodesDir, len(existing), l.shape.nodes(), l.shape.masters, l.shape.replicas, top.Dir)
+	}
+	for i := range l.shape.nodes() {
+		p := port + i
+		d, err := redisserver.In(filepath.Join(nodesDir, strconv.Itoa(p)))
+		if err != nil {
+			return err
+		}
+		if _, err := os.Lstat(d.Dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Mkdir(d.Dir, 0o700); err != nil {
+				return err
+			}
+		} else if _, err := os.Lstat(d.Conf); errors.Is(err, fs.ErrNotExist) && i == 0 {
+			// Nodes exist under other ports.
+			return fmt.Errorf("%s is set up for other ports; run `redsafe down --dir %s` and remove the directory to change the port", nodesDir, top.Dir)
+		}
+		if err := guard.subdir(d.Dir); err != nil {
+			return err
+		}
+		l.nodes = append(l.nodes, localNode{server: d, port: p})
+	}
+	return nil
+}
+
+// masters are the nodes that serve slots: the first shape.masters ones
+// (the only one of a single server).
+func (l *local) masters() []localNode {
+	if l.shape.masters == 0 {
+		return l.nodes
+	}
+	return l.nodes[:l.shape.masters]
+}
+
+// start starts every node that is not running, and forms the cluster if
+// its nodes have not been formed yet.
+func (l *local) start(ctx context.Context, out io.Writer) error {
+	var stopped []localNode
+	for _, n := range l.nodes {
+		if _, running := n.server.Pid(); !running {
+			stopped = append(stopped, n)
+		}
+	}
+	switch {
+	case len(stopped) == 0 && len(l.nodes) == 1:
+		pid, _ := l.nodes[0].server.Pid()
+		fmt.Fprintf(out, "redis-server is already running (pid %d) on 127.0.0.1:%d; verifying it\n", pid, l.nodes[0].port)
+	case len(stopped) == 0:
+		fmt.Fprintf(out, "all %d redis-server nodes are running on 127.0.0.1:%d-%d; verifying them\n", len(l.nodes), l.nodes[0].port, l.nodes[len(l.nodes)-1].port)
+	case len(l.nodes) == 1:
+		fmt.Fprintf(out, "starting redis-server on 127.0.0.1:%d (TLS only)\n", l.nodes[0].port)
+	default:
+		fmt.Fprintf(out, "starting %d redis-server nodes on 127.0.0.1:%d-%d (TLS only; cluster bus on %d-%d)\n",
+			len(stopped), l.nodes[0].port, l.nodes[len(l.nodes)-1].port, l.nodes[0].port+10000, l.nodes[len(l.nodes)-1].port+10000)
+	}
+	for _, n := range stopped {
+		p, err := n.server.Start(ctx, l.ready(n.port))
+		if err != nil {
+			return fmt.Errorf("node 127.0.0.1:%d: %w", n.port, err)
+		}
+		if len(l.nodes) == 1 {
+			fmt.Fprintf(out, "redis-server is running (pid %d), logging to %s\n", p.Pid(), n.server.LogFile)
+		}
+	}
+	if l.shape.masters == 0 {
+		return nil
+	}
+	formed, err := l.formed(ctx)
+	if err != nil || formed {
+		return err
+	}
+	nodes := make([]redisserver.Node, len(l.nodes))
+	for i, n := range l.nodes {
+		port := n.port
+		nodes[i] = redisserver.Node{Addr: hostPort("127.0.0.1", port), BusPort: port + 10000,
+			Do: func(args ...string) (string, error) { return l.adminDo(port, args...) }}
+	}
+	if err := redisserver.FormCluster(ctx, nodes, l.shape.masters); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "formed a cluster of %s; logs in %s\n", l.shape, rel(filepath.Dir(l.nodes[0].server.Dir)))
+	return nil
+}
+
+// formed reports whether the nodes are one cluster already, waiting (up to
+// ctx) for a restarted cluster, whose nodes know each other from their
+// nodes.conf, to report cluster_state:ok again; it refuses a cluster that
+// was formed only in part.
+func (l *local) formed(ctx context.Context) (bool, error) {
+	for {
+		info, err := l.adminDo(l.nodes[0].port, "CLUSTER", "INFO")
+		if err != nil {
+			return false, err
+		}
+		field := func(name string) string { return strings.TrimPrefix(firstField(info, name), name+":") }
+		known := field("cluster_known_nodes")
+		switch {
+		case field("cluster_state") == "ok" && known == strconv.Itoa(len(l.nodes)):
+			return true, nil
+		case field("cluster_slots_assigned") == "0" && known == "1":
+			return false, nil
+		case known != strconv.Itoa(len(l.nodes)):
+			return false, fmt.Errorf("the nodes in %s are not one cluster of %d nodes (CLUSTER INFO on 127.0.0.1:%d: %s, %s); run `redsafe down --dir DIR`, remove DIR/nodes and run up again",
+				rel(filepath.Dir(l.nodes[0].server.Dir)), len(l.nodes), l.nodes[0].port, firstField(info, "cluster_state"), firstField(info, "cluster_known_nodes"))
+		}
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("the restarted cluster did not become healthy (%s on 127.0.0.1:%d): %w", firstField(info, "cluster_state"), l.nodes[0].port, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// firstField is the "name:value" line of an INFO reply.
+func firstField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if strings.HasPrefix(line, name+":") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return name + " unknown"
+}
+
+// upServers are the redis-server directories of an `up` directory: the
+// one at its top, or each node under nodes/ in port order. Only
+// directories are taken, never links.
+func upServers(dir string) ([]redisserver.Dir, error) {
+	top, err := redisserver.In(dir)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(filepath.Join(top.Dir, "nodes"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return []redisserver.Dir{top}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ports []int
+	for _, e := range entries {
+		if p, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() && p > 0 && p < 65536 {
+			ports = append(ports, p)
+		}
+	}
+	slices.Sort(ports)
+	var dirs []redisserver.Dir
+	for _, p := range ports {
+		d, err := redisserver.In(filepath.Join(top.Dir, "nodes", strconv.Itoa(p)))
+		if err != nil {
+			return nil, err
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs, nil
+}
