@@ -254,3 +254,210 @@ func assertNodeRefused(t *testing.T, err, cause error, addr string) {
 		t.Fatalf("the error names %s, want the node %s", ce.Addr, addr)
 	}
 }
+
+// A manual failover (CLUSTER FAILOVER on a replica) while a client writes
+// and reads: calls go on against the new master, no error reaches the
+// caller, and the longest pause a call saw is measured and logged.
+func TestClusterManualFailover(t *testing.T) {
+	t.Parallel()
+	cl := redisserver.StartCluster(t, redisserver.ClusterConfig{
+		Masters: 3, Replicas: 1,
+		Users: []redisserver.User{
+			{Name: "admin", Password: clusterAdminPassword, Rules: "~* &* +@all"},
+			{Name: "app", Password: clusterAppPassword, Rules: clusterAppRules},
+		},
+	})
+	old := cl.Masters[0]
+	replica := cl.Replicas[0] // the replicas follow the masters in order
+	keys := keysOnEveryMaster(t, cl, 3)[old]
+	c := openCache(t, clusterOptions(cl, cl.URL("app")))
+	ctx := testContext(t)
+
+	stop := make(chan struct{})
+	type outcome struct {
+		calls    int
+		errs     []error
+		maxPause time.Duration
+	}
+	done := make(chan outcome)
+	go func() {
+		var o outcome
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- o
+				return
+			default:
+			}
+			k := keys[i%len(keys)]
+			start := time.Now()
+			err := c.Set(ctx, k, []byte(fmt.Sprint(i)), time.Minute)
+			if err == nil {
+				var v []byte
+				v, err = c.Get(ctx, k)
+				if err == nil && string(v) != fmt.Sprint(i) {
+					err = fmt.Errorf("Get %s = %q after Set %d", k, v, i)
+				}
+			}
+			o.calls++
+			o.maxPause = max(o.maxPause, time.Since(start))
+			if err != nil {
+				o.errs = append(o.errs, err)
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	failoverAt := time.Now()
+	if r := replica.Do(t, "CLUSTER", "FAILOVER"); r != "+OK" {
+		t.Fatalf("CLUSTER FAILOVER: %s", r)
+	}
+	// Wait until the roles have swapped, then let the client run on.
+	for !strings.Contains(replica.Do(t, "INFO", "replication"), "role:master") {
+		if time.Since(failoverAt) > 15*time.Second {
+			t.Fatal("the replica did not become master within 15 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	promoted := time.Since(failoverAt)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	o := <-done
+	t.Logf("failover: replica promoted after %v; %d calls (Set+Get), longest call %v, %d errors", promoted.Round(time.Millisecond), o.calls, o.maxPause.Round(time.Millisecond), len(o.errs))
+	if len(o.errs) > 0 {
+		t.Fatalf("%d calls failed during the failover, first: %v", len(o.errs), o.errs[0])
+	}
+	// The writes now land on the new master.
+	if raw := replica.Do(t, "GET", keys[0]); !strings.HasPrefix(raw, "gAAAAA") {
+		t.Fatalf("the new master holds %q", raw)
+	}
+	// A local copy taken before the failover follows a write made after
+	// it, on the new master.
+	lo := clusterOptions(cl, cl.URL("app"))
+	lo.LocalCache = LocalCacheOptions{MaxBytes: 1 << 20, TTL: time.Hour}
+	local := openCache(t, lo)
+	if _, err := local.Get(ctx, keys[1]); err != nil {
+		t.Fatal(err)
+	}
+	// And back: once the old master, now a replica, has caught up.
+	waitUntil(t, 15*time.Second, "the old master to sync as a replica", func() bool {
+		return strings.Contains(old.Do(t, "INFO", "replication"), "master_link_status:up")
+	})
+	if r := old.Do(t, "CLUSTER", "FAILOVER"); r != "+OK" {
+		t.Fatalf("CLUSTER FAILOVER back: %s", r)
+	}
+	waitUntil(t, 15*time.Second, "the old master to be master again", func() bool {
+		return strings.Contains(old.Do(t, "INFO", "replication"), "role:master")
+	})
+	if err := c.Set(ctx, keys[1], []byte("after failover"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		got, err := local.Get(ctx, keys[1])
+		if err == nil && string(got) == "after failover" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the local copy still holds %q, %v 2 s after a write on the new master", got, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A resharding move (SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE)
+// while a client with LocalCache reads and another writes: no redirect
+// reaches either caller as an error, and the local copy follows every
+// write, during the move and after it, within the invalidation bound.
+func TestClusterReshardWithLocalCache(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, nil)
+	from, to := cl.Masters[0], cl.Masters[1]
+	key := keysOnEveryMaster(t, cl, 1)[from][0]
+	slot := strings.TrimPrefix(from.Do(t, "CLUSTER", "KEYSLOT", key), ":")
+	o := clusterOptions(cl, cl.URL("app"))
+	writer := openCache(t, o)
+	o.LocalCache = LocalCacheOptions{MaxBytes: 1 << 20, TTL: time.Hour}
+	reader := openCache(t, o)
+	ctx := testContext(t)
+
+	var lastWritten atomic.Int64
+	stop := make(chan struct{})
+	errs := make(chan error, 100)
+	go func() {
+		defer close(errs)
+		for i := int64(1); ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := writer.Set(ctx, key, []byte(fmt.Sprint(i)), time.Minute); err != nil {
+				errs <- fmt.Errorf("writer: %w", err)
+				return
+			}
+			lastWritten.Store(i)
+			if _, err := reader.Get(ctx, key); err != nil {
+				errs <- fmt.Errorf("reader: %w", err)
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	fromID := strings.TrimPrefix(from.Do(t, "CLUSTER", "MYID"), "+")
+	toID := strings.TrimPrefix(to.Do(t, "CLUSTER", "MYID"), "+")
+	for _, step := range []struct {
+		node *redisserver.Server
+		args []string
+	}{
+		{to, []string{"CLUSTER", "SETSLOT", slot, "IMPORTING", fromID}},
+		{from, []string{"CLUSTER", "SETSLOT", slot, "MIGRATING", toID}},
+		{from, []string{"MIGRATE", "127.0.0.1", fmt.Sprint(to.Port), "", "0", "5000", "AUTH2", "admin", clusterAdminPassword, "KEYS", key}},
+	} {
+		if r := step.node.Do(t, step.args...); r != "+OK" && r != "+NOKEY" {
+			t.Fatalf("%v on %s: %s", step.args[:2], step.node.Addr, r)
+		}
+	}
+	for _, m := range cl.Masters {
+		if r := m.Do(t, "CLUSTER", "SETSLOT", slot, "NODE", toID); r != "+OK" {
+			t.Fatalf("SETSLOT NODE on %s: %s", m.Addr, r)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if raw := to.Do(t, "GET", key); !strings.HasPrefix(raw, "gAAAAA") {
+		t.Fatalf("after the move %s holds %q", to.Addr, raw)
+	}
+	// Once the slot lives on the other node, a write there still reaches
+	// the reader's local copy.
+	for _, v := range []string{"after-move-1", "after-move-2"} {
+		if err := writer.Set(ctx, key, []byte(v), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			got, err := reader.Get(ctx, key)
+			if err == nil && string(got) == v {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the reader still sees %q, %v 2 s after %q was written on the new node", got, err, v)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// waitUntil polls ok every 20 ms, failing the test after limit.
+func waitUntil(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
