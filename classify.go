@@ -299,12 +299,19 @@ func (c *Cache) opError(err error) error {
 		d = c.dialer
 		err = redact.WithoutSecrets(err, d.sentPassword())
 	}
-	switch cause := causeOf(err); cause {
+	cause := causeOf(err)
+	switch cause {
 	case nil, ErrNotFound, ErrUndecryptable, ErrReplyRefused, context.Canceled:
 		return err // the library's own or the caller's: already what it says
-	default:
-		return &ConnectError{Addr: nodeOf(err, c.addr), Cause: cause, Fix: fixFor(cause, err, d), Err: err}
 	}
+	addr := nodeOf(err, c.addr)
+	var ne *nodeError
+	if d != nil && errors.As(err, &ne) {
+		// A connection to a node failed (a cluster node reached after Open):
+		// sharpen the cause as Open does, a plaintext node included.
+		cause = d.refine(cause, err, addr)
+	}
+	return &ConnectError{Addr: addr, Cause: cause, Fix: fixFor(cause, err, d), Err: err}
 }
 
 // nodeError is a failure to connect to one node: the server of a

@@ -342,10 +342,16 @@ func TestClusterManualFailover(t *testing.T) {
 	waitUntil(t, 15*time.Second, "the old master to sync as a replica", func() bool {
 		return strings.Contains(old.Do(t, "INFO", "replication"), "master_link_status:up")
 	})
-	if r := old.Do(t, "CLUSTER", "FAILOVER"); r != "+OK" {
-		t.Fatalf("CLUSTER FAILOVER back: %s", r)
-	}
-	waitUntil(t, 15*time.Second, "the old master to be master again", func() bool {
+	// A manual failover gives up after a while when the cluster is slow to
+	// agree (a loaded CI machine): ask again.
+	waitUntil(t, 30*time.Second, "the old master to be master again", func() bool {
+		if strings.Contains(old.Do(t, "INFO", "replication"), "role:master") {
+			return true
+		}
+		if r := old.Do(t, "CLUSTER", "FAILOVER"); r != "+OK" && !strings.Contains(r, "already") {
+			t.Logf("CLUSTER FAILOVER back: %s", r)
+		}
+		time.Sleep(time.Second)
 		return strings.Contains(old.Do(t, "INFO", "replication"), "role:master")
 	})
 	if err := c.Set(ctx, keys[1], []byte("after failover"), time.Minute); err != nil {

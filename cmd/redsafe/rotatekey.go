@@ -149,13 +149,28 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 
+	// A cluster is walked master by master, each with a SCAN of its own.
+	nodes, err := target.Masters()
+	if err != nil {
+		c.errorf("rotate-key: %s", errText(err))
+		return 1
+	}
+	if nodes != nil && (len(dbs) != 1 || dbs[0] != 0) {
+		c.errorf("rotate-key: %s is a Redis Cluster node, and a cluster has database 0 only: drop --db", target.Addr)
+		return 2
+	}
+
 	report, finish := c.progress(*f.progress)
-	cfg := keyrotate.Config{Target: target, DBs: dbs, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
+	cfg := keyrotate.Config{Target: target, DBs: dbs, Nodes: nodes, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
 		Mode: mode, StatePath: *f.state, Resume: *f.resume, Stop: stop,
 		Progress: report}
 	if !*f.asJSON {
-		fmt.Fprintf(c.stdout, "%s %s db %s, primary key %s%s\n", map[keyrotate.Mode]string{keyrotate.Rotate: "rotating", keyrotate.DryRun: "dry run (nothing is written):", keyrotate.Check: "checking"}[mode],
-			target.Addr, joinInts(dbs), sealer.Keys()[0].ID(), previousIDs(sealer.Keys()[1:]))
+		where := target.Addr + " db " + joinInts(dbs)
+		if nodes != nil {
+			where = fmt.Sprintf("the cluster of %s (%d masters: %s)", target.Addr, len(nodes), strings.Join(nodes, ", "))
+		}
+		fmt.Fprintf(c.stdout, "%s %s, primary key %s%s\n", map[keyrotate.Mode]string{keyrotate.Rotate: "rotating", keyrotate.DryRun: "dry run (nothing is written):", keyrotate.Check: "checking"}[mode],
+			where, sealer.Keys()[0].ID(), previousIDs(sealer.Keys()[1:]))
 	}
 	rep, err := keyrotate.Run(ctx, cfg)
 	finish()

@@ -19,13 +19,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 // Target is the deployment to audit.
@@ -105,20 +108,55 @@ func Run(ctx context.Context, t Target) *Report {
 		return rep
 	}
 	r.ep = ep
+	ok := r.runChecks(ctx)
+	if !ok && rep.Err == nil {
+		rep.Err = r.fatal
+	}
+	if ok {
+		// A cluster: every other node is audited the same way, each the
+		// subject of its own findings. A node that cannot be audited is a
+		// finding about that node, not the end of the audit.
+		nodes := r.clusterNodes()
+		r.reportBlindSpots()
+		seedUsers := r.aclUsers()
+		for _, addr := range nodes {
+			nr := &run{target: t, report: rep, canRun: map[string]Verdict{}, ep: ep.at(addr)}
+			if !nr.runChecks(ctx) && rep.Err == nil {
+				nr.add("cluster.node-unaudited", sevError, "a node of the cluster could not be audited", nr.fatal.Error(),
+					"make every node reachable with the same TLS settings and credentials as the one in the URL")
+			}
+			nr.compareUsers(ep.addr, seedUsers)
+			nr.reportBlindSpots()
+			nr.close()
+			if rep.Err != nil {
+				break
+			}
+		}
+		if len(nodes) > 0 {
+			rep.Nodes = append([]string{ep.addr}, nodes...)
+		}
+	} else {
+		r.reportBlindSpots()
+	}
+	rep.finish()
+	return rep
+}
+
+// runChecks runs every check on r's node, in order. It reports whether
+// they all ran: a fatal problem of the node (r.fatal) or the end of ctx
+// (rep.Err) stops them.
+func (r *run) runChecks(ctx context.Context) bool {
 	for _, c := range checks {
 		if err := ctx.Err(); err != nil {
-			rep.Err = fmt.Errorf("the audit did not finish (stopped before %s): %w; raise --timeout", c.name, err)
-			break
+			r.report.Err = fmt.Errorf("the audit did not finish (stopped before %s): %w; raise --timeout", c.name, err)
+			return false
 		}
 		c.run(r)
 		if r.fatal != nil {
-			rep.Err = r.fatal
-			break
+			return false
 		}
 	}
-	r.reportBlindSpots()
-	rep.finish()
-	return rep
+	return true
 }
 
 // run carries the target and what earlier checks learned.
@@ -201,8 +239,110 @@ func (ep *endpoint) userOrNone() string {
 	return "user " + ep.shown()
 }
 
-// subject is what the audit's findings are about: the server's address.
-// With clusters each node will be its own subject.
+// maxNodes bounds the nodes a cluster's CLUSTER SLOTS may name for the
+// audit to visit: a hostile server could list endless ones.
+const maxNodes = 100
+
+// clusterNodes are the other nodes of the cluster r's node belongs to,
+// masters and replicas, as CLUSTER SHARDS names them (CLUSTER SLOTS on
+// servers before 7.0, which lists a replica only once it has replicated
+// something); nil when it is not a cluster node or the user may not ask.
+func (r *run) clusterNodes() []string {
+	if enabled, ok := r.settingOf("cluster-enabled", "cluster_enabled"); ok && !slices.Contains([]string{"yes", "1"}, enabled) {
+		return nil
+	}
+	seen := map[string]bool{r.ep.addr: true}
+	var nodes []string
+	add := func(host, port string) {
+		if host == "" || host == "?" {
+			host = r.ep.host
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || strings.ContainsAny(host, " /\r\n") {
+			return
+		}
+		addr := net.JoinHostPort(host, port)
+		if !seen[addr] && len(nodes) < maxNodes {
+			seen[addr] = true
+			nodes = append(nodes, addr)
+		}
+	}
+	if v, err := r.do("CLUSTER", "SHARDS"); err == nil && !v.IsError() {
+		for _, shard := range v.Elems {
+			for _, n := range pairs(shard)["nodes"].Elems {
+				f := pairs(n)
+				port := f["port"].Str
+				if r.ep.tls != nil || port == "" || port == "0" {
+					port = f["tls-port"].Str
+				}
+				add(f["ip"].Str, port)
+			}
+		}
+	} else if v, err := r.do("CLUSTER", "SLOTS"); err == nil && !v.IsError() {
+		for _, rng := range v.Elems {
+			for i := 2; i < len(rng.Elems); i++ {
+				if n := rng.Elems[i].Elems; len(n) >= 2 {
+					add(n[0].Str, n[1].Str)
+				}
+			}
+		}
+	}
+	slices.Sort(nodes)
+	return nodes
+}
+
+// aclUsers are the node's ACL rules by user (ACL LIST), to compare nodes:
+// Redis does not replicate ACLs, so a user or password changed on one node
+// only is an outage after the next failover. nil when the user may not
+// list them.
+func (r *run) aclUsers() map[string]string {
+	v, err := r.do("ACL", "LIST")
+	if err != nil || v.IsError() {
+		return nil
+	}
+	users := map[string]string{}
+	for _, e := range v.Elems {
+		if f := strings.Fields(e.Str); len(f) >= 2 && f[0] == "user" {
+			// Redis lists a user's command rules in hash-table order,
+			// which differs from node to node: compare them as a set.
+			rules := f[2:]
+			slices.Sort(rules)
+			users[f[1]] = strings.Join(rules, " ")
+		}
+	}
+	return users
+}
+
+// compareUsers reports the users whose rules or passwords on r's node are
+// not those of the seed node. It names users, never their rules: those
+// hold password hashes.
+func (r *run) compareUsers(seedAddr string, seed map[string]string) {
+	mine := r.aclUsers()
+	if seed == nil || mine == nil {
+		r.cannotSee("cluster.acl-differs", "comparing the nodes' users takes ACL LIST on each")
+		return
+	}
+	var differ []string
+	for name, rules := range seed {
+		if mine[name] != rules {
+			differ = append(differ, name)
+		}
+	}
+	for name := range mine {
+		if _, ok := seed[name]; !ok {
+			differ = append(differ, name)
+		}
+	}
+	if len(differ) == 0 {
+		return
+	}
+	slices.Sort(differ)
+	r.add("cluster.acl-differs", sevError, "the node's ACL users differ from the other nodes'",
+		fmt.Sprintf("users %s have other rules or passwords here than on %s (or exist on one node only); Redis does not replicate ACLs, so a failover to this node changes who may log in", termsafe.Escape(strings.Join(differ, ", ")), seedAddr),
+		"give every node the same ACL file (or run the same ACL SETUSER on each, then ACL SAVE); `redsafe rotate-password` changes a password on every node")
+}
+
+// subject is what the audit's findings are about: the address of the node
+// the run looks at, a cluster's each in turn.
 func (r *run) subject() string {
 	if r.ep == nil {
 		return ""

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/redsafe/redsafe"
@@ -108,6 +109,20 @@ func configProblems(err error) string {
 		msgs = append(msgs, f.ID+": "+f.Message)
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// at is ep aimed at another node of its cluster. The node's certificate
+// must cover the host it is reached by, unless the service names one
+// server name for every node (REDIS_TLS_SERVER_NAME).
+func (ep *endpoint) at(addr string) *endpoint {
+	n := *ep
+	n.addr = addr
+	n.host, _, _ = net.SplitHostPort(addr)
+	if ep.tls != nil && (ep.tls.ServerName == "" || ep.tls.ServerName == ep.host) {
+		n.tls = ep.tls.Clone()
+		n.tls.ServerName = n.host
+	}
+	return &n
 }
 
 // serverName is the name the certificate must cover.

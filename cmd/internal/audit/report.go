@@ -31,7 +31,10 @@ type Report struct {
 	// redsafe.Report).
 	EnvironmentSource string
 	Findings          []Finding // worst first, then by id
-	Summary           report.Summary
+	// Nodes are the nodes of a cluster that were audited, the URL's
+	// first; nil for one server.
+	Nodes   []string
+	Summary report.Summary
 	// Err is set when the audit could not run, or could not finish (the
 	// server is unreachable, the credentials were refused, the deadline
 	// passed). Findings then holds what was seen before.
@@ -79,7 +82,7 @@ func (r *Report) Find(id string) (Finding, bool) {
 // failOn decides OK, as it decides the exit status.
 func (r *Report) Document(failOn redsafe.Severity) report.Document {
 	d := report.Document{Command: "audit", Target: r.Target, Environment: r.Environment,
-		EnvironmentSource: r.EnvironmentSource, Findings: r.Findings,
+		EnvironmentSource: r.EnvironmentSource, Findings: r.Findings, Nodes: r.Nodes,
 		OK: r.Err == nil && len(r.Worst(failOn)) == 0}
 	if r.Err != nil {
 		d.Error = r.Err.Error()

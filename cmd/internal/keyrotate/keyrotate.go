@@ -35,7 +35,10 @@ const (
 // Config is one run.
 type Config struct {
 	Target keyspace.Target
-	DBs    []int        // databases to walk, in order
+	DBs    []int // databases to walk, in order
+	// Nodes are the masters of a Redis Cluster (keyspace.Target.Masters),
+	// each walked with a SCAN of its own in database 0; nil for one server.
+	Nodes  []string
 	Sealer *seal.Sealer // the primary key and the previous keys
 	Match  string       // SCAN MATCH pattern; "" for every key
 	Count  int          // SCAN COUNT: keys per batch and transaction (default 500)
@@ -62,6 +65,7 @@ type Report struct {
 	Mode         Mode     `json:"mode"`
 	Target       string   `json:"target"` // host:port
 	DBs          []int    `json:"dbs"`
+	Nodes        []string `json:"nodes,omitempty"` // a cluster's masters, each walked`
 	Match        string   `json:"match,omitempty"`
 	PrimaryKey   string   `json:"primary_key"`   // key id, never the key
 	PreviousKeys []string `json:"previous_keys"` // key ids
@@ -77,6 +81,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Sealer == nil || len(cfg.DBs) == 0 {
 		return nil, errors.New("rotate: a sealer and at least one database are required")
 	}
+	if len(cfg.Nodes) > 0 && (len(cfg.DBs) != 1 || cfg.DBs[0] != 0) {
+		return nil, errors.New("rotate: a Redis Cluster has database 0 only")
+	}
 	if cfg.Count <= 0 {
 		cfg.Count = DefaultCount
 	}
@@ -84,7 +91,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Mode = Rotate
 	}
 	keys := cfg.Sealer.Keys()
-	rep := &Report{Mode: cfg.Mode, Target: cfg.Target.Addr, DBs: cfg.DBs, Match: cfg.Match, PrimaryKey: keys[0].ID(), PreviousKeys: []string{}}
+	rep := &Report{Mode: cfg.Mode, Target: cfg.Target.Addr, DBs: cfg.DBs, Nodes: cfg.Nodes, Match: cfg.Match, PrimaryKey: keys[0].ID(), PreviousKeys: []string{}}
 	for _, k := range keys[1:] {
 		rep.PreviousKeys = append(rep.PreviousKeys, k.ID())
 	}
@@ -105,14 +112,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if st.Done {
 		return rep, nil
 	}
-	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate)}
-	for di := st.DBIndex; di < len(cfg.DBs); di++ {
+	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate), units: walkUnits(cfg)}
+	for ui := st.DBIndex; ui < len(r.units); ui++ {
 		select {
 		case <-cfg.Stop:
 			return rep, keyspace.ErrStopped
 		default:
 		}
-		if err := r.db(ctx, di); err != nil {
+		if err := r.walk(ctx, ui); err != nil {
 			return rep, err
 		}
 	}
@@ -120,9 +127,35 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// scope names what a checkpoint is about: a resume must match it.
+// scope names what a checkpoint is about: a resume must match it, the
+// cluster's masters included (the checkpoint holds a cursor per node).
 func scope(cfg Config, rep *Report) string {
+	if len(cfg.Nodes) > 0 {
+		return fmt.Sprintf("%s cluster nodes %v match %q primary key %s", cfg.Target.Addr, cfg.Nodes, cfg.Match, rep.PrimaryKey)
+	}
 	return fmt.Sprintf("%s dbs %v match %q primary key %s", cfg.Target.Addr, cfg.DBs, cfg.Match, rep.PrimaryKey)
+}
+
+// unit is one SCAN walk: a database of the server, or a master of the
+// cluster. The checkpoint's DBIndex counts units.
+type unit struct {
+	target keyspace.Target
+	db     int
+	name   string // for errors: "db 3", "node 10.0.0.2:6380"
+}
+
+func walkUnits(cfg Config) []unit {
+	var us []unit
+	if len(cfg.Nodes) > 0 {
+		for _, n := range cfg.Nodes {
+			us = append(us, unit{target: cfg.Target.At(n), name: "node " + n})
+		}
+		return us
+	}
+	for _, db := range cfg.DBs {
+		us = append(us, unit{target: cfg.Target, db: db, name: fmt.Sprintf("db %d", db)})
+	}
+	return us
 }
 
 type run struct {
@@ -132,12 +165,13 @@ type run struct {
 	primary *seal.Sealer
 	limit   *keyspace.Limiter
 	saved   time.Time // when the state file was last written
+	units   []unit
 }
 
-// db walks cfg.DBs[di] from the checkpoint.
-func (r *run) db(ctx context.Context, di int) error {
-	db := r.cfg.DBs[di]
-	client, err := r.cfg.Target.Dial(db)
+// walk walks r.units[di] from the checkpoint.
+func (r *run) walk(ctx context.Context, di int) error {
+	u := r.units[di]
+	client, err := u.target.Dial(u.db)
 	if err != nil {
 		return err
 	}
@@ -147,7 +181,7 @@ func (r *run) db(ctx context.Context, di int) error {
 	// is not reused anyway.
 	conn, _ := client.Dedicate()
 	defer conn.Close()
-	t := &txn{conn: conn, sealer: r.cfg.Sealer, primary: r.primary, dryRun: r.cfg.Mode != Rotate, beforeExec: r.cfg.beforeExec}
+	t := &txn{conn: conn, sealer: r.cfg.Sealer, primary: r.primary, dryRun: r.cfg.Mode != Rotate, bySlot: len(r.cfg.Nodes) > 0, beforeExec: r.cfg.beforeExec}
 	if err := t.preflight(ctx); err != nil {
 		return keyspace.Explain(err)
 	}
@@ -161,14 +195,14 @@ func (r *run) db(ctx context.Context, di int) error {
 		if len(b.Keys) > 0 {
 			n.Scanned = int64(len(b.Keys))
 			if err := t.batch(ctx, b.Keys, &n); err != nil {
-				return fmt.Errorf("db %d: %w", db, keyspace.Explain(err))
+				return fmt.Errorf("%s: %w", u.name, keyspace.Explain(err))
 			}
 		}
 		r.st.Counts.Add(n)
 		r.st.DBIndex, r.st.Cursor = di, b.Cursor
 		if b.Cursor == 0 {
 			r.st.DBIndex++
-			r.st.Done = r.st.DBIndex == len(r.cfg.DBs)
+			r.st.Done = r.st.DBIndex == len(r.units)
 		}
 		// A sparse table yields many empty batches: their cursors are
 		// saved now and then, the rest at once.
@@ -197,7 +231,7 @@ func (r *run) progress() {
 	}
 	c := r.st.Counts
 	done := float64(r.st.DBIndex)
-	if r.st.DBIndex < len(r.cfg.DBs) {
+	if r.st.DBIndex < len(r.units) {
 		done += keyspace.Fraction(r.st.Cursor)
 	}
 	verb := "rotated"
@@ -205,7 +239,7 @@ func (r *run) progress() {
 		verb = "under a previous key"
 	}
 	r.cfg.Progress(progress.Report{
-		Fraction: done / float64(len(r.cfg.DBs)),
+		Fraction: done / float64(len(r.units)),
 		Keys:     c.Scanned,
 		Summary:  fmt.Sprintf("%s %s, %s current, %s undecryptable", progress.Thousands(c.Rotated), verb, progress.Thousands(c.Current), progress.Thousands(c.Undecryptable)),
 	})

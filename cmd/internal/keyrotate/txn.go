@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -30,6 +31,9 @@ type txn struct {
 	sealer  *seal.Sealer // all keys, primary first
 	primary *seal.Sealer // the primary key only
 	dryRun  bool
+	// bySlot: on a cluster node, where WATCH, MGET and a transaction must
+	// keep to one hash slot, each batch is split by slot first.
+	bySlot bool
 	// beforeExec, in tests, runs between the read and the write.
 	beforeExec func(keys []string)
 }
@@ -46,11 +50,18 @@ type item struct {
 
 // batch processes keys and adds their outcomes to n.
 func (t *txn) batch(ctx context.Context, keys []string, n *Counts) error {
-	items := make([]*item, len(keys))
-	for i, k := range keys {
-		items[i] = &item{key: k}
+	groups := [][]string{keys}
+	if t.bySlot {
+		groups = keyspace.BySlot(keys)
 	}
-	queue := [][]*item{items}
+	var queue [][]*item
+	for _, g := range groups {
+		items := make([]*item, len(g))
+		for i, k := range g {
+			items[i] = &item{key: k}
+		}
+		queue = append(queue, items)
+	}
 	for len(queue) > 0 {
 		group := queue[0]
 		queue = queue[1:]

@@ -23,6 +23,9 @@ type Document struct {
 	// EnvironmentSource says how the environment was decided: "option",
 	// the variable that set it, or "default".
 	EnvironmentSource string `json:"environment_source"`
+	// Nodes are the nodes of a Redis Cluster the command looked at, each
+	// the subject of its own findings; absent for one server.
+	Nodes []string `json:"nodes,omitempty"`
 	// OK is the command's verdict: true when it exits 0.
 	OK       bool              `json:"ok"`
 	Findings []redsafe.Finding `json:"findings"`
