@@ -37,6 +37,11 @@ REDIS_USERNAME) in three steps, none of which drops a connection:
                    password of the user (by hash: the old password is never
                    needed), and proves the new one still logs in.
 
+On a Redis Cluster every step runs on every node, masters and replicas
+(Redis does not replicate ACLs): --add adds the new password on each and
+proves it logs in on all of them; --remove-old removes nothing anywhere
+until the new password logs in on every node.
+
 Every step is verified on fresh connections, and saved with ACL SAVE when the
 server keeps an ACL file. The changes need an operations user (admin in a
 redsafe conf or up deployment); its password is read from a file, never from
@@ -106,27 +111,40 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 		return 2
 	}
 	srv := passrotate.Server{Addr: conn.Addr, TLS: conn.TLS, AdminUser: *adminUser, AdminPassword: adminPassword}
+	// A cluster's every node, masters and replicas: ACLs are per node.
+	nodes, err := srv.Nodes()
+	if err != nil {
+		c.errorf("rotate-password: %v", termsafe.Error(err))
+		return 1
+	}
 
 	var res *passrotate.Result
 	switch {
 	case *status:
-		n, err := srv.Passwords(*user)
-		if err != nil {
-			c.errorf("rotate-password: %v", termsafe.Error(err))
-			return 1
+		most := 0
+		for _, node := range nodes {
+			n, err := node.Passwords(*user)
+			if err != nil {
+				c.errorf("rotate-password: %v", termsafe.Error(err))
+				return 1
+			}
+			if len(nodes) > 1 && !*asJSON {
+				fmt.Fprintf(c.stdout, "  %s: %d password(s)\n", node.Addr, n)
+			}
+			most = max(most, n)
 		}
-		res = &passrotate.Result{User: *user, Passwords: n}
+		res = &passrotate.Result{User: *user, Passwords: most}
 		if !*asJSON {
-			fmt.Fprintf(c.stdout, "%s has %d password(s)%s\n", *user, n, map[bool]string{true: ": a rotation is in progress; finish it with --remove-old", false: ""}[n > 1])
+			fmt.Fprintf(c.stdout, "%s has %d password(s)%s\n", *user, most, map[bool]string{true: ": a rotation is in progress; finish it with --remove-old", false: ""}[most > 1])
 		}
 	case *add:
-		res, err = rotateAdd(c, srv, opts, *user, conn.Password, *envFile, *newFile)
+		res, err = rotateAdd(c, nodes, opts, *user, conn.Password, *envFile, *newFile)
 	case *removeOld:
 		if conn.Password == "" {
 			c.errorf("rotate-password: the service's configuration has no password to keep")
 			return 1
 		}
-		res, err = srv.RemoveOthers(*user, conn.Password)
+		res, err = passrotate.RemoveOthersAll(nodes, *user, conn.Password)
 	}
 	if err != nil {
 		c.errorf("rotate-password: %v", termsafe.Error(err)) // it can quote the server's replies
@@ -156,7 +174,7 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 // rotateAdd adds the new password and then writes it where the service
 // reads it, so that the change and the configuration cannot drift apart
 // unnoticed.
-func rotateAdd(c *cli, srv passrotate.Server, opts redsafe.Options, user, current, envFile, newFile string) (*passrotate.Result, error) {
+func rotateAdd(c *cli, nodes []passrotate.Server, opts redsafe.Options, user, current, envFile, newFile string) (*passrotate.Result, error) {
 	dest, err := passwordDestination(opts, envFile)
 	if err != nil {
 		return nil, err
@@ -178,7 +196,7 @@ func rotateAdd(c *cli, srv passrotate.Server, opts redsafe.Options, user, curren
 	if err := dest.check(next); err != nil {
 		return nil, err
 	}
-	res, err := srv.Add(user, current, next)
+	res, err := passrotate.AddAll(nodes, user, current, next)
 	if err != nil {
 		return nil, err
 	}

@@ -19,13 +19,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/topology"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/termsafe"
@@ -244,49 +243,23 @@ func (ep *endpoint) userOrNone() string {
 const maxNodes = 100
 
 // clusterNodes are the other nodes of the cluster r's node belongs to,
-// masters and replicas, as CLUSTER SHARDS names them (CLUSTER SLOTS on
-// servers before 7.0, which lists a replica only once it has replicated
-// something); nil when it is not a cluster node or the user may not ask.
+// masters and replicas (package topology); nil when it is not a cluster
+// node or the user may not ask.
 func (r *run) clusterNodes() []string {
 	if enabled, ok := r.settingOf("cluster-enabled", "cluster_enabled"); ok && !slices.Contains([]string{"yes", "1"}, enabled) {
 		return nil
 	}
-	seen := map[string]bool{r.ep.addr: true}
+	found, err := topology.Read(r.do, r.ep.tls != nil, r.ep.host)
+	if err != nil {
+		r.cannotSee("cluster.nodes", termsafe.Escape(err.Error()))
+		return nil
+	}
 	var nodes []string
-	add := func(host, port string) {
-		if host == "" || host == "?" {
-			host = r.ep.host
-		}
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || strings.ContainsAny(host, " /\r\n") {
-			return
-		}
-		addr := net.JoinHostPort(host, port)
-		if !seen[addr] && len(nodes) < maxNodes {
-			seen[addr] = true
-			nodes = append(nodes, addr)
+	for _, n := range found {
+		if n.Addr != r.ep.addr && len(nodes) < maxNodes {
+			nodes = append(nodes, n.Addr)
 		}
 	}
-	if v, err := r.do("CLUSTER", "SHARDS"); err == nil && !v.IsError() {
-		for _, shard := range v.Elems {
-			for _, n := range pairs(shard)["nodes"].Elems {
-				f := pairs(n)
-				port := f["port"].Str
-				if r.ep.tls != nil || port == "" || port == "0" {
-					port = f["tls-port"].Str
-				}
-				add(f["ip"].Str, port)
-			}
-		}
-	} else if v, err := r.do("CLUSTER", "SLOTS"); err == nil && !v.IsError() {
-		for _, rng := range v.Elems {
-			for i := 2; i < len(rng.Elems); i++ {
-				if n := rng.Elems[i].Elems; len(n) >= 2 {
-					add(n[0].Str, n[1].Str)
-				}
-			}
-		}
-	}
-	slices.Sort(nodes)
 	return nodes
 }
 

@@ -3,22 +3,16 @@ package keyspace
 import (
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/redsafe/redsafe/cmd/internal/topology"
 	"github.com/redsafe/redsafe/internal/redact"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
-// maxMasters bounds what a CLUSTER SLOTS reply may name: a hostile server
-// could list endless nodes.
-const maxMasters = 1000
-
 // Masters returns the addresses of the masters of the cluster t is a node
-// of, in slot order, or nil when t is not a cluster node (CLUSTER SLOTS
-// answers with an error): the jobs then walk each master with a SCAN of
-// its own. A node announced with an empty host is at t's host.
+// of (package topology), sorted, or nil when t is not a cluster node: the
+// jobs then walk each master with a SCAN of its own.
 func (t Target) Masters() ([]string, error) {
 	timeout := t.DialTimeout
 	if timeout <= 0 {
@@ -38,46 +32,21 @@ func (t Target) Masters() ([]string, error) {
 			return nil, &DialError{Addr: t.Addr, Err: redact.WithoutSecrets(fmt.Errorf("AUTH: %s%v", resp.FirstWord(reply), err), t.Password)}
 		}
 	}
-	v, err := c.DoValue("CLUSTER", "SLOTS")
-	if err != nil {
+	nodes, err := topology.Read(c.DoValue, t.TLS != nil, host(t.Addr))
+	if err != nil || nodes == nil {
+		// An error reply ("cluster support disabled") is a single server;
+		// so, for the walk, is a server that refuses or does not know the
+		// commands. Should it be a cluster node all the same, the first
+		// batch whose keys span slots fails with CROSSSLOT: an error, never
+		// a silent half walk.
 		return nil, err
 	}
-	if v.IsError() {
-		// "cluster support disabled" is a single server; so, for the walk,
-		// is a server that refuses or does not know the command. Should it
-		// be a cluster node all the same, the first batch whose keys span
-		// slots fails with CROSSSLOT: an error, never a silent half walk.
-		return nil, nil
-	}
-	host, _, _ := net.SplitHostPort(t.Addr)
-	seen := map[string]bool{}
-	var masters []string
-	for _, r := range v.Elems {
-		// [start, end, [host, port, id, ...], replicas...]
-		if len(r.Elems) < 3 || len(r.Elems[2].Elems) < 2 {
-			return nil, fmt.Errorf("CLUSTER SLOTS on %s: unexpected reply", t.Addr)
-		}
-		node := r.Elems[2].Elems
-		h, port := node[0].Str, node[1].Str
-		if h == "" || h == "?" {
-			h = host
-		}
-		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || strings.ContainsAny(h, " /\r\n") {
-			return nil, fmt.Errorf("CLUSTER SLOTS on %s: a node address that is not host:port", t.Addr)
-		}
-		addr := net.JoinHostPort(h, port)
-		if !seen[addr] {
-			seen[addr] = true
-			masters = append(masters, addr)
-		}
-		if len(masters) > maxMasters {
-			return nil, fmt.Errorf("CLUSTER SLOTS on %s names more than %d masters", t.Addr, maxMasters)
-		}
-	}
-	if len(masters) == 0 {
-		return nil, fmt.Errorf("CLUSTER SLOTS on %s: the cluster serves no slots", t.Addr)
-	}
-	return masters, nil
+	return topology.Masters(nodes), nil
+}
+
+func host(addr string) string {
+	h, _, _ := net.SplitHostPort(addr)
+	return h
 }
 
 // At is t aimed at another node of its cluster, verified (unless t's TLS

@@ -43,6 +43,8 @@ type Result struct {
 	Saved     bool   `json:"saved"`          // ACL SAVE wrote the server's aclfile
 	SaveNote  string `json:"note,omitempty"` // why the change is not saved, when it is not
 	Steps     []Step `json:"steps"`
+
+	merged int // nodes merged into it (AddAll, RemoveOthersAll)
 }
 
 func (r *Result) step(name, format string, args ...any) {

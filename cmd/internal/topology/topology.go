@@ -1,0 +1,120 @@
+// Package topology reads which nodes a Redis Cluster has, from any one of
+// them: the one parser of CLUSTER SHARDS and CLUSTER SLOTS replies for the
+// operator commands (the library leaves this to rueidis). The replies come
+// from servers nobody vouches for, so what they name is bounded and
+// checked before anyone dials it.
+package topology
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redsafe/redsafe/internal/resp"
+)
+
+// MaxNodes bounds the nodes a reply may name: a hostile server could list
+// endless ones.
+const MaxNodes = 1000
+
+// Node is one node of a cluster.
+type Node struct {
+	Addr   string // host:port, IPv6 bracketed
+	Master bool
+}
+
+// Read asks a node, through do, which nodes its cluster has: CLUSTER
+// SHARDS (Redis 7.0 and later, every node with its role), or CLUSTER SLOTS
+// where that is refused (which lists a replica only once it has
+// replicated something). tls picks each node's TLS port over its
+// plaintext one; host stands in for a node announced without one. A
+// server that answers both with an error reply is not a cluster node for
+// the caller's purposes: nil, nil. The nodes come sorted by address, so
+// that two reads of one cluster compare equal.
+func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([]Node, error) {
+	var nodes []Node
+	seen := map[string]bool{}
+	add := func(h, port string, master bool) error {
+		if h == "" || h == "?" {
+			h = host
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 1 || p > 65535 || h == "" || strings.ContainsAny(h, " /\r\n\x00") {
+			return fmt.Errorf("the cluster names a node that is not host:port")
+		}
+		addr := net.JoinHostPort(h, port)
+		if seen[addr] {
+			return nil
+		}
+		if len(nodes) == MaxNodes {
+			return fmt.Errorf("the cluster names more than %d nodes", MaxNodes)
+		}
+		seen[addr] = true
+		nodes = append(nodes, Node{Addr: addr, Master: master})
+		return nil
+	}
+	v, err := do("CLUSTER", "SHARDS")
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsError() {
+		for _, shard := range v.Elems {
+			for _, n := range pairs(shard)["nodes"].Elems {
+				f := pairs(n)
+				port := f["port"].Str
+				if tls || port == "" || port == "0" {
+					port = f["tls-port"].Str
+				}
+				if err := add(f["ip"].Str, port, f["role"].Str == "master"); err != nil {
+					return nil, err
+				}
+			}
+		}
+	} else {
+		if v, err = do("CLUSTER", "SLOTS"); err != nil {
+			return nil, err
+		}
+		if v.IsError() {
+			return nil, nil
+		}
+		// [start, end, [host, port, id, ...] master, replicas...]
+		for _, rng := range v.Elems {
+			for i := 2; i < len(rng.Elems); i++ {
+				n := rng.Elems[i].Elems
+				if len(n) < 2 {
+					return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
+				}
+				if err := add(n[0].Str, n[1].Str, i == 2); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("the cluster has no nodes serving slots")
+	}
+	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(a.Addr, b.Addr) })
+	return nodes, nil
+}
+
+// Masters are the addresses of the masters among nodes.
+func Masters(nodes []Node) []string {
+	var out []string
+	for _, n := range nodes {
+		if n.Master {
+			out = append(out, n.Addr)
+		}
+	}
+	return out
+}
+
+// pairs reads a RESP2 map (a flat array of names and values).
+func pairs(v resp.Value) map[string]resp.Value {
+	m := map[string]resp.Value{}
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		m[v.Elems[i].Str] = v.Elems[i+1]
+	}
+	return m
+}
