@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/redsafe/redsafe"
@@ -85,8 +86,21 @@ func runVerify(c *cli, cmd *command, args []string) int {
 
 // printResult prints each result as it comes, as the shared text report
 // does; `redsafe up` prints its verification with it too.
+// printResult prints each result as it comes; on a cluster, a line names
+// each node after the first before its results.
 func printResult(w io.Writer) func(verify.Result) {
-	return func(r verify.Result) { report.WriteFinding(w, r) }
+	first := ""
+	last := ""
+	return func(r verify.Result) {
+		if first == "" {
+			first = r.Subject
+		}
+		if r.Subject != last && last != "" && r.Subject != first {
+			fmt.Fprintf(w, "node %s:\n", r.Subject)
+		}
+		last = r.Subject
+		report.WriteFinding(w, r)
+	}
 }
 
 // summarize prints the summary line and returns the exit status.
@@ -109,7 +123,16 @@ func exitFor(results []verify.Result) int {
 
 // verifyDocument is the results in the shape check, verify and audit share.
 func verifyDocument(target string, v redsafe.Report, results []verify.Result) report.Document {
-	return report.Document{Command: "verify", Target: target, Environment: v.Environment, EnvironmentSource: v.EnvironmentSource,
+	var nodes []string
+	for _, r := range results {
+		if r.Subject != "" && !slices.Contains(nodes, r.Subject) {
+			nodes = append(nodes, r.Subject)
+		}
+	}
+	if len(nodes) < 2 {
+		nodes = nil // one server
+	}
+	return report.Document{Command: "verify", Target: target, Nodes: nodes, Environment: v.Environment, EnvironmentSource: v.EnvironmentSource,
 		OK: !verify.Failed(results), Findings: results}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/topology"
 	"github.com/redsafe/redsafe/internal/redisurl"
 	"github.com/redsafe/redsafe/internal/secretfile"
 	"github.com/redsafe/redsafe/seal"
@@ -118,10 +119,7 @@ func (ep *endpoint) at(addr string) *endpoint {
 	n := *ep
 	n.addr = addr
 	n.host, _, _ = net.SplitHostPort(addr)
-	if ep.tls != nil && (ep.tls.ServerName == "" || ep.tls.ServerName == ep.host) {
-		n.tls = ep.tls.Clone()
-		n.tls.ServerName = n.host
-	}
+	n.tls = topology.TLSFor(ep.tls, ep.addr, addr)
 	return &n
 }
 

@@ -57,15 +57,6 @@ func (t Target) At(addr string) Target {
 		return t
 	}
 	n := t
-	n.Addr = addr
-	if t.TLS != nil {
-		host, _, _ := net.SplitHostPort(addr)
-		origin, _, _ := net.SplitHostPort(t.Addr)
-		cfg := t.TLS.Clone()
-		if cfg.ServerName == "" || cfg.ServerName == origin {
-			cfg.ServerName = host
-		}
-		n.TLS = cfg
-	}
+	n.Addr, n.TLS = addr, topology.TLSFor(t.TLS, t.Addr, addr)
 	return n
 }

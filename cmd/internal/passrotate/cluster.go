@@ -40,15 +40,7 @@ func (s Server) at(addr string) Server {
 		return s
 	}
 	n := s
-	n.Addr = addr
-	if s.TLS != nil {
-		host, _, _ := net.SplitHostPort(addr)
-		origin, _, _ := net.SplitHostPort(s.Addr)
-		n.TLS = s.TLS.Clone()
-		if n.TLS.ServerName == "" || n.TLS.ServerName == origin {
-			n.TLS.ServerName = host
-		}
-	}
+	n.Addr, n.TLS = addr, topology.TLSFor(s.TLS, s.Addr, addr)
 	return n
 }
 

@@ -6,6 +6,7 @@
 package topology
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"slices"
@@ -117,4 +118,21 @@ func pairs(v resp.Value) map[string]resp.Value {
 		m[v.Elems[i].Str] = v.Elems[i+1]
 	}
 	return m
+}
+
+// TLSFor is cfg for the node at addr, reached from the node at from: the
+// node's certificate must cover the host it is reached by, unless cfg
+// names one server name for every node (a ServerName other than from's
+// host). nil stays nil (plaintext).
+func TLSFor(cfg *tls.Config, from, addr string) *tls.Config {
+	if cfg == nil || addr == from {
+		return cfg
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	origin, _, _ := net.SplitHostPort(from)
+	n := cfg.Clone()
+	if n.ServerName == "" || n.ServerName == origin {
+		n.ServerName = host
+	}
+	return n
 }

@@ -14,14 +14,41 @@ import (
 
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/audit"
+	"github.com/redsafe/redsafe/cmd/internal/topology"
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
 // run carries what earlier checks learned.
 type run struct {
 	target Target
+	node   string // another node of the cluster to check; "" for the URL's
 	conn   *redsafe.Connection
 	state  *tls.ConnectionState
+}
+
+// otherNodes are the other nodes of the cluster the URL's server belongs
+// to (package topology), as the application user may list them; nil for
+// one server, or when the TLS handshake failed.
+func (r *run) otherNodes() []string {
+	if r.state == nil {
+		return nil
+	}
+	c, err := r.auth()
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	found, err := topology.Read(c.DoValue, r.conn.TLS != nil, r.conn.Host)
+	if err != nil {
+		return nil
+	}
+	var nodes []string
+	for _, n := range found {
+		if n.Addr != r.conn.Addr {
+			nodes = append(nodes, n.Addr)
+		}
+	}
+	return nodes
 }
 
 func (r *run) dial() (*resp.Conn, error) {
@@ -58,6 +85,11 @@ func checkHandshake(ctx context.Context, r *run) Result {
 	conn, err := r.target.Options.Connection()
 	if err != nil {
 		return Result{Severity: Fail, Message: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
+	}
+	if r.node != "" {
+		conn.TLS = topology.TLSFor(conn.TLS, conn.Addr, r.node)
+		conn.Addr = r.node
+		conn.Host, _, _ = net.SplitHostPort(r.node)
 	}
 	r.conn = conn
 	if conn.TLS == nil {

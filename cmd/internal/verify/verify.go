@@ -12,6 +12,7 @@ package verify
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/redsafe/redsafe"
@@ -71,6 +72,10 @@ var checks = []check{
 	{"data.encrypted", checkEncryptedRoundTrip},
 }
 
+// perNode are the checks each other node of a cluster gets: all but the
+// library's round trip.
+var perNode = slices.DeleteFunc(slices.Clone(checks), func(c check) bool { return c.id == "data.encrypted" })
+
 // Run runs every check in order, calling report after each so that progress
 // can be printed as it happens, and returns all results.
 func Run(ctx context.Context, t Target, report func(Result)) []Result {
@@ -78,8 +83,21 @@ func Run(ctx context.Context, t Target, report func(Result)) []Result {
 		t.Timeout = 5 * time.Second
 	}
 	r := &run{target: t}
+	results := r.all(ctx, checks, report)
+	// A cluster: every other node answers for itself, each the subject of
+	// its results. The data round trip goes through the library, which
+	// reaches every node already: it runs once.
+	for _, addr := range r.otherNodes() {
+		nr := &run{target: t, node: addr}
+		results = append(results, nr.all(ctx, perNode, report)...)
+	}
+	return results
+}
+
+// all runs cs in order on r's node.
+func (r *run) all(ctx context.Context, cs []check, report func(Result)) []Result {
 	var results []Result
-	for _, c := range checks {
+	for _, c := range cs {
 		res := c.run(ctx, r)
 		res.ID = c.id
 		if r.conn != nil {
