@@ -3,7 +3,9 @@ package redsafe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -31,8 +33,13 @@ type dialer struct {
 	// certificate must carry; otherwise each node is verified against the
 	// host it is reached by.
 	fixedName bool
-	nodes     sync.Map     // addr → *tls.Config (tlsFor)
-	nodeCount atomic.Int64 // configs made for nodes, to bound nodes
+	ownCA     *x509.CertPool  // the CA file alone; nil without one
+	seeds     map[string]bool // the configured addresses
+	// loopbackOnly: plaintext, allowed to this machine only (development):
+	// a node the topology names elsewhere is refused, not sent a password.
+	loopbackOnly bool
+	nodes        sync.Map     // addr → *tls.Config (tlsFor)
+	nodeCount    atomic.Int64 // configs made for nodes, to bound nodes
 
 	// password is the one rueidis authenticates with (the last one a
 	// Credentials function gave), cut out of the server's words in errors.
@@ -51,6 +58,11 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 // the name it is reached by (see tlsFor).
 func (d *dialer) connect(ctx context.Context, addr string, nd *net.Dialer) (net.Conn, error) {
 	start := time.Now()
+	if host, _, err := net.SplitHostPort(addr); d.loopbackOnly && (err != nil || !isLoopback(host)) {
+		err := fmt.Errorf("%w: redsafe refuses plaintext to %s, which is not this machine: the policy allows plaintext to loopback only, and a password must not cross the network in clear", ErrUnreachable, addr)
+		d.failed(start, err)
+		return nil, err
+	}
 	conn, err := d.open(ctx, addr, nd)
 	if err != nil {
 		d.failed(start, err)
@@ -86,9 +98,15 @@ func (d *dialer) connect(ctx context.Context, addr string, nd *net.Dialer) (net.
 
 // newDialer is the dialer of the connections Open makes for s.
 func newDialer(s *config) *dialer {
-	d := &dialer{timeout: s.dialTimeout, obs: s.obs, limits: s.limits, netDial: s.dial, fixedName: s.tlsServerName != ""}
+	d := &dialer{timeout: s.dialTimeout, obs: s.obs, limits: s.limits, netDial: s.dial, fixedName: s.tlsServerName != "",
+		ownCA: s.tlsOwnCA, seeds: map[string]bool{}}
+	for _, a := range s.topology.addrs {
+		d.seeds[a] = true
+	}
 	if s.useTLS {
 		d.tls = s.tlsConfig
+	} else {
+		d.loopbackOnly = s.policy.PlaintextLoopbackAllowed
 	}
 	return d
 }
@@ -114,6 +132,13 @@ func (d *dialer) tlsFor(addr string) *tls.Config {
 		}
 	}
 	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	if !d.seeds[addr] && d.ownCA != nil {
+		// A node only the topology names (CLUSTER SLOTS, MOVED) must carry
+		// a certificate of the deployment's own CA: with the system roots
+		// too, one node announcing another host with a public certificate
+		// would receive the password.
+		cfg.RootCAs = d.ownCA
+	}
 	if d.nodeCount.Add(1) <= maxNodeConfigs {
 		if v, loaded := d.nodes.LoadOrStore(addr, cfg); loaded {
 			return v.(*tls.Config)

@@ -2,6 +2,8 @@ package redsafe
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"strings"
@@ -106,5 +108,41 @@ func TestOptionsDialFailure(t *testing.T) {
 			c.Close()
 		}
 		t.Fatalf("Open with a Dial returning nil, nil = %v, want ErrUnreachable", err)
+	}
+}
+
+// A node only the topology names is verified against the deployment's own
+// CA alone, not the system roots too: one node announcing another host
+// with a public certificate must not receive the password. The seeds keep
+// the roots the configuration gives them.
+func TestTopologyNodesTrustTheCAFileOnly(t *testing.T) {
+	own := x509.NewCertPool()
+	system := x509.NewCertPool()
+	d := &dialer{tls: &tls.Config{RootCAs: system}, ownCA: own, seeds: map[string]bool{"seed.example:6380": true}}
+	if got := d.tlsFor("seed.example:6380").RootCAs; got != system {
+		t.Fatal("a seed lost the configured roots")
+	}
+	cfg := d.tlsFor("10.0.0.7:6380")
+	if cfg.RootCAs != own || cfg.ServerName != "10.0.0.7" {
+		t.Fatalf("a node the topology named: roots %p (own %p), name %q", cfg.RootCAs, own, cfg.ServerName)
+	}
+	// Without a CA file there is nothing narrower than the system roots.
+	d = &dialer{tls: &tls.Config{RootCAs: system}, seeds: map[string]bool{}}
+	if d.tlsFor("10.0.0.7:6380").RootCAs != system {
+		t.Fatal("no CA file: the system roots must stay")
+	}
+}
+
+// Where plaintext is allowed to this machine only, a node elsewhere that
+// the topology names is refused before any byte (or password) is sent.
+func TestPlaintextNodeElsewhereRefused(t *testing.T) {
+	d := &dialer{loopbackOnly: true, timeout: time.Second}
+	start := time.Now()
+	_, err := d.dial(context.Background(), "10.255.255.1:6379", &net.Dialer{Timeout: time.Second}, nil)
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "loopback only") || time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("dial = %v after %v, want an immediate refusal", err, time.Since(start))
+	}
+	if _, err := d.dial(context.Background(), "127.0.0.1:1", &net.Dialer{Timeout: time.Second}, nil); err == nil || strings.Contains(err.Error(), "loopback only") {
+		t.Fatalf("a loopback node was refused by the policy: %v", err)
 	}
 }

@@ -10,9 +10,11 @@ import (
 
 // buildTLSConfig turns TLSOptions into a tls.Config, loading and checking
 // the files it names. Problems become findings, so that Validate can report
-// them without connecting.
-func buildTLSConfig(o TLSOptions, host string, minVersion uint16, r *Report) *tls.Config {
-	cfg := &tls.Config{
+// them without connecting. own is the CA file's certificates alone (nil
+// without a CA file): what a node the seeds did not name is verified
+// against.
+func buildTLSConfig(o TLSOptions, host string, minVersion uint16, r *Report) (cfg *tls.Config, own *x509.CertPool) {
+	cfg = &tls.Config{
 		MinVersion: minVersion,
 		ServerName: o.ServerName,
 		// Resumed sessions skip the certificate exchange and the expensive
@@ -27,7 +29,6 @@ func buildTLSConfig(o TLSOptions, host string, minVersion uint16, r *Report) *tl
 	if err != nil {
 		roots = x509.NewCertPool()
 	}
-	var own *x509.CertPool // the CA file alone, for VerifyOptional
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		own = x509.NewCertPool()
@@ -74,7 +75,7 @@ func buildTLSConfig(o TLSOptions, host string, minVersion uint16, r *Report) *tl
 	case VerifyNone:
 		cfg.InsecureSkipVerify = true
 	}
-	return cfg
+	return cfg, own
 }
 
 func verifyChainOnly(roots *x509.CertPool) func(tls.ConnectionState) error {

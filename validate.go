@@ -3,6 +3,7 @@ package redsafe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -37,6 +38,9 @@ type config struct {
 	// tlsConfig is built whenever the URL is usable and TLS is on; nil
 	// otherwise.
 	tlsConfig *tls.Config
+	// tlsOwnCA is the CA file alone (nil without one): the roots of nodes
+	// the topology names that the seeds did not.
+	tlsOwnCA *x509.CertPool
 	// tlsServerName is TLS.ServerName: the one name every node is verified
 	// against; "" verifies each node against the host it is reached by.
 	tlsServerName string
@@ -306,7 +310,7 @@ func (s *config) checkTLS(o Options, r *Report) {
 	}
 	o.TLS.Verify = verify
 	s.tlsServerName = o.TLS.ServerName
-	s.tlsConfig = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
+	s.tlsConfig, s.tlsOwnCA = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
 }
 
 func (s *config) checkPlaintext(o Options, r *Report) {

@@ -150,9 +150,12 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	}
 
 	// A cluster is walked master by master, each with a SCAN of its own.
+	// A cluster is walked master by master. A server that will not say
+	// whether it is one is refused: walking one node of a cluster would
+	// report done while the others keep values under the old key.
 	nodes, err := target.Masters()
 	if err != nil {
-		c.errorf("rotate-key: %s", errText(err))
+		c.errorf("rotate-key: %s: %s", target.Addr, errText(err))
 		return 1
 	}
 	if nodes != nil && (len(dbs) != 1 || dbs[0] != 0) {

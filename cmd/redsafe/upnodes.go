@@ -95,8 +95,10 @@ func (l *local) masters() []localNode {
 }
 
 // start starts every node that is not running, and forms the cluster if
-// its nodes have not been formed yet.
-func (l *local) start(ctx context.Context, out io.Writer) error {
+// its nodes have not been formed yet. When it fails (a node, the forming,
+// Ctrl-C, the timeout), the nodes it started are stopped again: up leaves
+// no half-started deployment running.
+func (l *local) start(ctx context.Context, out io.Writer) (err error) {
 	var stopped []localNode
 	for _, n := range l.nodes {
 		if _, running := n.server.Pid(); !running {
@@ -115,11 +117,26 @@ func (l *local) start(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "starting %d redis-server nodes on 127.0.0.1:%d-%d (TLS only; cluster bus on %d-%d)\n",
 			len(stopped), l.nodes[0].port, l.nodes[len(l.nodes)-1].port, l.nodes[0].port+10000, l.nodes[len(l.nodes)-1].port+10000)
 	}
+	var started []localNode
+	defer func() {
+		if err == nil {
+			return
+		}
+		stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		for _, n := range started {
+			n.server.Stop(stop)
+		}
+		if len(started) > 0 {
+			fmt.Fprintf(out, "stopped the %d redis-server process(es) this run started\n", len(started))
+		}
+	}()
 	for _, n := range stopped {
 		p, err := n.server.Start(ctx, l.ready(n.port))
 		if err != nil {
 			return fmt.Errorf("node 127.0.0.1:%d: %w", n.port, err)
 		}
+		started = append(started, n)
 		if len(l.nodes) == 1 {
 			fmt.Fprintf(out, "redis-server is running (pid %d), logging to %s\n", p.Pid(), n.server.LogFile)
 		}
@@ -157,7 +174,17 @@ func (l *local) formed(ctx context.Context) (bool, error) {
 		field := func(name string) string { return strings.TrimPrefix(firstField(info, name), name+":") }
 		known := field("cluster_known_nodes")
 		switch {
-		case field("cluster_state") == "ok" && known == strconv.Itoa(len(l.nodes)):
+		case field("cluster_state") == "ok" && known == strconv.Itoa(len(l.nodes)) && field("cluster_size") == strconv.Itoa(l.shape.masters):
+			// Formed, unless the forming stopped before the replicas were
+			// attached: they would stay empty masters.
+			nodes, err := l.adminDo(l.nodes[0].port, "CLUSTER", "NODES")
+			if err != nil {
+				return false, err
+			}
+			if replicas := strings.Count(nodes, " slave ") + strings.Count(nodes, ",slave "); replicas != l.shape.masters*l.shape.replicas {
+				return false, fmt.Errorf("the cluster in %s has %d replicas, not the %d of --replicas %d: its forming was interrupted; run `redsafe down --dir DIR`, remove DIR/nodes and run up again",
+					rel(filepath.Dir(l.nodes[0].server.Dir)), replicas, l.shape.masters*l.shape.replicas, l.shape.replicas)
+			}
 			return true, nil
 		case field("cluster_slots_assigned") == "0" && known == "1":
 			return false, nil

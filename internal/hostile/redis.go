@@ -148,6 +148,8 @@ func (sess *session) answer(cmd []string) []byte {
 		r.array(2).bulk("0").array(0)
 	case "EXEC", "COMMAND", "KEYS":
 		r.array(0)
+	case "CLUSTER": // a standalone Redis 7
+		r.err("ERR This instance has cluster support disabled")
 	default:
 		r.err("ERR unknown command '" + sess.taint(cmd[0]) + "', with args beginning with: ")
 	}

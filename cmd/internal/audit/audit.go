@@ -250,7 +250,7 @@ func (r *run) clusterNodes() []string {
 		return nil
 	}
 	found, err := topology.Read(r.do, r.ep.tls != nil, r.ep.host)
-	if err != nil {
+	if err != nil { // a refusal included: the audit saw one node of an unknown deployment
 		r.cannotSee("cluster.nodes", termsafe.Escape(err.Error()))
 		return nil
 	}

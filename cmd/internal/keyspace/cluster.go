@@ -34,12 +34,7 @@ func (t Target) Masters() ([]string, error) {
 	}
 	nodes, err := topology.Read(c.DoValue, t.TLS != nil, host(t.Addr))
 	if err != nil || nodes == nil {
-		// An error reply ("cluster support disabled") is a single server;
-		// so, for the walk, is a server that refuses or does not know the
-		// commands. Should it be a cluster node all the same, the first
-		// batch whose keys span slots fails with CROSSSLOT: an error, never
-		// a silent half walk.
-		return nil, err
+		return nil, err // nil, nil: one server; a *topology.RefusedError: unknown
 	}
 	return topology.Masters(nodes), nil
 }

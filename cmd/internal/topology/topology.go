@@ -32,8 +32,11 @@ type Node struct {
 // replicated something). tls picks each node's TLS port over its
 // plaintext one; host stands in for a node announced without one. A
 // server that answers both with an error reply is not a cluster node for
-// the caller's purposes: nil, nil. The nodes come sorted by address, so
-// that two reads of one cluster compare equal.
+// the caller's purposes only when it says so ("cluster support
+// disabled"): nil, nil. Any other error reply (NOPERM, an unknown or
+// renamed command) is a *RefusedError: the caller cannot tell, and must
+// not act on one node as if it were the whole deployment. The nodes come
+// sorted by address, so that two reads of one cluster compare equal.
 func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([]Node, error) {
 	var nodes []Node
 	seen := map[string]bool{}
@@ -78,7 +81,10 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 			return nil, err
 		}
 		if v.IsError() {
-			return nil, nil
+			if strings.Contains(v.Str, "cluster support disabled") {
+				return nil, nil
+			}
+			return nil, &RefusedError{Reply: resp.FirstWord(v.Str)}
 		}
 		// [start, end, [host, port, id, ...] master, replicas...]
 		for _, rng := range v.Elems {
@@ -98,6 +104,15 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 	}
 	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(a.Addr, b.Addr) })
 	return nodes, nil
+}
+
+// RefusedError is a server that refused to say whether it is a cluster
+// node. Reply is the error code only (NOPERM, ERR), never the text after
+// it, which a server chooses.
+type RefusedError struct{ Reply string }
+
+func (e *RefusedError) Error() string {
+	return "the server refused CLUSTER SHARDS and CLUSTER SLOTS (" + e.Reply + "), so whether it is one node of a cluster is unknown; the user needs +cluster|shards and +cluster|slots"
 }
 
 // Masters are the addresses of the masters among nodes.

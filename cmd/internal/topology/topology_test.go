@@ -50,6 +50,14 @@ func TestRead(t *testing.T) {
 	if nodes, err := Read(replies(map[string]resp.Value{"CLUSTER SLOTS": errReply("ERR This instance has cluster support disabled")}), true, "h"); nodes != nil || err != nil {
 		t.Fatalf("a single server: %v, %v", nodes, err)
 	}
+	// A server that refuses to say (NOPERM, a renamed command) is not
+	// taken for a single server: acting on one node of a cluster as if it
+	// were the whole deployment is how a rotation misses the others.
+	refused := replies(map[string]resp.Value{"CLUSTER SHARDS": errReply("NOPERM this user has no permissions"), "CLUSTER SLOTS": errReply("NOPERM this user has no permissions")})
+	var re *RefusedError
+	if nodes, err := Read(refused, true, "h"); !errors.As(err, &re) || re.Reply != "NOPERM" || nodes != nil {
+		t.Fatalf("refused: %v, %v; want a *RefusedError", nodes, err)
+	}
 	// A broken connection is an error.
 	broken := func(...string) (resp.Value, error) { return resp.Value{}, errors.New("EOF") }
 	if _, err := Read(broken, true, "h"); err == nil {

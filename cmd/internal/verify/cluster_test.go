@@ -48,6 +48,11 @@ func TestVerifyEveryNode(t *testing.T) {
 	}
 	for _, m := range cl.Masters[:2] {
 		for id, s := range bySubject[m.Addr] {
+			// The library's round trip is about the whole cluster: its
+			// probe key may land on the bad node, which the library refuses.
+			if id == "data.encrypted" {
+				continue
+			}
 			if s != Pass {
 				t.Errorf("%s %s = %s, want ok", m.Addr, id, s)
 			}
