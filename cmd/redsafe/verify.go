@@ -89,13 +89,9 @@ func runVerify(c *cli, cmd *command, args []string) int {
 // printResult prints each result as it comes; on a cluster, a line names
 // each node after the first before its results.
 func printResult(w io.Writer) func(verify.Result) {
-	first := ""
 	last := ""
 	return func(r verify.Result) {
-		if first == "" {
-			first = r.Subject
-		}
-		if r.Subject != last && last != "" && r.Subject != first {
+		if last != "" && r.Subject != last {
 			fmt.Fprintf(w, "node %s:\n", r.Subject)
 		}
 		last = r.Subject

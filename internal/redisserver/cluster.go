@@ -84,14 +84,14 @@ func StartCluster(t testing.TB, cc ClusterConfig) *Cluster {
 		}
 	}
 	cl.CAFile = cl.Nodes[0].CAFile
-	if err := cl.form(t, cc); err != nil {
+	if err := cl.form(); err != nil {
 		t.Fatalf("redisserver: form the cluster: %v", err)
 	}
 	return cl
 }
 
 // form makes the nodes one cluster, as the admin user.
-func (cl *Cluster) form(t testing.TB, cc ClusterConfig) error {
+func (cl *Cluster) form() error {
 	nodes := make([]Node, len(cl.Nodes))
 	for i, s := range cl.Nodes {
 		nodes[i] = Node{Addr: s.Addr, BusPort: s.BusPort, Do: func(args ...string) (string, error) {

@@ -1,6 +1,7 @@
 package redisserver
 
 import (
+	"crypto/tls"
 	"net"
 	"strconv"
 	"strings"
@@ -27,11 +28,19 @@ func TestClusterForms(t *testing.T) {
 		if !strings.Contains(info, "cluster_known_nodes:6") || !strings.Contains(info, "cluster_size:3") {
 			t.Errorf("%s: %s", n.Addr, info)
 		}
-		// Nothing answers plaintext: not the client port, not the bus.
-		for _, port := range []int{n.Port, n.BusPort} {
-			if resp.AnswersPlaintext(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second) {
-				t.Errorf("%s: port %d answers plaintext", n.Addr, port)
-			}
+		// The client port answers no plaintext, and the bus speaks TLS:
+		// a handshake with the cluster's CA and a client certificate
+		// (which the bus demands) completes there.
+		if resp.AnswersPlaintext(n.Addr, time.Second) {
+			t.Errorf("%s answers plaintext", n.Addr)
+		}
+		cfg := n.TLSConfig()
+		cfg.Certificates = []tls.Certificate{n.clientTLSCert()}
+		bus, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(n.BusPort)), cfg)
+		if err != nil {
+			t.Errorf("%s: the cluster bus on port %d does not speak TLS: %v", n.Addr, n.BusPort, err)
+		} else {
+			bus.Close()
 		}
 	}
 	for _, r := range cl.Replicas {

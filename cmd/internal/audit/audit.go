@@ -238,8 +238,8 @@ func (ep *endpoint) userOrNone() string {
 	return "user " + ep.shown()
 }
 
-// maxNodes bounds the nodes a cluster's CLUSTER SLOTS may name for the
-// audit to visit: a hostile server could list endless ones.
+// maxNodes bounds the nodes the audit visits, each a full audit: tighter
+// than topology.MaxNodes, which bounds what a reply may name.
 const maxNodes = 100
 
 // clusterNodes are the other nodes of the cluster r's node belongs to,
