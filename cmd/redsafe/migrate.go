@@ -42,8 +42,14 @@ meet the policy of its environment. On the way:
     are with DUMP/RESTORE, which needs a destination user that may run
     RESTORE (the admin user of redsafe conf; the app user may not).
 
-Each batch of the source is read in one MULTI/EXEC, so a value and its TTL
-are from the same moment. The run keeps a checkpoint (the SCAN cursor and
+Either side may be a Redis Cluster (a node's URL, with addr= for more seeds):
+a cluster source is walked master by master, a SCAN each, and a cluster
+destination is written through the master of each key's slot. A cluster has
+database 0 only.
+
+Each batch of the source is read in one MULTI/EXEC (on a cluster, one per
+hash slot), so a value and its TTL are from the same moment. The run keeps a
+checkpoint (the SCAN cursor, on a cluster the master it stands at, and
 counts, no key names) in the state file after every batch; after a crash or
 Ctrl-C, --resume continues from there, and keys copied just before it count
 as in sync. A completed run ends with a verification: keys on both sides,
@@ -131,9 +137,27 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	src.DialTimeout = *f.timeout
+	// Either side may be a Redis Cluster: a source is walked master by
+	// master, a destination written through its slots' masters. A server
+	// that will not say whether it is one is refused: copying one node of
+	// a cluster would report done with the other nodes' keys left behind.
+	srcNodes, err := src.Masters()
+	if err != nil {
+		c.errorf("migrate: source: %s", errText(escapeReplies(err)))
+		return 1
+	}
+	dstNodes, err := dst.Masters()
+	if err != nil {
+		c.errorf("migrate: destination: %s", errText(escapeReplies(err)))
+		return 1
+	}
+	if srcNodes != nil && srcDB != 0 {
+		c.errorf("migrate: the source %s is a Redis Cluster node, and a cluster has database 0 only: drop the /%d from --from", src.Addr, srcDB)
+		return 2
+	}
 
 	report, finish := c.progress(*f.progress)
-	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, Sealer: sealer,
+	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, SourceNodes: srcNodes, DestNodes: dstNodes, Sealer: sealer,
 		Match: *f.match, Count: *f.count, Rate: *f.rate, DryRun: *f.dryRun, Overwrite: *overwrite,
 		AllowUnencryptedTypes: *allowTypes, StatePath: *f.state, Resume: *f.resume, Sample: *sample, Stop: stop,
 		Progress: report}
@@ -145,7 +169,7 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		if *f.dryRun {
 			verb = "dry run (nothing is written):"
 		}
-		fmt.Fprintf(c.stdout, "%s %s db %d -> %s db %d, sealing with key %s\n", verb, src.Addr, srcDB, dst.Addr, dstDB, sealer.Keys()[0].ID())
+		fmt.Fprintf(c.stdout, "%s %s -> %s, sealing with key %s\n", verb, migrateSide(src.Addr, srcDB, srcNodes), migrateSide(dst.Addr, dstDB, dstNodes), sealer.Keys()[0].ID())
 	}
 	rep, err := migrate.Run(ctx, cfg)
 	finish()
@@ -211,6 +235,14 @@ func (c *cli) migrateSource(raw, passwordFile, caFile string) (keyspace.Target, 
 		t.TLS = &tls.Config{RootCAs: pool, ServerName: u.Host, MinVersion: tls.VersionTLS12}
 	}
 	return t, u.DB, nil
+}
+
+// migrateSide names one side of a run for its first line.
+func migrateSide(addr string, db int, nodes []string) string {
+	if nodes != nil {
+		return fmt.Sprintf("the cluster of %s (%d masters)", addr, len(nodes))
+	}
+	return fmt.Sprintf("%s db %d", addr, db)
 }
 
 func migrateExit(c *cli, rep *migrate.Report, err error, state string) int {

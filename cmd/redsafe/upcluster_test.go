@@ -86,6 +86,26 @@ func TestUpCluster(t *testing.T) {
 		}
 	}
 
+	// migrate from a plaintext single server into the cluster, through
+	// the same settings: every key on the master of its slot, sealed.
+	legacy := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
+	for i := range 50 {
+		if r := legacy.Do(t, "SET", fmt.Sprintf("legacy:%d", i), "v", "EX", "600"); r != "+OK" {
+			t.Fatal(r)
+		}
+	}
+	code, out, errOut = runCLI(t, "migrate", "--from", "redis://"+legacy.Addr, "--env-file", filepath.Join(dir, ".env.secure"),
+		"--state", filepath.Join(t.TempDir(), "migrate.state"), "--json", "--progress", "none")
+	if code != 0 || !strings.Contains(out, `"encrypted": 50`) || strings.Count(out, `"127.0.0.1:`) < 3 || !strings.Contains(out, `"destination_nodes"`) {
+		t.Fatalf("migrate into the cluster: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, k := range []string{"legacy:0", "legacy:49"} {
+		got, err := c.Get(ctx, k)
+		if err != nil || string(got) != "v" {
+			t.Fatalf("after migrate, Get(%s) = %q, %v", k, got, err)
+		}
+	}
+
 	code, out, _ = runCLI(t, "status", "--dir", dir)
 	if code != 0 || strings.Count(out, " master ") != 3 || strings.Count(out, " replica ") != 3 {
 		t.Fatalf("status: exit %d\n%s", code, out)

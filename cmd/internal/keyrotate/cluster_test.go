@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	kt "github.com/redsafe/redsafe/cmd/internal/keyspace/keyspacetest"
 	"github.com/redsafe/redsafe/cmd/internal/progress"
-	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
@@ -25,11 +23,8 @@ import (
 // first master resumes from its per-node checkpoint.
 func TestRotateCluster(t *testing.T) {
 	t.Parallel()
-	adminPW, appPW := redsafe.GeneratePassword(redsafe.Production), redsafe.GeneratePassword(redsafe.Production)
-	cl := redisserver.StartCluster(t, redisserver.ClusterConfig{Masters: 3, Users: []redisserver.User{
-		{Name: "admin", Password: adminPW, Rules: "~* &* +@all"},
-		{Name: "app", Password: appPW, Rules: serverconf.AppRules("*")},
-	}})
+	kc := kt.StartCluster(t)
+	cl := kc.Cluster
 	k := newKeys()
 	const n = 300
 	byMaster := map[*redisserver.Server]int{}
@@ -51,11 +46,7 @@ func TestRotateCluster(t *testing.T) {
 			t.Fatalf("Slot(%q) = %d, CLUSTER KEYSLOT says %s", key, got, want)
 		}
 	}
-	app := keyspace.Target{Addr: cl.Masters[1].Addr, TLS: cl.Masters[1].TLSConfig(), Username: "app", Password: appPW}
-	nodes, err := app.Masters()
-	if err != nil || len(nodes) != 3 {
-		t.Fatalf("Masters = %v, %v", nodes, err)
-	}
+	app, nodes := kc.App, kc.Nodes
 
 	// Stopped after the first node's last batch: the checkpoint names the
 	// next node.

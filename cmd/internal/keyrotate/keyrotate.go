@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if st.Done {
 		return rep, nil
 	}
-	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate), units: walkUnits(cfg)}
+	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate), units: keyspace.Units(cfg.Target, cfg.DBs, cfg.Nodes)}
 	for ui := st.DBIndex; ui < len(r.units); ui++ {
 		select {
 		case <-cfg.Stop:
@@ -136,28 +136,6 @@ func scope(cfg Config, rep *Report) string {
 	return fmt.Sprintf("%s dbs %v match %q primary key %s", cfg.Target.Addr, cfg.DBs, cfg.Match, rep.PrimaryKey)
 }
 
-// unit is one SCAN walk: a database of the server, or a master of the
-// cluster. The checkpoint's DBIndex counts units.
-type unit struct {
-	target keyspace.Target
-	db     int
-	name   string // for errors: "db 3", "node 10.0.0.2:6380"
-}
-
-func walkUnits(cfg Config) []unit {
-	var us []unit
-	if len(cfg.Nodes) > 0 {
-		for _, n := range cfg.Nodes {
-			us = append(us, unit{target: cfg.Target.At(n), name: "node " + n})
-		}
-		return us
-	}
-	for _, db := range cfg.DBs {
-		us = append(us, unit{target: cfg.Target, db: db, name: fmt.Sprintf("db %d", db)})
-	}
-	return us
-}
-
 type run struct {
 	cfg     Config
 	st      *keyspace.State[Counts]
@@ -165,13 +143,13 @@ type run struct {
 	primary *seal.Sealer
 	limit   *keyspace.Limiter
 	saved   time.Time // when the state file was last written
-	units   []unit
+	units   []keyspace.Unit
 }
 
 // walk walks r.units[di] from the checkpoint.
 func (r *run) walk(ctx context.Context, di int) error {
 	u := r.units[di]
-	client, err := u.target.Dial(u.db)
+	client, err := u.Target.Dial(u.DB)
 	if err != nil {
 		return err
 	}
@@ -195,7 +173,7 @@ func (r *run) walk(ctx context.Context, di int) error {
 		if len(b.Keys) > 0 {
 			n.Scanned = int64(len(b.Keys))
 			if err := t.batch(ctx, b.Keys, &n); err != nil {
-				return fmt.Errorf("%s: %w", u.name, keyspace.Explain(err))
+				return fmt.Errorf("%s: %w", u.Name, keyspace.Explain(err))
 			}
 		}
 		r.st.Counts.Add(n)

@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -29,7 +30,10 @@ func (t Target) Masters() ([]string, error) {
 	}
 	if t.Password != "" {
 		if reply, err := c.Do(args...); err != nil || reply != "+OK" {
-			return nil, &DialError{Addr: t.Addr, Err: redact.WithoutSecrets(fmt.Errorf("AUTH: %s%v", resp.FirstWord(reply), err), t.Password)}
+			if err == nil {
+				err = errors.New(resp.FirstWord(reply))
+			}
+			return nil, &DialError{Addr: t.Addr, Err: redact.WithoutSecrets(fmt.Errorf("AUTH: %w", err), t.Password)}
 		}
 	}
 	nodes, err := topology.Read(c.DoValue, t.TLS != nil, host(t.Addr))

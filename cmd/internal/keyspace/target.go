@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/cmd/internal/topology"
 	"github.com/redsafe/redsafe/internal/redact"
 	"github.com/redsafe/redsafe/internal/resp"
 )
@@ -48,6 +49,19 @@ func (e *DialError) Unwrap() error { return e.Err }
 // Dial connects to database db and authenticates. The client never
 // retries a command by itself: a job decides what is safe to repeat.
 func (t Target) Dial(db int) (rueidis.Client, error) {
+	return t.dial(db, nil)
+}
+
+// DialCluster connects to the cluster whose masters are nodes (from
+// Masters), as t's user: each command goes to the node that serves its
+// key's slot, redirects included, and every node is verified against the
+// host it is reached by (topology.TLSFor). Jobs write through it; they
+// walk each master with a Dial of its own.
+func (t Target) DialCluster(nodes []string) (rueidis.Client, error) {
+	return t.dial(0, nodes)
+}
+
+func (t Target) dial(db int, nodes []string) (rueidis.Client, error) {
 	timeout := t.DialTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -56,8 +70,12 @@ func (t Target) Dial(db int) (rueidis.Client, error) {
 	if name == "" {
 		name = "redsafe"
 	}
+	seeds := []string{t.Addr}
+	if nodes != nil {
+		seeds = nodes
+	}
 	c, err := rueidis.NewClient(rueidis.ClientOption{
-		InitAddress: []string{t.Addr},
+		InitAddress: seeds,
 		TLSConfig:   t.TLS,
 		Username:    t.Username,
 		Password:    t.Password,
@@ -66,13 +84,14 @@ func (t Target) Dial(db int) (rueidis.Client, error) {
 		Dialer:      net.Dialer{Timeout: timeout},
 		// Replies within resp.ClientLimits: rueidis's reader has no limits
 		// of its own, and these jobs talk to servers nobody vouches for.
-		DialCtxFn: func(ctx context.Context, addr string, nd *net.Dialer, cfg *tls.Config) (net.Conn, error) {
-			return resp.DialGuarded(ctx, addr, nd, cfg, resp.ClientLimits(0))
+		// A cluster's other nodes are checked against their own names.
+		DialCtxFn: func(ctx context.Context, addr string, nd *net.Dialer, _ *tls.Config) (net.Conn, error) {
+			return resp.DialGuarded(ctx, addr, nd, topology.TLSFor(t.TLS, t.Addr, addr), resp.ClientLimits(0))
 		},
 		// Batches are large pipelines; a server that answers none of a
 		// batch within this is considered gone.
 		ConnWriteTimeout:  30 * time.Second,
-		ForceSingleClient: true,
+		ForceSingleClient: nodes == nil,
 		DisableCache:      true,
 		DisableRetry:      true,
 	})

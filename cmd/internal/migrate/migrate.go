@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
@@ -42,11 +43,18 @@ type Config struct {
 	SourceDB int
 	Dest     keyspace.Target
 	DestDB   int
-	Sealer   *seal.Sealer // seals with the primary key; opens with every key
-	Match    string       // SCAN MATCH on the source; "" for every key
-	Count    int          // SCAN COUNT (default 500)
-	Rate     float64      // keys per second at most; 0 for no limit
-	DryRun   bool         // read and count, write nothing
+	// SourceNodes and DestNodes are the masters of a side that is a Redis
+	// Cluster (keyspace.Target.Masters), nil for one server. A cluster
+	// source is walked master by master, a SCAN and a checkpoint cursor
+	// each; a cluster destination is written through a client that sends
+	// each key to the master of its slot. A cluster has database 0 only.
+	SourceNodes []string
+	DestNodes   []string
+	Sealer      *seal.Sealer // seals with the primary key; opens with every key
+	Match       string       // SCAN MATCH on the source; "" for every key
+	Count       int          // SCAN COUNT (default 500)
+	Rate        float64      // keys per second at most; 0 for no limit
+	DryRun      bool         // read and count, write nothing
 	// Overwrite replaces keys the destination has; otherwise they are left.
 	Overwrite bool
 	// AllowUnencryptedTypes copies keys of other types with DUMP/RESTORE,
@@ -77,10 +85,14 @@ type Config struct {
 type Report struct {
 	Source      string `json:"source"`      // host:port db N, no credentials
 	Destination string `json:"destination"` // host:port db N
-	Match       string `json:"match,omitempty"`
-	PrimaryKey  string `json:"primary_key"` // key id
-	DryRun      bool   `json:"dry_run"`
-	Overwrite   bool   `json:"overwrite"`
+	// SourceNodes and DestinationNodes are the masters of a side that is
+	// a cluster: the source's were each walked.
+	SourceNodes      []string `json:"source_nodes,omitempty"`
+	DestinationNodes []string `json:"destination_nodes,omitempty"`
+	Match            string   `json:"match,omitempty"`
+	PrimaryKey       string   `json:"primary_key"` // key id
+	DryRun           bool     `json:"dry_run"`
+	Overwrite        bool     `json:"overwrite"`
 	// TTLSource is how deadlines were read: "pexpiretime" (absolute, exact)
 	// or "pttl" (Redis before 7: within half a round trip).
 	TTLSource string `json:"ttl_source"`
@@ -98,8 +110,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Sealer == nil {
 		return nil, errors.New("migrate: a sealer is required")
 	}
-	if cfg.Source.Addr == cfg.Dest.Addr && cfg.SourceDB == cfg.DestDB {
-		return nil, fmt.Errorf("migrate: the source and the destination are the same database (%s db %d)", cfg.Source.Addr, cfg.SourceDB)
+	if err := sameDatabase(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Count <= 0 {
 		cfg.Count = DefaultCount
@@ -115,9 +127,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Destination: fmt.Sprintf("%s db %d", cfg.Dest.Addr, cfg.DestDB),
 		Match:       cfg.Match, PrimaryKey: cfg.Sealer.Keys()[0].ID(),
 		DryRun: cfg.DryRun, Overwrite: cfg.Overwrite, LeftExamples: []string{},
+		SourceNodes: cfg.SourceNodes, DestinationNodes: cfg.DestNodes,
 	}
-	cp := keyspace.Checkpoint[Counts]{Job: Job, Resume: cfg.Resume,
-		Scope: fmt.Sprintf("from %s to %s match %q", rep.Source, rep.Destination, cfg.Match)}
+	scope := fmt.Sprintf("from %s to %s match %q", rep.Source, rep.Destination, cfg.Match)
+	if cfg.SourceNodes != nil || cfg.DestNodes != nil {
+		// The checkpoint holds a cursor per source master: a resume must
+		// find the same masters, in the same order.
+		scope += fmt.Sprintf(" source nodes %v destination nodes %v", cfg.SourceNodes, cfg.DestNodes)
+	}
+	cp := keyspace.Checkpoint[Counts]{Job: Job, Resume: cfg.Resume, Scope: scope}
 	if !cfg.DryRun {
 		cp.Path = cfg.StatePath
 	}
@@ -141,12 +159,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer m.close()
 	m.st, m.path, m.rep = st, cp.Path, rep
-	rep.TTLSource = map[bool]string{true: "pexpiretime", false: "pttl"}[m.src.absolute]
-
-	walk := keyspace.Walk{Client: m.srcClient, Match: cfg.Match, Count: int64(cfg.Count), Cursor: st.Cursor,
-		Limit: keyspace.NewLimiter(cfg.Rate), Timeout: cfg.Timeout, Stop: cfg.Stop}
-	if err := walk.Run(ctx, func(b keyspace.Batch) error { return m.batch(ctx, b) }); err != nil {
-		return rep, err
+	for ui := st.DBIndex; ui < len(m.units); ui++ {
+		select {
+		case <-cfg.Stop:
+			return rep, keyspace.ErrStopped
+		default:
+		}
+		if err := m.walk(ctx, ui); err != nil {
+			return rep, err
+		}
 	}
 	rep.Complete = true
 	if !cfg.DryRun && cfg.Sample > 0 {
@@ -157,4 +178,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// sameDatabase refuses a run whose destination is its source: one server
+// and database, or clusters that share a node (a cluster has database 0
+// only).
+func sameDatabase(cfg Config) error {
+	if cfg.SourceNodes == nil && cfg.DestNodes == nil {
+		if cfg.Source.Addr == cfg.Dest.Addr && cfg.SourceDB == cfg.DestDB {
+			return fmt.Errorf("migrate: the source and the destination are the same database (%s db %d)", cfg.Source.Addr, cfg.SourceDB)
+		}
+		return nil
+	}
+	if (cfg.SourceNodes != nil && cfg.SourceDB != 0) || (cfg.DestNodes != nil && cfg.DestDB != 0) {
+		return errors.New("migrate: a Redis Cluster has database 0 only: drop the /db from its URL")
+	}
+	src := append([]string{cfg.Source.Addr}, cfg.SourceNodes...)
+	dst := append([]string{cfg.Dest.Addr}, cfg.DestNodes...)
+	for _, a := range src {
+		if slices.Contains(dst, a) {
+			return fmt.Errorf("migrate: the source and the destination are the same cluster (both have the node %s)", a)
+		}
+	}
+	return nil
 }

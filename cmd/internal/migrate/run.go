@@ -15,11 +15,13 @@ import (
 // migration is a run in progress.
 type migration struct {
 	cfg       Config
-	srcClient rueidis.Client
+	units     []keyspace.Unit // the source's walks: its database, or each master
 	dstClient rueidis.Client
-	src       *source
 	dst       *dest
 	sample    *reservoir
+	limit     *keyspace.Limiter // one rate over every walk
+	// absolute: every source walk so far read PEXPIRETIME (see source).
+	absolute bool
 
 	st    *keyspace.State[Counts]
 	path  string
@@ -27,37 +29,62 @@ type migration struct {
 	saved time.Time
 }
 
-// connect dials both sides and finds out what they support.
+// connect dials the destination, a cluster through a client that routes
+// each key to its slot's master, and finds out what it supports. The
+// source is dialed one walk at a time (migration.walk).
 func connect(ctx context.Context, cfg Config) (*migration, error) {
-	srcClient, err := cfg.Source.Dial(cfg.SourceDB)
-	if err != nil {
-		return nil, fmt.Errorf("source: %w", err)
+	var dstClient rueidis.Client
+	var err error
+	if cfg.DestNodes != nil {
+		dstClient, err = cfg.Dest.DialCluster(cfg.DestNodes)
+	} else {
+		dstClient, err = cfg.Dest.Dial(cfg.DestDB)
 	}
-	dstClient, err := cfg.Dest.Dial(cfg.DestDB)
 	if err != nil {
-		srcClient.Close()
 		return nil, fmt.Errorf("destination: %w", err)
 	}
-	// Closed, never released (see migration.close): _ drops the release.
-	conn, _ := srcClient.Dedicate()
-	m := &migration{cfg: cfg, srcClient: srcClient, dstClient: dstClient,
-		src:    &source{conn: conn, dumps: cfg.AllowUnencryptedTypes},
+	m := &migration{cfg: cfg, units: keyspace.Units(cfg.Source, []int{cfg.SourceDB}, cfg.SourceNodes), dstClient: dstClient,
 		dst:    &dest{client: dstClient, sealer: cfg.Sealer, overwrite: cfg.Overwrite, dryRun: cfg.DryRun},
-		sample: newReservoir(cfg.Sample)}
-	fail := func(err error) (*migration, error) {
-		m.close()
-		return nil, err
-	}
-	if err := m.src.probe(ctx, dialTimeout(cfg.Source)); err != nil {
-		return fail(fmt.Errorf("source: %w", err))
-	}
-	if cfg.forcePTTL {
-		m.src.absolute = false
-	}
+		sample: newReservoir(cfg.Sample), limit: keyspace.NewLimiter(cfg.Rate), absolute: true}
 	if err := m.dst.probe(ctx, dialTimeout(cfg.Dest)); err != nil {
-		return fail(fmt.Errorf("destination: %w", err))
+		m.close()
+		return nil, fmt.Errorf("destination: %w", err)
 	}
 	return m, nil
+}
+
+// walk copies the keys of m.units[ui], from the checkpoint's cursor when
+// it is the unit the checkpoint stands in.
+func (m *migration) walk(ctx context.Context, ui int) error {
+	u := m.units[ui]
+	client, err := u.Target.Dial(u.DB)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer client.Close()
+	// Closed, never released (see source.close): _ drops the release.
+	conn, _ := client.Dedicate()
+	src := &source{conn: conn, dumps: m.cfg.AllowUnencryptedTypes, bySlot: m.cfg.SourceNodes != nil}
+	defer src.close()
+	where := "source"
+	if m.cfg.SourceNodes != nil {
+		where = "source " + u.Name
+	}
+	if err := src.probe(ctx, dialTimeout(u.Target)); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if m.cfg.forcePTTL {
+		src.absolute = false
+	}
+	m.absolute = m.absolute && src.absolute
+	m.rep.TTLSource = map[bool]string{true: "pexpiretime", false: "pttl"}[m.absolute]
+	cursor := uint64(0)
+	if ui == m.st.DBIndex {
+		cursor = m.st.Cursor
+	}
+	walk := keyspace.Walk{Client: client, Match: m.cfg.Match, Count: int64(m.cfg.Count), Cursor: cursor,
+		Limit: m.limit, Timeout: m.cfg.Timeout, Stop: m.cfg.Stop}
+	return walk.Run(ctx, func(b keyspace.Batch) error { return m.batch(ctx, src, where, ui, b) })
 }
 
 // dialTimeout is the bound of t's connection steps, probes included.
@@ -91,30 +118,26 @@ func brokenReply(err error) bool {
 	return !isReply
 }
 
-// close closes the source's dedicated connection rather than releasing it:
-// once its pipe reads in the background, a release sends UNSUBSCRIBE,
-// PUNSUBSCRIBE and SUNSUBSCRIBE to put it back in the pool, and a hostile
-// source can answer those in ways that make rueidis panic (a +OK where it
-// expects a push). The connection is not reused, so closing it loses
-// nothing.
+// close closes the destination. Each walk closes its source connection.
 func (m *migration) close() {
-	m.src.conn.Close()
-	m.srcClient.Close()
 	m.dstClient.Close()
 }
 
 // batch copies the keys of one SCAN reply and checkpoints.
-func (m *migration) batch(ctx context.Context, b keyspace.Batch) error {
+func (m *migration) batch(ctx context.Context, src *source, where string, ui int, b keyspace.Batch) error {
 	var n Counts
 	if len(b.Keys) > 0 {
-		if err := m.copy(ctx, b.Keys, &n); err != nil {
+		if err := m.copy(ctx, src, where, b.Keys, &n); err != nil {
 			return keyspace.Explain(err)
 		}
 	}
 	m.st.Counts.Add(n)
-	m.st.Cursor = b.Cursor
-	m.st.Done = b.Cursor == 0
-	if m.path != "" && (len(b.Keys) > 0 || m.st.Done || time.Since(m.saved) > time.Second) {
+	m.st.DBIndex, m.st.Cursor = ui, b.Cursor
+	if b.Cursor == 0 {
+		m.st.DBIndex++
+		m.st.Done = m.st.DBIndex == len(m.units)
+	}
+	if m.path != "" && (len(b.Keys) > 0 || b.Cursor == 0 || time.Since(m.saved) > time.Second) {
 		m.saved = time.Now()
 		m.st.Updated = m.saved
 		if err := keyspace.SaveState(m.path, m.st); err != nil {
@@ -123,22 +146,22 @@ func (m *migration) batch(ctx context.Context, b keyspace.Batch) error {
 	}
 	if m.cfg.Progress != nil {
 		c := m.st.Counts
-		frac := 1.0
+		done := float64(m.st.DBIndex)
 		if !m.st.Done {
-			frac = keyspace.Fraction(m.st.Cursor)
+			done += keyspace.Fraction(m.st.Cursor)
 		}
-		m.cfg.Progress(progress.Report{Fraction: frac, Keys: c.Scanned,
+		m.cfg.Progress(progress.Report{Fraction: done / float64(len(m.units)), Keys: c.Scanned,
 			Summary: fmt.Sprintf("%s written, %s existing, %s left", progress.Thousands(c.Written()), progress.Thousands(c.Existing+c.InSync), progress.Thousands(c.Left.Total()))})
 	}
 	return nil
 }
 
 // copy reads keys from the source and writes them to the destination.
-func (m *migration) copy(ctx context.Context, keys []string, n *Counts) error {
+func (m *migration) copy(ctx context.Context, src *source, where string, keys []string, n *Counts) error {
 	n.Scanned = int64(len(keys))
-	recs, err := bounded(ctx, m.cfg.Timeout, "reading a batch", func(ctx context.Context) ([]record, error) { return m.src.read(ctx, keys) })
+	recs, err := bounded(ctx, m.cfg.Timeout, "reading a batch", func(ctx context.Context) ([]record, error) { return src.read(ctx, keys) })
 	if err != nil {
-		return fmt.Errorf("source: %w", err)
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	if m.cfg.afterRead != nil {
 		m.cfg.afterRead(keys)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 )
 
 // record is one source key as one transaction saw it.
@@ -29,7 +30,19 @@ type source struct {
 	absolute bool
 	atomic   bool // MULTI/EXEC are allowed; otherwise a plain pipeline
 	dumps    bool // read keys of other types with DUMP
+	// bySlot: on a cluster node, where MGET and a transaction must keep to
+	// one hash slot, a batch is read one transaction per slot, all in one
+	// pipeline.
+	bySlot bool
 }
+
+// close closes the dedicated connection rather than releasing it: once
+// its pipe reads in the background, a release sends UNSUBSCRIBE,
+// PUNSUBSCRIBE and SUNSUBSCRIBE to put it back in the pool, and a hostile
+// source can answer those in ways that make rueidis panic (a +OK where it
+// expects a push). The connection is not reused, so closing it loses
+// nothing.
+func (s *source) close() { s.conn.Close() }
 
 // probe finds out what the source supports, within timeout. An error
 // reply means "not supported"; a broken reply or no reply is an error.
@@ -57,39 +70,56 @@ func unknownCommand(err error) bool {
 	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unknown command")
 }
 
-// read returns the records of keys, in order.
-func (s *source) read(ctx context.Context, keys []string) ([]record, error) {
-	cmds := rueidis.Commands{s.conn.B().Mget().Key(keys...).Build()}
-	for _, k := range keys {
-		cmds = append(cmds, s.conn.B().Type().Key(k).Build(), s.expiry(k))
+// groups splits keys into what one transaction may read: every key on
+// one server, one hash slot's keys on a cluster node.
+func (s *source) groups(keys []string) [][]string {
+	if s.bySlot {
+		return keyspace.BySlot(keys)
 	}
-	replies, sent, err := s.do(ctx, cmds)
+	return [][]string{keys}
+}
+
+// read returns the records of keys, grouped as s.groups puts them.
+func (s *source) read(ctx context.Context, keys []string) ([]record, error) {
+	groups := s.groups(keys)
+	var txns []rueidis.Commands
+	for _, g := range groups {
+		cmds := rueidis.Commands{s.conn.B().Mget().Key(g...).Build()}
+		for _, k := range g {
+			cmds = append(cmds, s.conn.B().Type().Key(k).Build(), s.expiry(k))
+		}
+		txns = append(txns, cmds)
+	}
+	results, sent, err := s.do(ctx, txns)
 	if err != nil {
 		return nil, err
 	}
-	values, err := replies[0].ToArray()
-	if err != nil || len(values) != len(keys) {
-		return nil, fmt.Errorf("MGET of %d keys: unexpected reply (%v)", len(keys), err)
-	}
-	recs := make([]record, len(keys))
+	recs := make([]record, 0, len(keys))
 	var others []int
-	for i, k := range keys {
-		r := record{key: k}
-		if r.typ, err = replies[1+2*i].ToString(); err != nil {
-			return nil, fmt.Errorf("TYPE: %w", err)
+	for gi, g := range groups {
+		replies := results[gi]
+		values, err := replies[0].ToArray()
+		if err != nil || len(values) != len(g) {
+			return nil, fmt.Errorf("MGET of %d keys: unexpected reply (%v)", len(g), err)
 		}
-		if r.deadline, err = s.deadline(replies[2+2*i], sent); err != nil {
-			return nil, err
+		for i, k := range g {
+			r := record{key: k}
+			if r.typ, err = replies[1+2*i].ToString(); err != nil {
+				return nil, fmt.Errorf("TYPE: %w", err)
+			}
+			if r.deadline, err = s.deadline(replies[2+2*i], sent); err != nil {
+				return nil, err
+			}
+			switch {
+			case r.deadline < 0 || r.typ == "string" && values[i].IsNil():
+				r.typ = "none"
+			case r.typ == "string":
+				r.value, _ = values[i].ToString()
+			case r.typ != "none" && s.dumps:
+				others = append(others, len(recs))
+			}
+			recs = append(recs, r)
 		}
-		switch {
-		case r.deadline < 0 || r.typ == "string" && values[i].IsNil():
-			r.typ = "none"
-		case r.typ == "string":
-			r.value, _ = values[i].ToString()
-		case r.typ != "none" && s.dumps:
-			others = append(others, i)
-		}
-		recs[i] = r
 	}
 	if len(others) > 0 {
 		if err := s.dump(ctx, recs, others); err != nil {
@@ -101,28 +131,48 @@ func (s *source) read(ctx context.Context, keys []string) ([]record, error) {
 
 // dump reads the serialized value and expiry of recs[i] for every i in idx.
 func (s *source) dump(ctx context.Context, recs []record, idx []int) error {
-	var cmds rueidis.Commands
+	byKey := make(map[string][]int, len(idx)) // a key SCAN returned twice is in recs twice
+	var keys []string
 	for _, i := range idx {
-		cmds = append(cmds, s.conn.B().Dump().Key(recs[i].key).Build(), s.expiry(recs[i].key))
+		k := recs[i].key
+		if byKey[k] == nil {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], i)
 	}
-	replies, sent, err := s.do(ctx, cmds)
+	groups := s.groups(keys)
+	var txns []rueidis.Commands
+	for _, g := range groups {
+		var cmds rueidis.Commands
+		for _, k := range g {
+			cmds = append(cmds, s.conn.B().Dump().Key(k).Build(), s.expiry(k))
+		}
+		txns = append(txns, cmds)
+	}
+	results, sent, err := s.do(ctx, txns)
 	if err != nil {
 		return fmt.Errorf("DUMP: %w", err)
 	}
-	for j, i := range idx {
-		r := &recs[i]
-		if replies[2*j].IsNil() {
-			r.typ = "none"
-			continue
-		}
-		if r.value, err = replies[2*j].ToString(); err != nil {
-			return fmt.Errorf("DUMP: %w", err)
-		}
-		if r.deadline, err = s.deadline(replies[2*j+1], sent); err != nil {
-			return err
-		}
-		if r.deadline < 0 {
-			r.typ = "none"
+	for gi, g := range groups {
+		replies := results[gi]
+		for j, k := range g {
+			var d record
+			if replies[2*j].IsNil() {
+				d.typ = "none"
+			} else if d.value, err = replies[2*j].ToString(); err != nil {
+				return fmt.Errorf("DUMP: %w", err)
+			} else if d.deadline, err = s.deadline(replies[2*j+1], sent); err != nil {
+				return err
+			} else if d.deadline < 0 {
+				d.typ = "none"
+			}
+			for _, i := range byKey[k] {
+				r := &recs[i]
+				r.value, r.deadline = d.value, d.deadline
+				if d.typ != "" {
+					r.typ = d.typ
+				}
+			}
 		}
 	}
 	return nil
@@ -152,12 +202,20 @@ func (s *source) deadline(m rueidis.RedisMessage, sent time.Time) (int64, error)
 	return sent.UnixMilli() + v, nil
 }
 
-// do runs cmds in one transaction (or one pipeline) and returns their
-// replies and when they were sent. A command's error reply is an error.
-func (s *source) do(ctx context.Context, cmds rueidis.Commands) ([]rueidis.RedisMessage, time.Time, error) {
-	n := len(cmds)
-	if s.atomic {
-		cmds = append(append(rueidis.Commands{s.conn.B().Multi().Build()}, cmds...), s.conn.B().Exec().Build())
+// do runs each of txns in one transaction (or, where MULTI is refused,
+// all in one plain pipeline), every transaction in one pipeline, and
+// returns the replies of each and when they were sent. A command's error
+// reply is an error.
+func (s *source) do(ctx context.Context, txns []rueidis.Commands) ([][]rueidis.RedisMessage, time.Time, error) {
+	var cmds rueidis.Commands
+	for _, t := range txns {
+		if s.atomic {
+			cmds = append(cmds, s.conn.B().Multi().Build())
+		}
+		cmds = append(cmds, t...)
+		if s.atomic {
+			cmds = append(cmds, s.conn.B().Exec().Build())
+		}
 	}
 	sent := time.Now()
 	res := s.conn.DoMulti(ctx, cmds...)
@@ -166,25 +224,33 @@ func (s *source) do(ctx context.Context, cmds rueidis.Commands) ([]rueidis.Redis
 			return nil, sent, err
 		}
 	}
-	var replies []rueidis.RedisMessage
-	if s.atomic {
-		var err error
-		if replies, err = res[len(res)-1].ToArray(); err != nil {
-			return nil, sent, fmt.Errorf("EXEC: %w", err)
+	out := make([][]rueidis.RedisMessage, len(txns))
+	for ti, t := range txns {
+		n := len(t)
+		var replies []rueidis.RedisMessage
+		if s.atomic {
+			// MULTI, n QUEUED, EXEC
+			var err error
+			if replies, err = res[n+1].ToArray(); err != nil {
+				return nil, sent, fmt.Errorf("EXEC: %w", err)
+			}
+			res = res[n+2:]
+		} else {
+			for _, r := range res[:n] {
+				m, _ := r.ToMessage()
+				replies = append(replies, m)
+			}
+			res = res[n:]
 		}
-	} else {
-		for _, r := range res {
-			m, _ := r.ToMessage()
-			replies = append(replies, m)
+		if len(replies) != n {
+			return nil, sent, fmt.Errorf("%d replies to %d commands", len(replies), n)
 		}
-	}
-	if len(replies) != n {
-		return nil, sent, fmt.Errorf("%d replies to %d commands", len(replies), n)
-	}
-	for _, m := range replies {
-		if err := m.Error(); err != nil && !rueidis.IsRedisNil(err) {
-			return nil, sent, err
+		for _, m := range replies {
+			if err := m.Error(); err != nil && !rueidis.IsRedisNil(err) {
+				return nil, sent, err
+			}
 		}
+		out[ti] = replies
 	}
-	return replies, sent, nil
+	return out, sent, nil
 }

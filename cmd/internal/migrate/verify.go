@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -72,19 +73,25 @@ func (r *reservoir) add(key string, digest [32]byte) {
 	}
 }
 
-// side is what one server holds for the sampled keys.
+// side is what one side holds for the sampled keys.
 type side struct {
-	values    []rueidis.RedisMessage
-	deadlines []int64 // -1: missing, 0: no expiry
+	values    []value
+	deadlines []int64 // 0: no expiry, or missing
+}
+
+// value is a sampled key's string value; !ok: missing, or not a string.
+type value struct {
+	s  string
+	ok bool
 }
 
 func (m *migration) verify(ctx context.Context) (*Verification, error) {
 	v := &Verification{Problems: []string{}, Warnings: []string{}}
 	var err error
-	if v.SourceKeys, err = keyspace.Count(ctx, m.srcClient, m.cfg.Match); err != nil {
+	if v.SourceKeys, err = keyspace.CountUnits(ctx, m.units, m.cfg.Match); err != nil {
 		return v, fmt.Errorf("counting source keys: %w", err)
 	}
-	if v.DestinationKeys, err = keyspace.Count(ctx, m.dstClient, m.cfg.Match); err != nil {
+	if v.DestinationKeys, err = keyspace.CountUnits(ctx, keyspace.Units(m.cfg.Dest, []int{m.cfg.DestDB}, m.cfg.DestNodes), m.cfg.Match); err != nil {
 		return v, fmt.Errorf("counting destination keys: %w", err)
 	}
 	if left := m.st.Counts.Left.Total(); v.DestinationKeys < v.SourceKeys-left {
@@ -96,7 +103,17 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 		v.OK = true
 		return v, nil
 	}
-	src, err := bounded(ctx, m.cfg.Timeout, "reading the sample", func(ctx context.Context) (side, error) { return read(ctx, m.srcClient, keys, m.src.absolute) })
+	var srcClient rueidis.Client
+	if m.cfg.SourceNodes != nil {
+		srcClient, err = m.cfg.Source.DialCluster(m.cfg.SourceNodes)
+	} else {
+		srcClient, err = m.cfg.Source.Dial(m.cfg.SourceDB)
+	}
+	if err != nil {
+		return v, fmt.Errorf("source: %w", err)
+	}
+	defer srcClient.Close()
+	src, err := bounded(ctx, m.cfg.Timeout, "reading the sample", func(ctx context.Context) (side, error) { return read(ctx, srcClient, keys, m.absolute) })
 	if err != nil {
 		return v, fmt.Errorf("source: %w", err)
 	}
@@ -113,28 +130,26 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 	for i, key := range keys {
 		sv, dv := src.values[i], dst.values[i]
 		switch {
-		case dv.IsNil() && sv.IsNil():
+		case !dv.ok && !sv.ok:
 			v.Gone++
 			continue
-		case dv.IsNil():
+		case !dv.ok:
 			v.Missing++
 			problem(key, "missing on the destination")
 			continue
 		}
-		token, _ := dv.ToString()
-		plain, err := m.cfg.Sealer.Open(nil, []byte(token), 0)
+		plain, err := m.cfg.Sealer.Open(nil, []byte(dv.s), 0)
 		if err != nil {
 			v.Mismatched++
 			problem(key, "the destination's value does not decrypt")
 			continue
 		}
 		srcPlain := []byte(nil)
-		if !sv.IsNil() {
-			s, _ := sv.ToString()
-			if p, err := m.cfg.Sealer.Open(nil, []byte(s), 0); err == nil {
+		if sv.ok {
+			if p, err := m.cfg.Sealer.Open(nil, []byte(sv.s), 0); err == nil {
 				srcPlain = p
 			} else {
-				srcPlain = []byte(s)
+				srcPlain = []byte(sv.s)
 			}
 		}
 		switch {
@@ -169,10 +184,12 @@ func when(deadline int64) string {
 	return time.UnixMilli(deadline).UTC().Format("15:04:05.000")
 }
 
-// read gets the values and deadlines of keys in one pipeline.
+// read gets the values and deadlines of keys in one pipeline, a GET for
+// each rather than one MGET, which a cluster refuses across slots.
 func read(ctx context.Context, c rueidis.Client, keys []string, absolute bool) (side, error) {
-	cmds := rueidis.Commands{c.B().Mget().Key(keys...).Build()}
+	var cmds rueidis.Commands
 	for _, k := range keys {
+		cmds = append(cmds, c.B().Get().Key(k).Build())
 		if absolute {
 			cmds = append(cmds, c.B().Pexpiretime().Key(k).Build())
 		} else {
@@ -181,13 +198,17 @@ func read(ctx context.Context, c rueidis.Client, keys []string, absolute bool) (
 	}
 	sent := time.Now().UnixMilli()
 	res := c.DoMulti(ctx, cmds...)
-	values, err := res[0].ToArray()
-	if err != nil {
-		return side{}, err
-	}
-	s := side{values: values, deadlines: make([]int64, len(keys))}
+	s := side{values: make([]value, len(keys)), deadlines: make([]int64, len(keys))}
 	for i := range keys {
-		d, err := res[1+i].AsInt64()
+		str, err := res[2*i].ToString()
+		switch {
+		case err == nil:
+			s.values[i] = value{s: str, ok: true}
+		case rueidis.IsRedisNil(err), isWrongType(err):
+		default:
+			return side{}, err
+		}
+		d, err := res[2*i+1].AsInt64()
 		switch {
 		case err != nil:
 			return side{}, err
@@ -200,4 +221,11 @@ func read(ctx context.Context, c rueidis.Client, keys []string, absolute bool) (
 		}
 	}
 	return s, nil
+}
+
+// isWrongType: the key holds another type now, which MGET would have read
+// as missing.
+func isWrongType(err error) bool {
+	_, ok := rueidis.IsRedisErr(err)
+	return ok && strings.HasPrefix(err.Error(), "WRONGTYPE")
 }

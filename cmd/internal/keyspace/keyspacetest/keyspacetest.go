@@ -4,10 +4,12 @@ package keyspacetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/redisserver"
@@ -91,28 +93,28 @@ func Put(t testing.TB, c rueidis.Client, entries []Entry) {
 
 // Read returns what keys hold: their values, and absolute expiries in
 // Unix milliseconds (-1: none). A key without a string value is absent
-// from the map.
+// from the map. It reads with GET, key by key, so that it works on a
+// cluster client too, where MGET may not cross slots.
 func Read(t testing.TB, c rueidis.Client, keys []string) map[string]Entry {
 	t.Helper()
 	ctx := Context(t)
 	out := make(map[string]Entry, len(keys))
 	for len(keys) > 0 {
 		n := min(len(keys), chunk)
-		cmds := rueidis.Commands{c.B().Mget().Key(keys[:n]...).Build()}
+		var cmds rueidis.Commands
 		for _, k := range keys[:n] {
-			cmds = append(cmds, c.B().Pexpiretime().Key(k).Build())
+			cmds = append(cmds, c.B().Get().Key(k).Build(), c.B().Pexpiretime().Key(k).Build())
 		}
 		res := c.DoMulti(ctx, cmds...)
-		values, err := res[0].ToArray()
-		if err != nil {
-			t.Fatal(err)
-		}
 		for i, k := range keys[:n] {
-			if values[i].IsNil() {
-				continue
+			v, err := res[2*i].ToString()
+			if err != nil {
+				if rueidis.IsRedisNil(err) || strings.HasPrefix(err.Error(), "WRONGTYPE") {
+					continue
+				}
+				t.Fatal(err)
 			}
-			v, _ := values[i].ToString()
-			d, err := res[1+i].AsInt64()
+			d, err := res[2*i+1].AsInt64()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,4 +133,34 @@ func Do(t testing.TB, c rueidis.Client, args ...string) rueidis.RedisResult {
 		t.Fatalf("%v: %v", args, err)
 	}
 	return r
+}
+
+// Cluster is a three-master Redis Cluster with the users the jobs run as.
+type Cluster struct {
+	*redisserver.Cluster
+	Admin keyspace.Target // "~* &* +@all", at the first master
+	App   keyspace.Target // the app user of `redsafe conf`, at the second
+	// Nodes are the masters, as keyspace.Target.Masters reads them.
+	Nodes []string
+}
+
+// StartCluster starts a cluster (redisserver.StartCluster), stopped when
+// the test ends.
+func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	adminPW, appPW := redsafe.GeneratePassword(redsafe.Production), redsafe.GeneratePassword(redsafe.Production)
+	cl := redisserver.StartCluster(t, redisserver.ClusterConfig{Masters: 3, Users: []redisserver.User{
+		{Name: "admin", Password: adminPW, Rules: "~* &* +@all"},
+		{Name: serverconf.AppName, Password: appPW, Rules: serverconf.AppRules("*")},
+	}})
+	c := &Cluster{Cluster: cl,
+		Admin: keyspace.Target{Addr: cl.Masters[0].Addr, TLS: cl.Masters[0].TLSConfig(), Username: "admin", Password: adminPW},
+		App:   keyspace.Target{Addr: cl.Masters[1].Addr, TLS: cl.Masters[1].TLSConfig(), Username: serverconf.AppName, Password: appPW},
+	}
+	nodes, err := c.App.Masters()
+	if err != nil || len(nodes) != 3 {
+		t.Fatalf("Masters = %v, %v", nodes, err)
+	}
+	c.Nodes = nodes
+	return c
 }
