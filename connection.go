@@ -2,6 +2,7 @@ package redsafe
 
 import (
 	"crypto/tls"
+	"slices"
 
 	"github.com/redsafe/redsafe/seal"
 )
@@ -10,7 +11,11 @@ import (
 // for probes and for other clients that must connect exactly as redsafe
 // does.
 type Connection struct {
-	Addr     string // host:port
+	Addr string // host:port
+	// Seeds are every address the URL names: Addr, then each addr=. A
+	// client connects to them first and finds a cluster's other nodes
+	// from them, as Open does.
+	Seeds    []string
 	Host     string
 	DB       int
 	TLS      *tls.Config // nil when TLS is off
@@ -31,7 +36,7 @@ func (o Options) Connection() (*Connection, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
-	c := &Connection{Addr: s.url.Addr(), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password, Sealer: s.sealer}
+	c := &Connection{Addr: s.url.Addr(), Seeds: slices.Clone(s.topology.addrs), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password, Sealer: s.sealer}
 	if s.useTLS {
 		c.TLS = s.tlsConfig
 	}

@@ -202,8 +202,8 @@ type LocalCacheStats struct {
 	// Invalidations counts the keys the server said were changed, by
 	// another client or by this one, while tracked.
 	Invalidations uint64
-	// Flushes counts drops of everything: a connection closed, or the
-	// server was flushed.
+	// Flushes counts drops of everything: a connection closed, the
+	// server was flushed, or a cluster's slot map changed.
 	Flushes   uint64
 	Evictions uint64 // entries dropped to stay within MaxBytes
 	Entries   int

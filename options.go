@@ -145,6 +145,15 @@ type LocalCacheOptions struct {
 	// its Redis TTL: a bound on staleness should an invalidation ever be
 	// lost without the connection breaking. Default DefaultLocalCacheTTL.
 	TTL time.Duration
+
+	// TopologyCheck is how often, on a Redis Cluster, the Cache reads the
+	// slot map (CLUSTER SLOTS, one small command to one node) and drops
+	// every local copy when a slot has changed hands. A slot moved without
+	// MIGRATE, or taken over by a failover, sends no invalidation for the
+	// keys read before the move, so this bounds how long a copy can be
+	// stale after one. Default DefaultTopologyCheck; unused on a single
+	// server.
+	TopologyCheck time.Duration
 }
 
 // DefaultLocalCacheTTL is LocalCacheOptions.TTL when it is not set.

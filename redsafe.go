@@ -28,6 +28,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,12 @@ type Cache struct {
 
 	decryptFailures  atomic.Uint64
 	previousKeyReads atomic.Uint64
+
+	// stop ends the background work of a Cache (watchTopology), closed
+	// once by Close; watchDone closes when that work has ended.
+	stop      chan struct{}
+	stopOnce  sync.Once
+	watchDone chan struct{}
 }
 
 // OpenFromEnv opens a Cache configured by the environment contract; see
@@ -114,6 +121,18 @@ func open(ctx context.Context, s *config) (*Cache, error) {
 		return nil, err
 	}
 	c.client = client
+	c.stop = make(chan struct{})
+	if c.local != nil && client.Mode() == rueidis.ClientModeCluster {
+		// The first map is read now, so that a change from the moment
+		// of Open on is seen; a failure leaves it to the first check.
+		first, _ := c.slotMap()
+		every := s.localCache.TopologyCheck
+		if every <= 0 {
+			every = DefaultTopologyCheck
+		}
+		c.watchDone = make(chan struct{})
+		go c.watchTopology(every, first)
+	}
 	attrs := []slog.Attr{slog.String("addr", c.addr), slog.String("environment", string(c.env)), slog.Int("db", s.url.DB)}
 	if st := c.dialer.state.Load(); st != nil {
 		attrs = append(attrs, slog.String("tls", tls.VersionName(st.Version)), slog.Bool("tls_resumed", st.DidResume))
@@ -186,6 +205,10 @@ func (c *Cache) ping(ctx context.Context, client rueidis.Client) error {
 // it always returns nil, since closing a connection has no failure the
 // caller could act on.
 func (c *Cache) Close() error {
+	c.stopOnce.Do(func() { close(c.stop) })
+	if c.watchDone != nil {
+		<-c.watchDone
+	}
 	c.client.Close()
 	return nil
 }

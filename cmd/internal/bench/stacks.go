@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/cmd/internal/topology"
 )
 
 // The stacks compared. Each reads and writes its own keys; all use the same
@@ -98,25 +99,39 @@ func newPlaintext(conn *redsafe.Connection, w *wire) (*plaintextStack, error) {
 	if cfg != nil {
 		cfg = cfg.Clone()
 	}
+	// As the library: the seeds first, a cluster found from them (rueidis
+	// uses a server that is not a cluster node alone), every node verified
+	// against the name it is reached by.
 	c, err := rueidis.NewClient(rueidis.ClientOption{
-		InitAddress: []string{conn.Addr},
+		InitAddress: seeds(conn),
 		SelectDB:    conn.DB,
 		Username:    conn.Username,
 		Password:    conn.Password,
 		Dialer:      net.Dialer{Timeout: dialTimeout},
+		TLSConfig:   cfg,
 		DialCtxFn: func(ctx context.Context, addr string, _ *net.Dialer, _ *tls.Config) (net.Conn, error) {
-			return w.dialTLS(ctx, addr, cfg, dialTimeout)
+			return w.dialTLS(ctx, addr, topology.TLSFor(cfg, conn.Addr, addr), dialTimeout)
 		},
-		ConnWriteTimeout:  dialTimeout,
-		ForceSingleClient: true,
-		DisableCache:      true,
-		ClientName:        "redsafe-bench",
+		ConnWriteTimeout: dialTimeout,
+		DisableCache:     true,
+		ClientName:       "redsafe-bench",
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &plaintextStack{c: c}, nil
 }
+
+// seeds are the addresses a client connects to first.
+func seeds(conn *redsafe.Connection) []string {
+	if len(conn.Seeds) > 0 {
+		return conn.Seeds
+	}
+	return []string{conn.Addr}
+}
+
+// cluster reports whether s reached a Redis Cluster.
+func (s *plaintextStack) cluster() bool { return s.c.Mode() == rueidis.ClientModeCluster }
 
 func (s *plaintextStack) name() string { return StackPlaintext }
 func (s *plaintextStack) close()       { s.c.Close() }
@@ -213,12 +228,14 @@ func (s *redsafeStack) getMany(ctx context.Context, keys []string) (int, error) 
 // --- go-redis with fernet-go: what a Go team would assemble by hand
 
 type goRedisStack struct {
-	c    *goredis.Client
+	c    goredis.UniversalClient
 	key  *fernet.Key
 	keys []*fernet.Key
 }
 
-func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire) (*goRedisStack, error) {
+// newGoRedis is go-redis with fernet-go on conn: a ClusterClient when the
+// deployment is a cluster, as a team would configure it.
+func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire, cluster bool) (*goRedisStack, error) {
 	k, err := fernet.DecodeKey(encryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("fernet-go cannot read the encryption key: %w", err)
@@ -227,16 +244,21 @@ func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire) (*goRed
 	if cfg != nil {
 		cfg = cfg.Clone()
 	}
-	c := goredis.NewClient(&goredis.Options{
-		Addr:     conn.Addr,
-		Username: conn.Username,
-		Password: conn.Password,
-		DB:       conn.DB,
-		Dialer: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			return w.dialTLS(ctx, addr, cfg, dialTimeout)
-		},
-		ClientName: "redsafe-bench",
-	})
+	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
+		return w.dialTLS(ctx, addr, topology.TLSFor(cfg, conn.Addr, addr), dialTimeout)
+	}
+	var c goredis.UniversalClient
+	if cluster {
+		c = goredis.NewClusterClient(&goredis.ClusterOptions{
+			Addrs: seeds(conn), Username: conn.Username, Password: conn.Password,
+			Dialer: dial, ClientName: "redsafe-bench",
+		})
+	} else {
+		c = goredis.NewClient(&goredis.Options{
+			Addr: conn.Addr, Username: conn.Username, Password: conn.Password, DB: conn.DB,
+			Dialer: dial, ClientName: "redsafe-bench",
+		})
+	}
 	return &goRedisStack{c: c, key: k, keys: []*fernet.Key{k}}, nil
 }
 
