@@ -266,7 +266,7 @@ func (d *dialer) refine(cause, err error, addr string) error {
 	switch {
 	case d.tls != nil && d.certRequested.Load() && len(d.tls.Certificates) == 0 && (cause == nil || cause == ErrUnreachable || cause == ErrTLS):
 		return ErrClientCertRequired
-	case d.tls != nil && cause == ErrTimeout && speaksPlaintextRESP(addr, d.timeout):
+	case d.tls != nil && cause == ErrTimeout && d.speaksPlaintextRESP(addr):
 		return ErrNotTLS
 	case d.tls == nil && cause == ErrUnreachable && !errors.Is(err, syscall.ECONNREFUSED) && !isDialError(err) &&
 		(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)):

@@ -2,6 +2,7 @@ package redsafe
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"slices"
 
 	"github.com/redsafe/redsafe/seal"
@@ -15,12 +16,17 @@ type Connection struct {
 	// Seeds are every address the URL names: Addr, then each addr=. A
 	// client connects to them first and finds a cluster's other nodes
 	// from them, as Open does.
-	Seeds    []string
-	Host     string
-	DB       int
-	TLS      *tls.Config // nil when TLS is off
-	Username string      // "" means the default user
-	Password string
+	Seeds []string
+	Host  string
+	DB    int
+	TLS   *tls.Config // nil when TLS is off
+	// NodeRootCAs are the roots a node that only a cluster's topology
+	// names (not a seed) is verified against: the CA file alone, so that
+	// one node announcing another host with a public certificate does not
+	// get the password; nil without a CA file (TLS.RootCAs then).
+	NodeRootCAs *x509.CertPool
+	Username    string // "" means the default user
+	Password    string
 
 	// Sealer is the key ring, parsed once by validation: it seals with
 	// EncryptionKey and opens with it or any previous key. It prints as
@@ -38,7 +44,7 @@ func (o Options) Connection() (*Connection, error) {
 	}
 	c := &Connection{Addr: s.url.Addr(), Seeds: slices.Clone(s.topology.addrs), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password, Sealer: s.sealer}
 	if s.useTLS {
-		c.TLS = s.tlsConfig
+		c.TLS, c.NodeRootCAs = s.tlsConfig, s.tlsOwnCA
 	}
 	return c, nil
 }

@@ -191,14 +191,18 @@ func (d *dialer) failed(start time.Time, err error) {
 // speaksPlaintextRESP reports whether addr answers a plaintext PING. A
 // plaintext Redis given a TLS ClientHello usually waits for the end of a
 // line that never comes, so a TLS timeout alone cannot tell it from a dead
-// server; this probe, run only after a failure, can.
-func speaksPlaintextRESP(addr string, timeout time.Duration) bool {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+// server; this probe, run only after a failure, can. It connects as every
+// connection does (d.open: Options.Dial when set), so it asks the server
+// the application reaches, through the same tunnel or proxy.
+func (d *dialer) speaksPlaintextRESP(addr string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+	defer cancel()
+	conn, err := d.open(ctx, addr, &net.Dialer{Timeout: d.timeout})
 	if err != nil {
 		return false
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(timeout))
+	conn.SetDeadline(time.Now().Add(d.timeout))
 	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
 		return false
 	}

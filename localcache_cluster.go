@@ -7,55 +7,84 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/redis/rueidis"
 )
 
 // DefaultTopologyCheck is LocalCacheOptions.TopologyCheck when it is not
 // set.
 const DefaultTopologyCheck = time.Second
 
+// maxTopologyNodes bounds the nodes asked for their slot map each check.
+const maxTopologyNodes = 64
+
 // On a Redis Cluster the local cache is kept coherent by each node's
 // tracking, which knows only the reads made on that node. When a slot
 // changes hands without MIGRATE (a failover, a forced SETSLOT), the new
 // owner was never asked for its keys and sends no invalidation for them,
 // and Redis 7.0 sends none either for the keys the old owner drops. So the
-// Cache reads the slot map (CLUSTER SLOTS) every TopologyCheck and drops
-// every local copy when an owner has changed: a copy can be stale for at
-// most that long after a move, where a move with MIGRATE invalidates at
-// once.
+// Cache asks every node it is connected to for its slot map (CLUSTER
+// SLOTS) every TopologyCheck and drops every local copy when any node's
+// map has changed since that node last answered. Each node is asked, not
+// one: nodes learn of a move at different moments, and a node that still
+// serves a moved slot when another already reports the move can hand out
+// a value that its own change of map, at the next check, must flush too.
 
-// watchTopology runs until c.stop closes, flushing the local cache when
-// the cluster's slot map changes. A read that fails changes nothing: the
-// next one that succeeds compares with the last map read, so a change
-// made while reads fail is still seen.
-func (c *Cache) watchTopology(every time.Duration, last [32]byte) {
+// watchTopology runs until ctx ends (Close), flushing the local cache when
+// a node's slot map changes. A node that does not answer keeps the map it
+// last gave: its change is seen when it answers again.
+func (c *Cache) watchTopology(ctx context.Context, every time.Duration) {
 	defer close(c.watchDone)
+	views := map[string][32]byte{}
+	c.readViews(ctx, views) // the maps as of Open: no flush for them
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		now, err := c.slotMap()
-		if err != nil {
-			c.log.LogAttrs(context.Background(), slog.LevelDebug, "redsafe: cannot read the cluster's slot map", slog.String("error", err.Error()))
-			continue
-		}
-		if now != last {
+		if c.readViews(ctx, views) {
 			c.local.Flush()
-			c.log.LogAttrs(context.Background(), slog.LevelInfo, "redsafe: the cluster's slot map changed; local cache flushed")
-			last = now
+			c.log.LogAttrs(ctx, slog.LevelInfo, "redsafe: the cluster's slot map changed; local cache flushed")
 		}
 	}
 }
 
+// readViews asks each node (up to maxTopologyNodes, by address) for its
+// slot map, records it in views, and reports whether any differs from
+// what that node said before, or comes from a node not seen before.
+func (c *Cache) readViews(ctx context.Context, views map[string][32]byte) (changed bool) {
+	nodes := c.client.Nodes()
+	addrs := make([]string, 0, len(nodes))
+	for a := range nodes {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	for _, a := range addrs[:min(len(addrs), maxTopologyNodes)] {
+		d, err := c.slotMap(ctx, nodes[a])
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			c.log.LogAttrs(ctx, slog.LevelDebug, "redsafe: cannot read a node's slot map", slog.String("addr", a), slog.String("error", err.Error()))
+			continue
+		}
+		if old, ok := views[a]; !ok || old != d {
+			changed = true
+		}
+		views[a] = d
+	}
+	return changed
+}
+
 // slotMap is a digest of which master (address and node id) serves each
-// range of slots, as the node CLUSTER SLOTS reaches says.
-func (c *Cache) slotMap() ([32]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cmdTimeout)
+// range of slots, as the node n says.
+func (c *Cache) slotMap(ctx context.Context, n rueidis.Client) ([32]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
 	defer cancel()
-	ranges, err := c.client.Do(ctx, c.client.B().ClusterSlots().Build()).ToArray()
+	ranges, err := n.Do(ctx, n.B().ClusterSlots().Build()).ToArray()
 	if err != nil {
 		return [32]byte{}, err
 	}

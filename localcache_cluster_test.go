@@ -37,6 +37,11 @@ func TestClusterSlotMovedWithoutMigrate(t *testing.T) {
 	if st.Hits != 1 {
 		t.Fatalf("the second Get was not a local hit: %+v", st)
 	}
+	// While the slot map stays as it is, the checks flush nothing.
+	time.Sleep(500 * time.Millisecond)
+	if now := reader.LocalCacheStats(); now.Flushes != st.Flushes || now.Entries != 1 {
+		t.Fatalf("the local cache was flushed with no change of topology: %+v, before %+v", now, st)
+	}
 
 	fromID := strings.TrimPrefix(from.Do(t, "CLUSTER", "MYID"), "+")
 	toID := strings.TrimPrefix(to.Do(t, "CLUSTER", "MYID"), "+")

@@ -28,7 +28,6 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,10 +57,10 @@ type Cache struct {
 	decryptFailures  atomic.Uint64
 	previousKeyReads atomic.Uint64
 
-	// stop ends the background work of a Cache (watchTopology), closed
-	// once by Close; watchDone closes when that work has ended.
-	stop      chan struct{}
-	stopOnce  sync.Once
+	// stopWatch ends the background work of a Cache on a cluster
+	// (watchTopology), a round trip in flight included; watchDone closes
+	// when it has ended. Both nil without it.
+	stopWatch context.CancelFunc
 	watchDone chan struct{}
 }
 
@@ -121,17 +120,15 @@ func open(ctx context.Context, s *config) (*Cache, error) {
 		return nil, err
 	}
 	c.client = client
-	c.stop = make(chan struct{})
 	if c.local != nil && client.Mode() == rueidis.ClientModeCluster {
-		// The first map is read now, so that a change from the moment
-		// of Open on is seen; a failure leaves it to the first check.
-		first, _ := c.slotMap()
 		every := s.localCache.TopologyCheck
 		if every <= 0 {
 			every = DefaultTopologyCheck
 		}
+		var watch context.Context
+		watch, c.stopWatch = context.WithCancel(context.Background())
 		c.watchDone = make(chan struct{})
-		go c.watchTopology(every, first)
+		go c.watchTopology(watch, every)
 	}
 	attrs := []slog.Attr{slog.String("addr", c.addr), slog.String("environment", string(c.env)), slog.Int("db", s.url.DB)}
 	if st := c.dialer.state.Load(); st != nil {
@@ -205,8 +202,8 @@ func (c *Cache) ping(ctx context.Context, client rueidis.Client) error {
 // it always returns nil, since closing a connection has no failure the
 // caller could act on.
 func (c *Cache) Close() error {
-	c.stopOnce.Do(func() { close(c.stop) })
-	if c.watchDone != nil {
+	if c.stopWatch != nil {
+		c.stopWatch()
 		<-c.watchDone
 	}
 	c.client.Close()

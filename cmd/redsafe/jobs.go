@@ -99,7 +99,7 @@ func connection(ctx context.Context, opts redsafe.Options, name string, timeout 
 	if err != nil {
 		return keyspace.Target{}, 0, nil, err
 	}
-	t := keyspace.Target{Addr: conn.Addr, TLS: conn.TLS, Username: conn.Username, Password: conn.Password, Name: name, DialTimeout: timeout}
+	t := keyspace.Target{Addr: conn.Addr, TLS: conn.TLS, NodeRoots: conn.NodeRootCAs, Username: conn.Username, Password: conn.Password, Name: name, DialTimeout: timeout}
 	if opts.Credentials != nil {
 		cr, err := opts.Credentials(ctx)
 		if err != nil {

@@ -231,6 +231,10 @@ func (c *cli) migrateSource(raw, passwordFile, caFile string) (keyspace.Target, 
 			if !pool.AppendCertsFromPEM(pem) {
 				return t, 0, fmt.Errorf("--from-ca-cert: %s holds no PEM certificate", caFile)
 			}
+			// The nodes a source cluster names, beyond the one --from
+			// names, must chain to this CA alone.
+			t.NodeRoots = x509.NewCertPool()
+			t.NodeRoots.AppendCertsFromPEM(pem)
 		}
 		t.TLS = &tls.Config{RootCAs: pool, ServerName: u.Host, MinVersion: tls.VersionTLS12}
 	}

@@ -110,7 +110,7 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 		c.errorf("rotate-password: name an ACL user with --user or in REDIS_URL; the default user is not rotated")
 		return 2
 	}
-	srv := passrotate.Server{Addr: conn.Addr, TLS: conn.TLS, AdminUser: *adminUser, AdminPassword: adminPassword}
+	srv := passrotate.Server{Addr: conn.Addr, TLS: conn.TLS, NodeRoots: conn.NodeRootCAs, AdminUser: *adminUser, AdminPassword: adminPassword}
 	// A cluster's every node, masters and replicas: ACLs are per node.
 	nodes, err := srv.Nodes()
 	if err != nil {

@@ -277,6 +277,11 @@ func (r *run) aclUsers() map[string]string {
 		if f := strings.Fields(e.Str); len(f) >= 2 && f[0] == "user" {
 			// Redis lists a user's command rules in hash-table order,
 			// which differs from node to node: compare them as a set.
+			// That loses no meaning: ACL LIST does not echo the rules
+			// as they were given but describes what the user may run
+			// (Redis 7.0 prints "-get +@read" as "+@read", and
+			// "+@read -get" as categories then the exception), so two
+			// descriptions with the same rules allow the same commands.
 			rules := f[2:]
 			slices.Sort(rules)
 			users[f[1]] = strings.Join(rules, " ")

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -21,8 +22,9 @@ import (
 type endpoint struct {
 	addr, host string
 	db         int
-	tls        *tls.Config // the service's own TLS settings; nil for redis://
-	username   string      // "" means the default user
+	tls        *tls.Config    // the service's own TLS settings; nil for redis://
+	nodeRoots  *x509.CertPool // of the nodes only the topology names (topology.TLSFor)
+	username   string         // "" means the default user
 	password   string
 	// userHidden: the user name came from a URL without a password, the
 	// form redis-cli reads as a password ("redis://secret@host"), so it is
@@ -61,7 +63,7 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 			return nil, err
 		}
 	}
-	ep.addr, ep.host, ep.db, ep.tls = conn.Addr, conn.Host, conn.DB, conn.TLS
+	ep.addr, ep.host, ep.db, ep.tls, ep.nodeRoots = conn.Addr, conn.Host, conn.DB, conn.TLS, conn.NodeRootCAs
 	ep.username, ep.password = conn.Username, conn.Password
 	if u, err := redisurl.Parse(o.URL); err == nil && u.Username != "" && !u.HasPassword && o.Username == "" && ep.password == "" {
 		ep.userHidden = true
@@ -119,7 +121,7 @@ func (ep *endpoint) at(addr string) *endpoint {
 	n := *ep
 	n.addr = addr
 	n.host, _, _ = net.SplitHostPort(addr)
-	n.tls = topology.TLSFor(ep.tls, ep.addr, addr)
+	n.tls = topology.TLSFor(ep.tls, ep.nodeRoots, ep.addr, addr)
 	return &n
 }
 

@@ -182,6 +182,10 @@ type runner struct {
 	runID    string
 	server   *procCPU
 	noteOnce sync.Once // the note that a stack is left out
+
+	modeOnce sync.Once // isCluster
+	cluster  bool
+	modeErr  error
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -202,22 +206,33 @@ func newRunner(cfg Config) (*runner, error) {
 
 func (r *runner) close() {}
 
+// isCluster reports whether the deployment is a Redis Cluster, as a client
+// configured as the library's finds out; asked once a run.
+func (r *runner) isCluster() (bool, error) {
+	r.modeOnce.Do(func() {
+		var p *plaintextStack
+		if p, r.modeErr = newPlaintext(r.conn, r.wire); r.modeErr == nil {
+			r.cluster = p.cluster()
+			p.close()
+		}
+	})
+	return r.cluster, r.modeErr
+}
+
 // open connects the stacks of a cell. Each cell has new clients, so that
 // no cell inherits another's connections, pools or modes (rueidis moves
 // to background pipelining for good once it has seen concurrent callers).
 func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 	var sts []stack
-	var err error
-	cluster := false
+	cluster, err := r.isCluster()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", StackPlaintext, redact.WithoutSecrets(err, r.conn.Password))
+	}
 	for _, name := range names {
 		var s stack
 		switch name {
 		case StackPlaintext:
-			var p *plaintextStack
-			p, err = newPlaintext(r.conn, r.wire)
-			if err == nil {
-				s, cluster = p, p.cluster()
-			}
+			s, err = newPlaintext(r.conn, r.wire)
 		case StackRedsafe:
 			s, err = newRedsafe(ctx, r.cfg.Options, false)
 		case StackLocalCache:
@@ -235,7 +250,7 @@ func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 				})
 				continue
 			}
-			s, err = newGoRedis(r.conn, r.cfg.Options.EncryptionKey, r.wire, cluster)
+			s, err = newGoRedis(r.conn, r.cfg.Options.EncryptionKey, r.wire)
 		default:
 			err = fmt.Errorf("unknown stack %q", name)
 		}

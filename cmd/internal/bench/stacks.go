@@ -110,7 +110,7 @@ func newPlaintext(conn *redsafe.Connection, w *wire) (*plaintextStack, error) {
 		Dialer:      net.Dialer{Timeout: dialTimeout},
 		TLSConfig:   cfg,
 		DialCtxFn: func(ctx context.Context, addr string, _ *net.Dialer, _ *tls.Config) (net.Conn, error) {
-			return w.dialTLS(ctx, addr, topology.TLSFor(cfg, conn.Addr, addr), dialTimeout)
+			return w.dialTLS(ctx, addr, topology.TLSFor(cfg, conn.NodeRootCAs, conn.Addr, addr), dialTimeout)
 		},
 		ConnWriteTimeout: dialTimeout,
 		DisableCache:     true,
@@ -228,14 +228,14 @@ func (s *redsafeStack) getMany(ctx context.Context, keys []string) (int, error) 
 // --- go-redis with fernet-go: what a Go team would assemble by hand
 
 type goRedisStack struct {
-	c    goredis.UniversalClient
+	c    *goredis.Client
 	key  *fernet.Key
 	keys []*fernet.Key
 }
 
-// newGoRedis is go-redis with fernet-go on conn: a ClusterClient when the
-// deployment is a cluster, as a team would configure it.
-func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire, cluster bool) (*goRedisStack, error) {
+// newGoRedis is go-redis with fernet-go on one server (Run leaves it out
+// on a cluster).
+func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire) (*goRedisStack, error) {
 	k, err := fernet.DecodeKey(encryptionKey)
 	if err != nil {
 		return nil, fmt.Errorf("fernet-go cannot read the encryption key: %w", err)
@@ -244,21 +244,13 @@ func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire, cluster
 	if cfg != nil {
 		cfg = cfg.Clone()
 	}
-	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
-		return w.dialTLS(ctx, addr, topology.TLSFor(cfg, conn.Addr, addr), dialTimeout)
-	}
-	var c goredis.UniversalClient
-	if cluster {
-		c = goredis.NewClusterClient(&goredis.ClusterOptions{
-			Addrs: seeds(conn), Username: conn.Username, Password: conn.Password,
-			Dialer: dial, ClientName: "redsafe-bench",
-		})
-	} else {
-		c = goredis.NewClient(&goredis.Options{
-			Addr: conn.Addr, Username: conn.Username, Password: conn.Password, DB: conn.DB,
-			Dialer: dial, ClientName: "redsafe-bench",
-		})
-	}
+	c := goredis.NewClient(&goredis.Options{
+		Addr: conn.Addr, Username: conn.Username, Password: conn.Password, DB: conn.DB,
+		Dialer: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return w.dialTLS(ctx, addr, cfg, dialTimeout)
+		},
+		ClientName: "redsafe-bench",
+	})
 	return &goRedisStack{c: c, key: k, keys: []*fernet.Key{k}}, nil
 }
 

@@ -56,6 +56,6 @@ func (t Target) At(addr string) Target {
 		return t
 	}
 	n := t
-	n.Addr, n.TLS = addr, topology.TLSFor(t.TLS, t.Addr, addr)
+	n.Addr, n.TLS = addr, topology.TLSFor(t.TLS, t.NodeRoots, t.Addr, addr)
 	return n
 }

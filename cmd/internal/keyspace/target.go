@@ -8,6 +8,7 @@ package keyspace
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -22,11 +23,14 @@ import (
 
 // Target is a server and the credentials to use on it.
 type Target struct {
-	Addr     string      // host:port
-	TLS      *tls.Config // nil: plaintext
-	Username string      // "" means the default user
-	Password string
-	Name     string // CLIENT SETNAME, so operators can see the job in CLIENT LIST
+	Addr string      // host:port
+	TLS  *tls.Config // nil: plaintext
+	// NodeRoots verify the nodes of a cluster other than Addr (see
+	// topology.TLSFor): the CA file alone; nil: TLS.RootCAs.
+	NodeRoots *x509.CertPool
+	Username  string // "" means the default user
+	Password  string
+	Name      string // CLIENT SETNAME, so operators can see the job in CLIENT LIST
 	// DialTimeout bounds the dial, the TLS handshake and authentication.
 	// Default 5s.
 	DialTimeout time.Duration
@@ -86,7 +90,7 @@ func (t Target) dial(db int, nodes []string) (rueidis.Client, error) {
 		// of its own, and these jobs talk to servers nobody vouches for.
 		// A cluster's other nodes are checked against their own names.
 		DialCtxFn: func(ctx context.Context, addr string, nd *net.Dialer, _ *tls.Config) (net.Conn, error) {
-			return resp.DialGuarded(ctx, addr, nd, topology.TLSFor(t.TLS, t.Addr, addr), resp.ClientLimits(0))
+			return resp.DialGuarded(ctx, addr, nd, topology.TLSFor(t.TLS, t.NodeRoots, t.Addr, addr), resp.ClientLimits(0))
 		},
 		// Batches are large pipelines; a server that answers none of a
 		// batch within this is considered gone.

@@ -40,7 +40,7 @@ func (s Server) at(addr string) Server {
 		return s
 	}
 	n := s
-	n.Addr, n.TLS = addr, topology.TLSFor(s.TLS, s.Addr, addr)
+	n.Addr, n.TLS = addr, topology.TLSFor(s.TLS, s.NodeRoots, s.Addr, addr)
 	return n
 }
 

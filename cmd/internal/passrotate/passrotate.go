@@ -8,6 +8,7 @@ package passrotate
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,8 +23,11 @@ import (
 // Server is where the user lives, and the operations user that may run
 // ACL SETUSER, ACL GETUSER, ACL SAVE and CONFIG GET there.
 type Server struct {
-	Addr          string
-	TLS           *tls.Config // nil for plaintext (never for a redsafe policy above testing)
+	Addr string
+	TLS  *tls.Config // nil for plaintext (never for a redsafe policy above testing)
+	// NodeRoots verify a cluster's nodes other than Addr (topology.TLSFor):
+	// the CA file alone; nil: TLS.RootCAs.
+	NodeRoots     *x509.CertPool
 	AdminUser     string
 	AdminPassword string
 	Timeout       time.Duration // per connection and command; 0 => 5s

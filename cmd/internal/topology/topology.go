@@ -7,6 +7,7 @@ package topology
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"slices"
@@ -135,11 +136,15 @@ func pairs(v resp.Value) map[string]resp.Value {
 	return m
 }
 
-// TLSFor is cfg for the node at addr, reached from the node at from: the
-// node's certificate must cover the host it is reached by, unless cfg
-// names one server name for every node (a ServerName other than from's
-// host). nil stays nil (plaintext).
-func TLSFor(cfg *tls.Config, from, addr string) *tls.Config {
+// TLSFor is cfg for the node at addr, which the topology of the node at
+// from names: the node's certificate must cover the host it is reached
+// by, unless cfg names one server name for every node (a ServerName other
+// than from's host), and chain to roots when those are given (the
+// deployment's CA file alone, redsafe.Connection.NodeRootCAs), as the
+// library checks such nodes: with the system roots too, a node announcing
+// another host with a public certificate would get the password. nil
+// stays nil (plaintext).
+func TLSFor(cfg *tls.Config, roots *x509.CertPool, from, addr string) *tls.Config {
 	if cfg == nil || addr == from {
 		return cfg
 	}
@@ -148,6 +153,9 @@ func TLSFor(cfg *tls.Config, from, addr string) *tls.Config {
 	n := cfg.Clone()
 	if n.ServerName == "" || n.ServerName == origin {
 		n.ServerName = host
+	}
+	if roots != nil {
+		n.RootCAs = roots
 	}
 	return n
 }

@@ -28,19 +28,21 @@ type run struct {
 
 // otherNodes are the other nodes of the cluster the URL's server belongs
 // to (package topology), as the application user may list them; nil for
-// one server, or when the TLS handshake failed.
-func (r *run) otherNodes() []string {
+// one server, or when the TLS handshake or the login failed (their checks
+// say so). An error says the server would not tell whether it has other
+// nodes: only it was checked.
+func (r *run) otherNodes() ([]string, error) {
 	if r.state == nil {
-		return nil
+		return nil, nil
 	}
 	c, err := r.auth()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer c.Close()
 	found, err := topology.Read(c.DoValue, r.conn.TLS != nil, r.conn.Host)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var nodes []string
 	for _, n := range found {
@@ -48,7 +50,7 @@ func (r *run) otherNodes() []string {
 			nodes = append(nodes, n.Addr)
 		}
 	}
-	return nodes
+	return nodes, nil
 }
 
 func (r *run) dial() (*resp.Conn, error) {
@@ -87,7 +89,7 @@ func checkHandshake(ctx context.Context, r *run) Result {
 		return Result{Severity: Fail, Message: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
 	}
 	if r.node != "" {
-		conn.TLS = topology.TLSFor(conn.TLS, conn.Addr, r.node)
+		conn.TLS = topology.TLSFor(conn.TLS, conn.NodeRootCAs, conn.Addr, r.node)
 		conn.Addr = r.node
 		conn.Host, _, _ = net.SplitHostPort(r.node)
 	}

@@ -18,7 +18,9 @@ import (
 func TestVerifyEveryNode(t *testing.T) {
 	t.Parallel()
 	cl := redisserver.StartCluster(t, redisserver.ClusterConfig{Masters: 3,
-		Users: []redisserver.User{{Name: "admin", Password: adminPassword, Rules: "~* &* +@all"}, {Name: "app", Password: appPassword, Rules: appRules + " +cluster|shards +cluster|slots"}},
+		Users: []redisserver.User{{Name: "admin", Password: adminPassword, Rules: "~* &* +@all"}, {Name: "app", Password: appPassword, Rules: appRules + " +cluster|shards +cluster|slots"},
+			// narrow may not ask which nodes the cluster has.
+			{Name: "narrow", Password: appPassword, Rules: appRules + " -cluster"}},
 		Node: func(i int, c *redisserver.Config) {
 			if i == 2 {
 				c.Hosts = []string{"elsewhere.example"}
@@ -57,5 +59,22 @@ func TestVerifyEveryNode(t *testing.T) {
 				t.Errorf("%s %s = %s, want ok", m.Addr, id, s)
 			}
 		}
+	}
+
+	// A user that may not list the nodes: verify says only the URL's node
+	// was checked, instead of passing the cluster on one node's word.
+	target.Options.URL = cl.Masters[0].URL("narrow", "")
+	narrow := Run(ctx, target, nil)
+	var warned bool
+	for _, r := range narrow {
+		if r.Subject != cl.Masters[0].Addr {
+			t.Errorf("a result about %s, though the nodes could not be listed", r.Subject)
+		}
+		if r.ID == "cluster.nodes" && r.Severity == Warn {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no cluster.nodes warning when the user may not list the nodes: %+v", narrow)
 	}
 }

@@ -87,7 +87,19 @@ func Run(ctx context.Context, t Target, report func(Result)) []Result {
 	// A cluster: every other node answers for itself, each the subject of
 	// its results. The data round trip goes through the library, which
 	// reaches every node already: it runs once.
-	for _, addr := range r.otherNodes() {
+	nodes, err := r.otherNodes()
+	if err != nil {
+		// A verdict on one node of a cluster would pass the deployment
+		// while the others went unchecked.
+		res := Result{ID: "cluster.nodes", Severity: Warn, Subject: r.conn.Addr,
+			Message: termsafe.Escape("only " + r.conn.Addr + " was checked: " + err.Error()),
+			Fix:     "give the app user +cluster|shards and +cluster|slots (the app user of `redsafe conf` has them), then verify again"}
+		results = append(results, res)
+		if report != nil {
+			report(res)
+		}
+	}
+	for _, addr := range nodes {
 		nr := &run{target: t, node: addr}
 		results = append(results, nr.all(ctx, perNode, report)...)
 	}
