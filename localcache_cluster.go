@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -71,7 +72,13 @@ func (c *Cache) readViews(ctx context.Context, views map[string][32]byte) (chang
 			c.log.LogAttrs(ctx, slog.LevelDebug, "redsafe: cannot read a node's slot map", slog.String("addr", a), slog.String("error", err.Error()))
 			continue
 		}
-		if old, ok := views[a]; !ok || old != d {
+		old, ok := views[a]
+		switch {
+		case ok && old != d:
+			changed = true
+		case !ok && len(views) > 0 && !slices.Contains(slices.Collect(maps.Values(views)), d):
+			// A node not asked before (rueidis found it) with a map no
+			// other node gave.
 			changed = true
 		}
 		views[a] = d
@@ -79,8 +86,10 @@ func (c *Cache) readViews(ctx context.Context, views map[string][32]byte) (chang
 	return changed
 }
 
-// slotMap is a digest of which master (address and node id) serves each
-// range of slots, as the node n says.
+// slotMap is a digest of which master (by node id) serves each range of
+// slots, as the node n says. Addresses are left out: a node learns its
+// own address from its peers some time after it joins, which moves no
+// slot, and a node that does move is dialed again, which flushes anyway.
 func (c *Cache) slotMap(ctx context.Context, n rueidis.Client) ([32]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cmdTimeout)
 	defer cancel()
@@ -97,20 +106,14 @@ func (c *Cache) slotMap(ctx context.Context, n rueidis.Client) ([32]byte, error)
 		start, err1 := f[0].AsInt64()
 		end, err2 := f[1].AsInt64()
 		master, err3 := f[2].ToArray()
-		if err1 != nil || err2 != nil || err3 != nil || len(master) < 2 {
-			return [32]byte{}, fmt.Errorf("CLUSTER SLOTS: a range that is not [start end master ...]")
+		if err1 != nil || err2 != nil || err3 != nil || len(master) < 3 {
+			return [32]byte{}, fmt.Errorf("CLUSTER SLOTS: a range that is not [start end [host port id] ...]")
 		}
-		var node []string
-		for _, m := range master[:min(len(master), 3)] {
-			s, err := m.ToString()
-			if err != nil {
-				if n, err := m.AsInt64(); err == nil {
-					s = fmt.Sprint(n)
-				}
-			}
-			node = append(node, s)
+		id, err := master[2].ToString()
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("CLUSTER SLOTS: a master without a node id")
 		}
-		lines = append(lines, fmt.Sprintf("%d-%d %q", start, end, node))
+		lines = append(lines, fmt.Sprintf("%d-%d %q", start, end, id))
 	}
 	slices.Sort(lines)
 	h := sha256.New()

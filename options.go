@@ -146,13 +146,13 @@ type LocalCacheOptions struct {
 	// lost without the connection breaking. Default DefaultLocalCacheTTL.
 	TTL time.Duration
 
-	// TopologyCheck is how often, on a Redis Cluster, the Cache reads the
-	// slot map (CLUSTER SLOTS, one small command to one node) and drops
-	// every local copy when a slot has changed hands. A slot moved without
-	// MIGRATE, or taken over by a failover, sends no invalidation for the
-	// keys read before the move, so this bounds how long a copy can be
-	// stale after one. Default DefaultTopologyCheck; unused on a single
-	// server.
+	// TopologyCheck is how often, on a Redis Cluster, the Cache asks each
+	// node it is connected to (up to 64) for its slot map (CLUSTER SLOTS)
+	// and drops every local copy when any node's map has changed. A slot
+	// moved without MIGRATE, or taken over by a failover, sends no
+	// invalidation for the keys read before the move, so this bounds how
+	// long a copy can be stale after the last node learns of one. Default
+	// DefaultTopologyCheck; unused on a single server.
 	TopologyCheck time.Duration
 }
 

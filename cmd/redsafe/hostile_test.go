@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,9 +52,18 @@ func runChild(t *testing.T, limit time.Duration, env []string, args ...string) c
 	if err != nil {
 		t.Fatal(err)
 	}
+	measure, err := exec.LookPath("rss-of") // so is this (rssof_test.go)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	rssFile := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.CommandContext(ctx, measure, append([]string{rssFile, bin}, args...)...)
+	// Its own process group, killed whole at the deadline: rss-of and the
+	// CLI under it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
@@ -70,8 +80,11 @@ func runChild(t *testing.T, limit time.Duration, env []string, args ...string) c
 	case err != nil:
 		t.Fatalf("running %s: %v", bin, err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = int64(ru.Maxrss) * 1024 // Linux reports KiB
+	if kib, err := os.ReadFile(rssFile); err == nil {
+		n, _ := strconv.ParseInt(string(kib), 10, 64)
+		r.maxRSS = n * 1024 // Linux reports KiB
+	} else if r.code != -1 {
+		t.Fatalf("rss-of measured nothing: %v\n%s", err, r.stderr)
 	}
 	return r
 }

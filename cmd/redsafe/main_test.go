@@ -12,7 +12,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"redsafe": main})
+	testscript.Main(m, map[string]func(){"redsafe": main, "rss-of": rssOf})
 }
 
 // TestScripts runs the CLI scenarios in testdata/script. Scripts that need

@@ -42,10 +42,12 @@ meet the policy of its environment. On the way:
     are with DUMP/RESTORE, which needs a destination user that may run
     RESTORE (the admin user of redsafe conf; the app user may not).
 
-Either side may be a Redis Cluster (a node's URL, with addr= for more seeds):
-a cluster source is walked master by master, a SCAN each, and a cluster
-destination is written through the master of each key's slot. A cluster has
-database 0 only.
+Either side may be a Redis Cluster: the URL's host is asked for the other
+nodes (addr= seeds are not needed here). A cluster source is walked master by
+master, a SCAN each, and a cluster destination is written through the master
+of each key's slot. A cluster has database 0 only. A slot that changes hands
+during the walk (a resharding, a failover) ends the run with an error, since
+keys moved onto a master walked before would be missed: run it again.
 
 Each batch of the source is read in one MULTI/EXEC (on a cluster, one per
 hash slot), so a value and its TTL are from the same moment. The run keeps a
@@ -141,15 +143,23 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	// master, a destination written through its slots' masters. A server
 	// that will not say whether it is one is refused: copying one node of
 	// a cluster would report done with the other nodes' keys left behind.
-	srcNodes, err := src.Masters()
+	srcCluster, err := src.Cluster()
 	if err != nil {
 		c.errorf("migrate: source: %s", errText(escapeReplies(err)))
 		return 1
 	}
-	dstNodes, err := dst.Masters()
+	dstCluster, err := dst.Cluster()
 	if err != nil {
 		c.errorf("migrate: destination: %s", errText(escapeReplies(err)))
 		return 1
+	}
+	var srcNodes, dstNodes []string
+	var srcOwners, dstOwners string
+	if srcCluster != nil {
+		srcNodes, srcOwners = srcCluster.Masters, srcCluster.Owners
+	}
+	if dstCluster != nil {
+		dstNodes, dstOwners = dstCluster.Masters, dstCluster.Owners
 	}
 	if srcNodes != nil && srcDB != 0 {
 		c.errorf("migrate: the source %s is a Redis Cluster node, and a cluster has database 0 only: drop the /%d from --from", src.Addr, srcDB)
@@ -157,7 +167,7 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	}
 
 	report, finish := c.progress(*f.progress)
-	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, SourceNodes: srcNodes, DestNodes: dstNodes, Sealer: sealer,
+	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, SourceNodes: srcNodes, DestNodes: dstNodes, SourceOwners: srcOwners, DestOwners: dstOwners, Sealer: sealer,
 		Match: *f.match, Count: *f.count, Rate: *f.rate, DryRun: *f.dryRun, Overwrite: *overwrite,
 		AllowUnencryptedTypes: *allowTypes, StatePath: *f.state, Resume: *f.resume, Sample: *sample, Stop: stop,
 		Progress: report}

@@ -49,6 +49,12 @@ its remaining TTL (SET KEEPTTL) and the token keeps its original Fernet
 timestamp, as Python's MultiFernet.rotate does. A writer that changes a key
 in the meantime wins: its value is kept, and counted.
 
+On a Redis Cluster it walks every master that serves slots, a SCAN each, one
+transaction per hash slot, with a checkpoint cursor per master. A slot that
+changes hands during the walk (a resharding, a failover) ends the run with an
+error, since keys moved onto a master walked before would be missed: run it
+again without --resume.
+
 Left untouched and counted: values no configured key opens (never deleted),
 values already under the primary key, and keys of other types. A previous
 key equal to the primary key, or listed twice, is reported as a warning.
@@ -150,13 +156,18 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	}
 
 	// A cluster is walked master by master, each with a SCAN of its own.
-	// A cluster is walked master by master. A server that will not say
-	// whether it is one is refused: walking one node of a cluster would
-	// report done while the others keep values under the old key.
-	nodes, err := target.Masters()
+	// A server that will not say whether it is one is refused: walking one
+	// node of a cluster would report done while the others keep values
+	// under the old key.
+	cluster, err := target.Cluster()
 	if err != nil {
-		c.errorf("rotate-key: %s: %s", target.Addr, errText(err))
+		c.errorf("rotate-key: %s", errText(escapeReplies(err)))
 		return 1
+	}
+	var nodes []string
+	var owners string
+	if cluster != nil {
+		nodes, owners = cluster.Masters, cluster.Owners
 	}
 	if nodes != nil && (len(dbs) != 1 || dbs[0] != 0) {
 		c.errorf("rotate-key: %s is a Redis Cluster node, and a cluster has database 0 only: drop --db", target.Addr)
@@ -164,7 +175,7 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	}
 
 	report, finish := c.progress(*f.progress)
-	cfg := keyrotate.Config{Target: target, DBs: dbs, Nodes: nodes, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
+	cfg := keyrotate.Config{Target: target, DBs: dbs, Nodes: nodes, Owners: owners, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
 		Mode: mode, StatePath: *f.state, Resume: *f.resume, Stop: stop,
 		Progress: report}
 	if !*f.asJSON {

@@ -21,6 +21,8 @@ func TestAuditCluster(t *testing.T) {
 			switch i {
 			case 4: // a replica
 				c.ExtraConfig = append(c.ExtraConfig, "enable-debug-command yes")
+			case 5: // a replica that serves plaintext too
+				c.ExtraPlaintextPort = true
 			case 2: // a master with a user the others lack
 				c.Users = append(append([]redisserver.User{}, c.Users...), redisserver.User{Name: "leftover", Password: "leftover-password-1234567890", Rules: "+ping"})
 			}
@@ -43,6 +45,15 @@ func TestAuditCluster(t *testing.T) {
 	}
 	if !slices.Equal(subjects, []string{bad.Addr}) {
 		t.Fatalf("config.dangerous-features about %v, want only the misconfigured node %s", subjects, bad.Addr)
+	}
+	var plain []string
+	for _, f := range rep.Findings {
+		if f.ID == "tls.plaintext-port" && f.Severity == sevError {
+			plain = append(plain, f.Subject)
+		}
+	}
+	if !slices.Equal(plain, []string{cl.Nodes[5].Addr}) {
+		t.Fatalf("tls.plaintext-port about %v, want only the replica serving plaintext, %s", plain, cl.Nodes[5].Addr)
 	}
 	var differ []string
 	for _, f := range rep.Findings {

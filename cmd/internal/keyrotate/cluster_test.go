@@ -1,6 +1,7 @@
 package keyrotate
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -53,7 +54,7 @@ func TestRotateCluster(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "rotate.state")
 	stop := make(chan struct{})
 	var once sync.Once
-	rep, err := Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Sealer: k.both, Count: 1000, StatePath: state, Stop: stop,
+	rep, err := Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Owners: kc.Owners, Sealer: k.both, Count: 1000, StatePath: state, Stop: stop,
 		Progress: func(p progress.Report) {
 			if p.Fraction >= 1.0/3 {
 				once.Do(func() { close(stop) })
@@ -80,7 +81,7 @@ func TestRotateCluster(t *testing.T) {
 			victimAt.Do(t, "SET", victim, string(k.newOnly.Seal(nil, []byte("the writer's value"))), "KEEPTTL")
 		})
 	}
-	rep, err = Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Sealer: k.both, Count: 1000, StatePath: state, Resume: true, beforeExec: hook})
+	rep, err = Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Owners: kc.Owners, Sealer: k.both, Count: 1000, StatePath: state, Resume: true, beforeExec: hook})
 	if err != nil || !rep.Complete || rep.Scanned != n {
 		t.Fatalf("resumed run: %+v complete %v, %v", rep.Counts, rep.Complete, err)
 	}
@@ -101,5 +102,42 @@ func TestRotateCluster(t *testing.T) {
 		if exp := strings.TrimPrefix(m.Do(t, "PEXPIRETIME", key), ":"); exp != strconv.FormatInt(deadline, 10) {
 			t.Fatalf("%s expires at %s, want %d: the TTL was not kept", key, exp, deadline)
 		}
+	}
+
+	// A slot that changes hands during a walk (here an empty one, moved
+	// while the first master is walked) fails the run instead of letting
+	// keys moved onto a walked master go unrotated.
+	used := map[uint16]bool{}
+	for i := range n {
+		used[keyspace.Slot(fmt.Sprintf("k:%d", i))] = true
+	}
+	free := ""
+	for i := 0; free == ""; i++ {
+		if k := fmt.Sprintf("free:%d", i); !used[keyspace.Slot(k)] {
+			free = k
+		}
+	}
+	owner := cl.MasterOf(t, free)
+	var other *redisserver.Server
+	for _, m := range cl.Masters {
+		if m != owner {
+			other = m
+		}
+	}
+	slot := strconv.Itoa(int(keyspace.Slot(free)))
+	otherID := strings.TrimPrefix(other.Do(t, "CLUSTER", "MYID"), "+")
+	var move sync.Once
+	moveSlot := func([]string) {
+		move.Do(func() {
+			for _, m := range cl.Masters {
+				if r := m.Do(t, "CLUSTER", "SETSLOT", slot, "NODE", otherID); r != "+OK" {
+					t.Errorf("SETSLOT on %s: %s", m.Addr, r)
+				}
+			}
+		})
+	}
+	_, err = Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Owners: kc.Owners, Sealer: k.both, Count: 1000, Mode: Check, beforeExec: moveSlot})
+	if !errors.Is(err, keyspace.ErrSlotsMoved) {
+		t.Fatalf("a slot moved during the walk: %v, want ErrSlotsMoved", err)
 	}
 }

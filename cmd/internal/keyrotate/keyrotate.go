@@ -36,9 +36,14 @@ const (
 type Config struct {
 	Target keyspace.Target
 	DBs    []int // databases to walk, in order
-	// Nodes are the masters of a Redis Cluster (keyspace.Target.Masters),
+	// Nodes are the masters of a Redis Cluster (keyspace.Target.Cluster),
 	// each walked with a SCAN of its own in database 0; nil for one server.
-	Nodes  []string
+	Nodes []string
+	// Owners is the cluster's keyspace.Cluster.Owners, read with Nodes:
+	// checked again after each master, so that a slot moved onto a master
+	// already walked fails the run (keyspace.ErrSlotsMoved) instead of
+	// leaving its keys unrotated. "" checks nothing.
+	Owners string
 	Sealer *seal.Sealer // the primary key and the previous keys
 	Match  string       // SCAN MATCH pattern; "" for every key
 	Count  int          // SCAN COUNT: keys per batch and transaction (default 500)
@@ -122,6 +127,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := r.walk(ctx, ui); err != nil {
 			return rep, err
 		}
+		if cfg.Owners != "" {
+			if err := cfg.Target.CheckOwners(cfg.Owners); err != nil {
+				return rep, err
+			}
+		}
 	}
 	rep.Complete = true
 	return rep, nil
@@ -131,7 +141,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // cluster's masters included (the checkpoint holds a cursor per node).
 func scope(cfg Config, rep *Report) string {
 	if len(cfg.Nodes) > 0 {
-		return fmt.Sprintf("%s cluster nodes %v match %q primary key %s", cfg.Target.Addr, cfg.Nodes, cfg.Match, rep.PrimaryKey)
+		return fmt.Sprintf("%s cluster nodes %v slots %s match %q primary key %s", cfg.Target.Addr, cfg.Nodes, cfg.Owners, cfg.Match, rep.PrimaryKey)
 	}
 	return fmt.Sprintf("%s dbs %v match %q primary key %s", cfg.Target.Addr, cfg.DBs, cfg.Match, rep.PrimaryKey)
 }

@@ -11,10 +11,21 @@ import (
 	"github.com/redsafe/redsafe/internal/resp"
 )
 
-// Masters returns the addresses of the masters of the cluster t is a node
-// of (package topology), sorted, or nil when t is not a cluster node: the
-// jobs then walk each master with a SCAN of its own.
-func (t Target) Masters() ([]string, error) {
+// Cluster is what a node says of its cluster.
+type Cluster struct {
+	// Masters are the addresses of the masters that serve slots, sorted:
+	// the jobs walk each with a SCAN of its own.
+	Masters []string
+	// Owners is topology.Owners: the same for two reads of one cluster,
+	// through any node or port, until a slot moves or a master fails over.
+	Owners string
+}
+
+// Cluster reads the cluster t is a node of (package topology), or nil
+// when t is not a cluster node. A server that will not say is an error
+// (*topology.RefusedError): a job acting on one node of a cluster as if
+// it were the whole deployment would leave the others' keys behind.
+func (t Target) Cluster() (*Cluster, error) {
 	timeout := t.DialTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -37,10 +48,39 @@ func (t Target) Masters() ([]string, error) {
 		}
 	}
 	nodes, err := topology.Read(c.DoValue, t.TLS != nil, host(t.Addr))
-	if err != nil || nodes == nil {
-		return nil, err // nil, nil: one server; a *topology.RefusedError: unknown
+	if err != nil {
+		return nil, fmt.Errorf("asking %s which nodes its cluster has: %w", t.Addr, err)
 	}
-	return topology.Masters(nodes), nil
+	if nodes == nil {
+		return nil, nil
+	}
+	return &Cluster{Masters: topology.Masters(nodes), Owners: topology.Owners(nodes)}, nil
+}
+
+// Masters is Cluster's masters: nil when t is not a cluster node.
+func (t Target) Masters() ([]string, error) {
+	cl, err := t.Cluster()
+	if cl == nil {
+		return nil, err
+	}
+	return cl.Masters, nil
+}
+
+// ErrSlotsMoved is returned by a job whose cluster's slots changed owner
+// while it walked them.
+var ErrSlotsMoved = errors.New("the cluster's slots changed hands during the walk (a resharding or a failover): keys moved onto a master walked before may have been missed; run again without --resume, which walks every master again and leaves what is done as it is")
+
+// CheckOwners returns ErrSlotsMoved when the cluster t is a node of no
+// longer has the owners want (Cluster.Owners, read before the walk).
+func (t Target) CheckOwners(want string) error {
+	cl, err := t.Cluster()
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the cluster's slots again: %w", err)
+	case cl == nil || cl.Owners != want:
+		return ErrSlotsMoved
+	}
+	return nil
 }
 
 func host(addr string) string {

@@ -50,11 +50,19 @@ type Config struct {
 	// each key to the master of its slot. A cluster has database 0 only.
 	SourceNodes []string
 	DestNodes   []string
-	Sealer      *seal.Sealer // seals with the primary key; opens with every key
-	Match       string       // SCAN MATCH on the source; "" for every key
-	Count       int          // SCAN COUNT (default 500)
-	Rate        float64      // keys per second at most; 0 for no limit
-	DryRun      bool         // read and count, write nothing
+	// SourceOwners and DestOwners are each cluster's
+	// keyspace.Cluster.Owners: two sides with the same are one cluster,
+	// whatever addresses or ports they are reached by, and the source's is
+	// checked again after each master, so that a slot moved onto a master
+	// already walked fails the run (keyspace.ErrSlotsMoved) instead of
+	// leaving its keys behind. "" checks nothing.
+	SourceOwners string
+	DestOwners   string
+	Sealer       *seal.Sealer // seals with the primary key; opens with every key
+	Match        string       // SCAN MATCH on the source; "" for every key
+	Count        int          // SCAN COUNT (default 500)
+	Rate         float64      // keys per second at most; 0 for no limit
+	DryRun       bool         // read and count, write nothing
 	// Overwrite replaces keys the destination has; otherwise they are left.
 	Overwrite bool
 	// AllowUnencryptedTypes copies keys of other types with DUMP/RESTORE,
@@ -130,10 +138,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		SourceNodes: cfg.SourceNodes, DestinationNodes: cfg.DestNodes,
 	}
 	scope := fmt.Sprintf("from %s to %s match %q", rep.Source, rep.Destination, cfg.Match)
-	if cfg.SourceNodes != nil || cfg.DestNodes != nil {
+	if cfg.SourceNodes != nil {
 		// The checkpoint holds a cursor per source master: a resume must
-		// find the same masters, in the same order.
-		scope += fmt.Sprintf(" source nodes %v destination nodes %v", cfg.SourceNodes, cfg.DestNodes)
+		// find the same masters, in the same order, serving the same
+		// slots. The destination's nodes do not matter to it.
+		scope += fmt.Sprintf(" source nodes %v slots %s", cfg.SourceNodes, cfg.SourceOwners)
 	}
 	cp := keyspace.Checkpoint[Counts]{Job: Job, Resume: cfg.Resume, Scope: scope}
 	if !cfg.DryRun {
@@ -168,6 +177,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := m.walk(ctx, ui); err != nil {
 			return rep, err
 		}
+		if cfg.SourceOwners != "" {
+			if err := cfg.Source.CheckOwners(cfg.SourceOwners); err != nil {
+				return rep, fmt.Errorf("source: %w", err)
+			}
+		}
 	}
 	rep.Complete = true
 	if !cfg.DryRun && cfg.Sample > 0 {
@@ -192,6 +206,9 @@ func sameDatabase(cfg Config) error {
 	}
 	if (cfg.SourceNodes != nil && cfg.SourceDB != 0) || (cfg.DestNodes != nil && cfg.DestDB != 0) {
 		return errors.New("migrate: a Redis Cluster has database 0 only: drop the /db from its URL")
+	}
+	if cfg.SourceOwners != "" && cfg.SourceOwners == cfg.DestOwners {
+		return fmt.Errorf("migrate: the source and the destination are the same cluster (the same nodes serve the same slots on both sides)")
 	}
 	src := append([]string{cfg.Source.Addr}, cfg.SourceNodes...)
 	dst := append([]string{cfg.Dest.Addr}, cfg.DestNodes...)

@@ -6,8 +6,10 @@
 package topology
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"slices"
@@ -25,6 +27,12 @@ const MaxNodes = 1000
 type Node struct {
 	Addr   string // host:port, IPv6 bracketed
 	Master bool
+	ID     string // the node's id; "" when the reply gives none
+	// Ranges are the slots a master serves, [first, last] each; none for
+	// a replica, or a master that serves no slot.
+	Ranges [][2]int
+	// Failed: the cluster marks the node failed (CLUSTER SHARDS health).
+	Failed bool
 }
 
 // Read asks a node, through do, which nodes its cluster has: CLUSTER
@@ -40,8 +48,7 @@ type Node struct {
 // sorted by address, so that two reads of one cluster compare equal.
 func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([]Node, error) {
 	var nodes []Node
-	seen := map[string]bool{}
-	add := func(h, port string, master bool) error {
+	add := func(h, port string, master bool, id string, ranges [][2]int, failed bool) error {
 		if h == "" || h == "?" {
 			h = host
 		}
@@ -50,14 +57,15 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 			return fmt.Errorf("the cluster names a node that is not host:port")
 		}
 		addr := net.JoinHostPort(h, port)
-		if seen[addr] {
+		if i := slices.IndexFunc(nodes, func(n Node) bool { return n.Addr == addr }); i >= 0 {
+			// CLUSTER SLOTS names a master once for each of its ranges.
+			nodes[i].Ranges = append(nodes[i].Ranges, ranges...)
 			return nil
 		}
 		if len(nodes) == MaxNodes {
 			return fmt.Errorf("the cluster names more than %d nodes", MaxNodes)
 		}
-		seen[addr] = true
-		nodes = append(nodes, Node{Addr: addr, Master: master})
+		nodes = append(nodes, Node{Addr: addr, Master: master, ID: id, Ranges: ranges, Failed: failed})
 		return nil
 	}
 	v, err := do("CLUSTER", "SHARDS")
@@ -66,13 +74,23 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 	}
 	if !v.IsError() {
 		for _, shard := range v.Elems {
-			for _, n := range pairs(shard)["nodes"].Elems {
+			sh := pairs(shard)
+			ranges, err := slotRanges(sh["slots"].Elems)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range sh["nodes"].Elems {
 				f := pairs(n)
 				port := f["port"].Str
 				if tls || port == "" || port == "0" {
 					port = f["tls-port"].Str
 				}
-				if err := add(f["ip"].Str, port, f["role"].Str == "master"); err != nil {
+				master := f["role"].Str == "master"
+				var served [][2]int
+				if master {
+					served = ranges
+				}
+				if err := add(f["ip"].Str, port, master, f["id"].Str, served, f["health"].Str == "fail" || f["health"].Str == "failed"); err != nil {
 					return nil, err
 				}
 			}
@@ -89,12 +107,27 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 		}
 		// [start, end, [host, port, id, ...] master, replicas...]
 		for _, rng := range v.Elems {
+			if len(rng.Elems) < 3 {
+				return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
+			}
+			r, err := slotRanges(rng.Elems[:2])
+			if err != nil {
+				return nil, err
+			}
 			for i := 2; i < len(rng.Elems); i++ {
 				n := rng.Elems[i].Elems
 				if len(n) < 2 {
 					return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
 				}
-				if err := add(n[0].Str, n[1].Str, i == 2); err != nil {
+				id := ""
+				if len(n) > 2 {
+					id = n[2].Str
+				}
+				var served [][2]int
+				if i == 2 {
+					served = r
+				}
+				if err := add(n[0].Str, n[1].Str, i == 2, id, served, false); err != nil {
 					return nil, err
 				}
 			}
@@ -116,15 +149,54 @@ func (e *RefusedError) Error() string {
 	return "the server refused CLUSTER SHARDS and CLUSTER SLOTS (" + e.Reply + "), so whether it is one node of a cluster is unknown; the user needs +cluster|shards and +cluster|slots"
 }
 
-// Masters are the addresses of the masters among nodes.
+// Masters are the addresses of the masters among nodes that serve slots
+// and are not marked failed: those that hold the keys clients reach. (A
+// failed master's slots have a new master; a master without slots holds
+// nothing a client can read.)
 func Masters(nodes []Node) []string {
 	var out []string
 	for _, n := range nodes {
-		if n.Master {
+		if n.Master && len(n.Ranges) > 0 && !n.Failed {
 			out = append(out, n.Addr)
 		}
 	}
 	return out
+}
+
+// Owners is a digest of which node (by id) serves which slots: two reads
+// of one cluster give the same, through any of its nodes and over either
+// port, until a slot moves or a master fails over. The jobs compare it
+// before and after their walks, and two sides of a migration with it.
+func Owners(nodes []Node) string {
+	var lines []string
+	for _, n := range nodes {
+		if !n.Master || n.Failed {
+			continue
+		}
+		for _, r := range n.Ranges {
+			lines = append(lines, fmt.Sprintf("%05d-%05d %s", r[0], r[1], n.ID))
+		}
+	}
+	slices.Sort(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// slotRanges reads a flat list of first and last slots.
+func slotRanges(v []resp.Value) ([][2]int, error) {
+	if len(v)%2 != 0 || len(v) > 2*16384 {
+		return nil, fmt.Errorf("the cluster names slot ranges that are not pairs of slots")
+	}
+	var out [][2]int
+	for i := 0; i < len(v); i += 2 {
+		a, err1 := strconv.Atoi(v[i].Str)
+		b, err2 := strconv.Atoi(v[i+1].Str)
+		if err1 != nil || err2 != nil || a < 0 || b < a || b > 16383 {
+			return nil, fmt.Errorf("the cluster names a slot range that is not within 0-16383")
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out, nil
 }
 
 // pairs reads a RESP2 map (a flat array of names and values).

@@ -140,8 +140,10 @@ type Cluster struct {
 	*redisserver.Cluster
 	Admin keyspace.Target // "~* &* +@all", at the first master
 	App   keyspace.Target // the app user of `redsafe conf`, at the second
-	// Nodes are the masters, as keyspace.Target.Masters reads them.
-	Nodes []string
+	// Nodes are the masters and Owners who serves which slots, as
+	// keyspace.Target.Cluster reads them.
+	Nodes  []string
+	Owners string
 }
 
 // StartCluster starts a cluster (redisserver.StartCluster), stopped when
@@ -157,10 +159,10 @@ func StartCluster(t testing.TB) *Cluster {
 		Admin: keyspace.Target{Addr: cl.Masters[0].Addr, TLS: cl.Masters[0].TLSConfig(), Username: "admin", Password: adminPW},
 		App:   keyspace.Target{Addr: cl.Masters[1].Addr, TLS: cl.Masters[1].TLSConfig(), Username: serverconf.AppName, Password: appPW},
 	}
-	nodes, err := c.App.Masters()
-	if err != nil || len(nodes) != 3 {
-		t.Fatalf("Masters = %v, %v", nodes, err)
+	view, err := c.App.Cluster()
+	if err != nil || view == nil || len(view.Masters) != 3 {
+		t.Fatalf("Cluster = %+v, %v", view, err)
 	}
-	c.Nodes = nodes
+	c.Nodes, c.Owners = view.Masters, view.Owners
 	return c
 }
