@@ -37,7 +37,11 @@ const maxTopologyNodes = 64
 func (c *Cache) watchTopology(ctx context.Context, every time.Duration) {
 	defer close(c.watchDone)
 	views := map[string][32]byte{}
-	c.readViews(ctx, views) // the maps as of Open: no flush for them
+	next := 0
+	c.readViews(ctx, views, &next)
+	// A slot that moved between Open and that first pass is in the maps
+	// just read: what was cached before them goes.
+	c.local.Flush()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -46,24 +50,38 @@ func (c *Cache) watchTopology(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if c.readViews(ctx, views) {
+		if c.readViews(ctx, views, &next) {
 			c.local.Flush()
 			c.log.LogAttrs(ctx, slog.LevelInfo, "redsafe: the cluster's slot map changed; local cache flushed")
 		}
 	}
 }
 
-// readViews asks each node (up to maxTopologyNodes, by address) for its
-// slot map, records it in views, and reports whether any differs from
-// what that node said before, or comes from a node not seen before.
-func (c *Cache) readViews(ctx context.Context, views map[string][32]byte) (changed bool) {
+// readViews asks each node for its slot map (up to maxTopologyNodes a
+// pass, by address from *next on, so that every node of a larger cluster
+// is asked in turn), records it in views, and reports whether any differs
+// from what that node said before, or comes from a node not seen before
+// with a map no other node gave. Nodes rueidis no longer knows are
+// forgotten.
+func (c *Cache) readViews(ctx context.Context, views map[string][32]byte, next *int) (changed bool) {
 	nodes := c.client.Nodes()
 	addrs := make([]string, 0, len(nodes))
 	for a := range nodes {
 		addrs = append(addrs, a)
 	}
 	slices.Sort(addrs)
-	for _, a := range addrs[:min(len(addrs), maxTopologyNodes)] {
+	for a := range views {
+		if _, ok := nodes[a]; !ok {
+			delete(views, a)
+		}
+	}
+	batch := addrs
+	if len(addrs) > maxTopologyNodes {
+		*next %= len(addrs)
+		batch = append(addrs[*next:], addrs[:*next]...)[:maxTopologyNodes]
+		*next += maxTopologyNodes
+	}
+	for _, a := range batch {
 		d, err := c.slotMap(ctx, nodes[a])
 		if err != nil {
 			if ctx.Err() != nil {
@@ -106,14 +124,20 @@ func (c *Cache) slotMap(ctx context.Context, n rueidis.Client) ([32]byte, error)
 		start, err1 := f[0].AsInt64()
 		end, err2 := f[1].AsInt64()
 		master, err3 := f[2].ToArray()
-		if err1 != nil || err2 != nil || err3 != nil || len(master) < 3 {
+		if err1 != nil || err2 != nil || err3 != nil || len(master) < 2 {
 			return [32]byte{}, fmt.Errorf("CLUSTER SLOTS: a range that is not [start end [host port id] ...]")
 		}
-		id, err := master[2].ToString()
-		if err != nil {
-			return [32]byte{}, fmt.Errorf("CLUSTER SLOTS: a master without a node id")
+		// The node id; a reply without one names the master by address.
+		who := ""
+		if len(master) > 2 {
+			who, _ = master[2].ToString()
 		}
-		lines = append(lines, fmt.Sprintf("%d-%d %q", start, end, id))
+		if who == "" {
+			host, _ := master[0].ToString()
+			port, _ := master[1].AsInt64()
+			who = fmt.Sprintf("%s:%d", host, port)
+		}
+		lines = append(lines, fmt.Sprintf("%d-%d %q", start, end, who))
 	}
 	slices.Sort(lines)
 	h := sha256.New()

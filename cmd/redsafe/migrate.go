@@ -153,13 +153,13 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		c.errorf("migrate: destination: %s", errText(escapeReplies(err)))
 		return 1
 	}
-	var srcNodes, dstNodes []string
-	var srcOwners, dstOwners string
+	var srcNodes, dstNodes, srcIDs, dstIDs []string
+	var srcOwners string
 	if srcCluster != nil {
-		srcNodes, srcOwners = srcCluster.Masters, srcCluster.Owners
+		srcNodes, srcOwners, srcIDs = srcCluster.Masters, srcCluster.Owners, srcCluster.IDs
 	}
 	if dstCluster != nil {
-		dstNodes, dstOwners = dstCluster.Masters, dstCluster.Owners
+		dstNodes, dstIDs = dstCluster.Masters, dstCluster.IDs
 	}
 	if srcNodes != nil && srcDB != 0 {
 		c.errorf("migrate: the source %s is a Redis Cluster node, and a cluster has database 0 only: drop the /%d from --from", src.Addr, srcDB)
@@ -167,7 +167,7 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	}
 
 	report, finish := c.progress(*f.progress)
-	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, SourceNodes: srcNodes, DestNodes: dstNodes, SourceOwners: srcOwners, DestOwners: dstOwners, Sealer: sealer,
+	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, SourceNodes: srcNodes, DestNodes: dstNodes, SourceOwners: srcOwners, SourceIDs: srcIDs, DestIDs: dstIDs, Sealer: sealer,
 		Match: *f.match, Count: *f.count, Rate: *f.rate, DryRun: *f.dryRun, Overwrite: *overwrite,
 		AllowUnencryptedTypes: *allowTypes, StatePath: *f.state, Resume: *f.resume, Sample: *sample, Stop: stop,
 		Progress: report}
@@ -264,6 +264,9 @@ func migrateExit(c *cli, rep *migrate.Report, err error, state string) int {
 	case errors.Is(err, keyspace.ErrStopped):
 		c.errorf("migrate: interrupted; the checkpoint is in %s: continue with `redsafe migrate --resume` and the same flags", state)
 		return exitInterrupted
+	case errors.Is(err, keyspace.ErrSlotsMoved):
+		c.errorf("migrate: %v", err)
+		return 1
 	case err != nil && rep != nil && !rep.DryRun && rep.Scanned > 0 && !rep.Complete:
 		c.errorf("migrate: %s\nthe checkpoint in %s is at the last completed batch: continue with `redsafe migrate --resume` once fixed", errText(err), state)
 		return 1

@@ -258,7 +258,7 @@ func rotateExit(c *cli, rep *keyrotate.Report, err error, state string, accept b
 	case errors.Is(err, keyspace.ErrStopped):
 		c.errorf("rotate-key: interrupted; the checkpoint is in %s: continue with `redsafe rotate-key --resume`", state)
 		return exitInterrupted
-	case errors.Is(err, keyspace.ErrInterruptedRun):
+	case errors.Is(err, keyspace.ErrInterruptedRun), errors.Is(err, keyspace.ErrSlotsMoved):
 		c.errorf("rotate-key: %v", err)
 		return 1
 	case err != nil && rep != nil && rep.Mode == keyrotate.Rotate && rep.Scanned > 0:

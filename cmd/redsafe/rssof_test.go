@@ -19,7 +19,8 @@ import (
 // Go starts children with vfork, sharing the parent's address space until
 // then. So a CLI started by the test process reports at least the test
 // process's own peak, which grows with the other tests of the package; a
-// child of this small process reports its own.
+// child of this small process reports its own or this process's, a few
+// MiB.
 func rssOf() {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: rss-of FILE PROG [ARGS...]")
@@ -33,6 +34,11 @@ func rssOf() {
 	switch {
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			// Killed (the OOM killer, say): say so, as a shell would.
+			fmt.Fprintf(os.Stderr, "rss-of: %s was killed by %v\n", os.Args[2], ws.Signal())
+			code = 128 + int(ws.Signal())
+		}
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "rss-of:", err)
 		os.Exit(125)

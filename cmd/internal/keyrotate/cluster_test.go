@@ -3,6 +3,7 @@ package keyrotate
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -136,8 +137,13 @@ func TestRotateCluster(t *testing.T) {
 			}
 		})
 	}
-	_, err = Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Owners: kc.Owners, Sealer: k.both, Count: 1000, Mode: Check, beforeExec: moveSlot})
+	moved := filepath.Join(t.TempDir(), "moved.state")
+	_, err = Run(kt.Context(t), Config{Target: app, DBs: []int{0}, Nodes: nodes, Owners: kc.Owners, Sealer: k.both, Count: 1000, StatePath: moved, beforeExec: moveSlot})
 	if !errors.Is(err, keyspace.ErrSlotsMoved) {
 		t.Fatalf("a slot moved during the walk: %v, want ErrSlotsMoved", err)
+	}
+	// Its checkpoint is gone, so the run the error asks for starts over.
+	if _, err := os.Stat(moved); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the checkpoint of a run whose slots moved is still there: %v", err)
 	}
 }

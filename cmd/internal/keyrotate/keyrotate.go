@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if cfg.Owners != "" {
 			if err := cfg.Target.CheckOwners(cfg.Owners); err != nil {
-				return rep, err
+				return rep, keyspace.Restart(cp.Path, err)
 			}
 		}
 	}

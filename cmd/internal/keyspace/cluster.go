@@ -3,7 +3,9 @@ package keyspace
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"time"
 
 	"github.com/redsafe/redsafe/cmd/internal/topology"
@@ -19,6 +21,9 @@ type Cluster struct {
 	// Owners is topology.Owners: the same for two reads of one cluster,
 	// through any node or port, until a slot moves or a master fails over.
 	Owners string
+	// IDs are the node ids of every node named: two sides that share one
+	// are one cluster.
+	IDs []string
 }
 
 // Cluster reads the cluster t is a node of (package topology), or nil
@@ -54,7 +59,12 @@ func (t Target) Cluster() (*Cluster, error) {
 	if nodes == nil {
 		return nil, nil
 	}
-	return &Cluster{Masters: topology.Masters(nodes), Owners: topology.Owners(nodes)}, nil
+	// A cluster that is not whole cannot be walked whole: the keys of the
+	// slots no master serves would be left out of a run reported done.
+	if u := topology.Uncovered(nodes); len(u) > 0 {
+		return nil, fmt.Errorf("%s: %d ranges of slots (the first %d-%d) are served by no master: the cluster is not whole; assign them (CLUSTER ADDSLOTS) or fail a replica over, then run again", t.Addr, len(u), u[0][0], u[0][1])
+	}
+	return &Cluster{Masters: topology.Masters(nodes), Owners: topology.Owners(nodes), IDs: topology.IDs(nodes)}, nil
 }
 
 // Masters is Cluster's masters: nil when t is not a cluster node.
@@ -71,14 +81,25 @@ func (t Target) Masters() ([]string, error) {
 var ErrSlotsMoved = errors.New("the cluster's slots changed hands during the walk (a resharding or a failover): keys moved onto a master walked before may have been missed; run again without --resume, which walks every master again and leaves what is done as it is")
 
 // CheckOwners returns ErrSlotsMoved when the cluster t is a node of no
-// longer has the owners want (Cluster.Owners, read before the walk).
+// longer has the owners want (Cluster.Owners, read before the walk), as
+// t's node and then every master says: nodes learn of a move at different
+// moments, and a master knows its own slots first.
 func (t Target) CheckOwners(want string) error {
 	cl, err := t.Cluster()
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("reading the cluster's slots again: %w", err)
-	case cl == nil || cl.Owners != want:
+	}
+	if cl == nil || cl.Owners != want {
 		return ErrSlotsMoved
+	}
+	for _, m := range cl.Masters {
+		at, err := t.At(m).Cluster()
+		if err != nil {
+			return fmt.Errorf("reading the cluster's slots again: %w", err)
+		}
+		if at == nil || at.Owners != want {
+			return ErrSlotsMoved
+		}
 	}
 	return nil
 }
@@ -98,4 +119,18 @@ func (t Target) At(addr string) Target {
 	n := t
 	n.Addr, n.TLS = addr, topology.TLSFor(t.TLS, t.NodeRoots, t.Addr, addr)
 	return n
+}
+
+// Restart removes the checkpoint at path when err is ErrSlotsMoved, so
+// that the run it asks for walks every master again: the checkpoint's
+// masters and cursors describe slots that have moved (and may say done).
+// It returns err, or the failure to remove the file with it.
+func Restart(path string, err error) error {
+	if !errors.Is(err, ErrSlotsMoved) || path == "" {
+		return err
+	}
+	if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+		return fmt.Errorf("%w; and its checkpoint could not be removed, remove %s before running again: %v", err, path, rmErr)
+	}
+	return err
 }

@@ -108,15 +108,19 @@ func TestMigrateCluster(t *testing.T) {
 
 	// Into itself: refused before anything is written, whichever node and
 	// user each side reads the cluster through (the addresses a side
-	// lists could differ, over another port: who serves the slots does
-	// not).
+	// lists could differ, over another port: the node ids do not).
 	via := app.At(cl.Masters[2].Addr)
+	self, err := admin.Cluster()
+	if err != nil {
+		t.Fatal(err)
+	}
 	other, err := via.Cluster()
 	if err != nil || other.Owners != cl.Owners {
 		t.Fatalf("the cluster read through %s: %+v, %v; want owners %s", via.Addr, other, err, cl.Owners)
 	}
-	_, err = Run(kt.Context(t), Config{Source: admin, SourceNodes: nodes, SourceOwners: cl.Owners, Dest: via, DestNodes: []string{"127.0.0.1:1"}, DestOwners: other.Owners, Sealer: seal.New(seal.GenerateKey())})
-	if err == nil || !strings.Contains(err.Error(), "same cluster (the same nodes serve the same slots") {
+	_, err = Run(kt.Context(t), Config{Source: admin, SourceNodes: nodes, SourceOwners: cl.Owners, SourceIDs: self.IDs,
+		Dest: via, DestNodes: []string{"127.0.0.1:1"}, DestIDs: other.IDs, Sealer: seal.New(seal.GenerateKey())})
+	if err == nil || !strings.Contains(err.Error(), "same cluster (both have the node ") {
 		t.Errorf("a cluster into itself: %v", err)
 	}
 }

@@ -50,19 +50,20 @@ type Config struct {
 	// each key to the master of its slot. A cluster has database 0 only.
 	SourceNodes []string
 	DestNodes   []string
-	// SourceOwners and DestOwners are each cluster's
-	// keyspace.Cluster.Owners: two sides with the same are one cluster,
-	// whatever addresses or ports they are reached by, and the source's is
+	// SourceOwners is the source cluster's keyspace.Cluster.Owners,
 	// checked again after each master, so that a slot moved onto a master
 	// already walked fails the run (keyspace.ErrSlotsMoved) instead of
-	// leaving its keys behind. "" checks nothing.
+	// leaving its keys behind; "" checks nothing.
 	SourceOwners string
-	DestOwners   string
-	Sealer       *seal.Sealer // seals with the primary key; opens with every key
-	Match        string       // SCAN MATCH on the source; "" for every key
-	Count        int          // SCAN COUNT (default 500)
-	Rate         float64      // keys per second at most; 0 for no limit
-	DryRun       bool         // read and count, write nothing
+	// SourceIDs and DestIDs are each cluster's node ids
+	// (keyspace.Cluster.IDs): sides that share one are one cluster, however
+	// they are reached.
+	SourceIDs, DestIDs []string
+	Sealer             *seal.Sealer // seals with the primary key; opens with every key
+	Match              string       // SCAN MATCH on the source; "" for every key
+	Count              int          // SCAN COUNT (default 500)
+	Rate               float64      // keys per second at most; 0 for no limit
+	DryRun             bool         // read and count, write nothing
 	// Overwrite replaces keys the destination has; otherwise they are left.
 	Overwrite bool
 	// AllowUnencryptedTypes copies keys of other types with DUMP/RESTORE,
@@ -179,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if cfg.SourceOwners != "" {
 			if err := cfg.Source.CheckOwners(cfg.SourceOwners); err != nil {
-				return rep, fmt.Errorf("source: %w", err)
+				return rep, keyspace.Restart(cp.Path, fmt.Errorf("source: %w", err))
 			}
 		}
 	}
@@ -207,8 +208,10 @@ func sameDatabase(cfg Config) error {
 	if (cfg.SourceNodes != nil && cfg.SourceDB != 0) || (cfg.DestNodes != nil && cfg.DestDB != 0) {
 		return errors.New("migrate: a Redis Cluster has database 0 only: drop the /db from its URL")
 	}
-	if cfg.SourceOwners != "" && cfg.SourceOwners == cfg.DestOwners {
-		return fmt.Errorf("migrate: the source and the destination are the same cluster (the same nodes serve the same slots on both sides)")
+	for _, id := range cfg.SourceIDs {
+		if slices.Contains(cfg.DestIDs, id) {
+			return fmt.Errorf("migrate: the source and the destination are the same cluster (both have the node %s)", id)
+		}
 	}
 	src := append([]string{cfg.Source.Addr}, cfg.SourceNodes...)
 	dst := append([]string{cfg.Dest.Addr}, cfg.DestNodes...)

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -28,106 +29,126 @@ type Node struct {
 	Addr   string // host:port, IPv6 bracketed
 	Master bool
 	ID     string // the node's id; "" when the reply gives none
-	// Ranges are the slots a master serves, [first, last] each; none for
-	// a replica, or a master that serves no slot.
+	// Ranges are the slots a master serves, [first, last] each, as
+	// CLUSTER SLOTS says; none for a replica.
 	Ranges [][2]int
 	// Failed: the cluster marks the node failed (CLUSTER SHARDS health).
 	Failed bool
 }
 
-// Read asks a node, through do, which nodes its cluster has: CLUSTER
-// SHARDS (Redis 7.0 and later, every node with its role), or CLUSTER SLOTS
-// where that is refused (which lists a replica only once it has
-// replicated something). tls picks each node's TLS port over its
-// plaintext one; host stands in for a node announced without one. A
-// server that answers both with an error reply is not a cluster node for
-// the caller's purposes only when it says so ("cluster support
-// disabled"): nil, nil. Any other error reply (NOPERM, an unknown or
-// renamed command) is a *RefusedError: the caller cannot tell, and must
-// not act on one node as if it were the whole deployment. The nodes come
-// sorted by address, so that two reads of one cluster compare equal.
+// Read asks a node, through do, which nodes its cluster has. Who serves
+// which slots comes from CLUSTER SLOTS, on every version: Redis 7's CLUSTER
+// SHARDS can give a shard's slots from a failed node after a failover, and
+// a master missing from the walks is a third of the keys left behind.
+// CLUSTER SHARDS, where allowed, adds the nodes CLUSTER SLOTS leaves out (a
+// replica that has not replicated yet, a failed node) and marks failed
+// ones. tls picks each node's TLS port over its plaintext one in CLUSTER
+// SHARDS (CLUSTER SLOTS announces the port of the connection's kind);
+// host stands in for a node announced without one. A server that answers
+// CLUSTER SLOTS with an error reply is not a cluster node for the caller's
+// purposes only when it says so ("cluster support disabled"): nil, nil.
+// Any other error reply (NOPERM, an unknown or renamed command) is a
+// *RefusedError: the caller cannot tell, and must not act on one node as
+// if it were the whole deployment. The nodes come sorted by address, so
+// that two reads of one cluster compare equal.
 func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([]Node, error) {
 	var nodes []Node
-	add := func(h, port string, master bool, id string, ranges [][2]int, failed bool) error {
+	addr := func(h, port string) (string, error) {
 		if h == "" || h == "?" {
 			h = host
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil || p < 1 || p > 65535 || h == "" || strings.ContainsAny(h, " /\r\n\x00") {
-			return fmt.Errorf("the cluster names a node that is not host:port")
+			return "", fmt.Errorf("the cluster names a node that is not host:port")
 		}
-		addr := net.JoinHostPort(h, port)
-		if i := slices.IndexFunc(nodes, func(n Node) bool { return n.Addr == addr }); i >= 0 {
-			// CLUSTER SLOTS names a master once for each of its ranges.
-			nodes[i].Ranges = append(nodes[i].Ranges, ranges...)
+		return net.JoinHostPort(h, port), nil
+	}
+	// add records a node, or what more a reply says of one already known
+	// (by id when there is one, else by address).
+	add := func(n Node) error {
+		i := slices.IndexFunc(nodes, func(m Node) bool {
+			if n.ID != "" && m.ID != "" {
+				return m.ID == n.ID
+			}
+			return m.Addr == n.Addr
+		})
+		if i < 0 {
+			if j := slices.IndexFunc(nodes, func(m Node) bool { return m.Addr == n.Addr }); j >= 0 {
+				return fmt.Errorf("%w %s", errSameAddr, n.Addr)
+			}
+			if len(nodes) == MaxNodes {
+				return fmt.Errorf("the cluster names more than %d nodes", MaxNodes)
+			}
+			nodes = append(nodes, n)
 			return nil
 		}
-		if len(nodes) == MaxNodes {
-			return fmt.Errorf("the cluster names more than %d nodes", MaxNodes)
-		}
-		nodes = append(nodes, Node{Addr: addr, Master: master, ID: id, Ranges: ranges, Failed: failed})
+		// CLUSTER SLOTS names a master once for each of its ranges.
+		nodes[i].Ranges = append(nodes[i].Ranges, n.Ranges...)
+		nodes[i].Failed = nodes[i].Failed || n.Failed
 		return nil
 	}
-	v, err := do("CLUSTER", "SHARDS")
+	v, err := do("CLUSTER", "SLOTS")
 	if err != nil {
+		return nil, err
+	}
+	if v.IsError() {
+		if strings.Contains(v.Str, "cluster support disabled") {
+			return nil, nil
+		}
+		return nil, &RefusedError{Reply: resp.FirstWord(v.Str)}
+	}
+	// [start, end, [host, port, id, ...] master, replicas...]
+	for _, rng := range v.Elems {
+		if len(rng.Elems) < 3 {
+			return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
+		}
+		r, err := slotRanges(rng.Elems[:2])
+		if err != nil {
+			return nil, err
+		}
+		for i := 2; i < len(rng.Elems); i++ {
+			f := rng.Elems[i].Elems
+			if len(f) < 2 {
+				return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
+			}
+			a, err := addr(f[0].Str, f[1].Str)
+			if err != nil {
+				return nil, err
+			}
+			n := Node{Addr: a, Master: i == 2}
+			if len(f) > 2 {
+				n.ID = f[2].Str
+			}
+			if n.Master {
+				n.Ranges = r
+			}
+			if err := add(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v, err = do("CLUSTER", "SHARDS"); err != nil {
 		return nil, err
 	}
 	if !v.IsError() {
 		for _, shard := range v.Elems {
-			sh := pairs(shard)
-			ranges, err := slotRanges(sh["slots"].Elems)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range sh["nodes"].Elems {
-				f := pairs(n)
+			for _, e := range pairs(shard)["nodes"].Elems {
+				f := pairs(e)
+				failed := f["health"].Str == "fail" || f["health"].Str == "failed"
 				port := f["port"].Str
 				if tls || port == "" || port == "0" {
 					port = f["tls-port"].Str
 				}
-				master := f["role"].Str == "master"
-				var served [][2]int
-				if master {
-					served = ranges
-				}
-				if err := add(f["ip"].Str, port, master, f["id"].Str, served, f["health"].Str == "fail" || f["health"].Str == "failed"); err != nil {
+				a, err := addr(f["ip"].Str, port)
+				if err != nil && failed {
+					continue // a failed node whose port is gone: nothing to dial or audit
+				} else if err != nil {
 					return nil, err
 				}
-			}
-		}
-	} else {
-		if v, err = do("CLUSTER", "SLOTS"); err != nil {
-			return nil, err
-		}
-		if v.IsError() {
-			if strings.Contains(v.Str, "cluster support disabled") {
-				return nil, nil
-			}
-			return nil, &RefusedError{Reply: resp.FirstWord(v.Str)}
-		}
-		// [start, end, [host, port, id, ...] master, replicas...]
-		for _, rng := range v.Elems {
-			if len(rng.Elems) < 3 {
-				return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
-			}
-			r, err := slotRanges(rng.Elems[:2])
-			if err != nil {
-				return nil, err
-			}
-			for i := 2; i < len(rng.Elems); i++ {
-				n := rng.Elems[i].Elems
-				if len(n) < 2 {
-					return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")
-				}
-				id := ""
-				if len(n) > 2 {
-					id = n[2].Str
-				}
-				var served [][2]int
-				if i == 2 {
-					served = r
-				}
-				if err := add(n[0].Str, n[1].Str, i == 2, id, served, false); err != nil {
+				if err := add(Node{Addr: a, Master: f["role"].Str == "master", ID: f["id"].Str, Failed: failed}); err != nil {
+					if failed && errors.Is(err, errSameAddr) {
+						continue // the ghost of a node that came back at its address with a new id
+					}
 					return nil, err
 				}
 			}
@@ -140,6 +161,8 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 	return nodes, nil
 }
 
+var errSameAddr = errors.New("the cluster names two nodes at")
+
 // RefusedError is a server that refused to say whether it is a cluster
 // node. Reply is the error code only (NOPERM, ERR), never the text after
 // it, which a server chooses.
@@ -149,37 +172,74 @@ func (e *RefusedError) Error() string {
 	return "the server refused CLUSTER SHARDS and CLUSTER SLOTS (" + e.Reply + "), so whether it is one node of a cluster is unknown; the user needs +cluster|shards and +cluster|slots"
 }
 
-// Masters are the addresses of the masters among nodes that serve slots
-// and are not marked failed: those that hold the keys clients reach. (A
-// failed master's slots have a new master; a master without slots holds
-// nothing a client can read.)
+// Masters are the addresses of the masters that serve slots (by CLUSTER
+// SLOTS), failed or not: the keys clients reach are on them, and a failed
+// one the jobs cannot reach fails them rather than being skipped.
 func Masters(nodes []Node) []string {
 	var out []string
 	for _, n := range nodes {
-		if n.Master && len(n.Ranges) > 0 && !n.Failed {
+		if len(n.Ranges) > 0 {
 			out = append(out, n.Addr)
 		}
 	}
 	return out
 }
 
-// Owners is a digest of which node (by id) serves which slots: two reads
-// of one cluster give the same, through any of its nodes and over either
-// port, until a slot moves or a master fails over. The jobs compare it
-// before and after their walks, and two sides of a migration with it.
+// Owners is a digest of which node serves which slots, by node id (by
+// address for a node the reply gives no id): two reads of one cluster
+// give the same, through any of its nodes and over either port, until a
+// slot moves or a master fails over. The jobs compare it before and after
+// their walks.
 func Owners(nodes []Node) string {
 	var lines []string
 	for _, n := range nodes {
-		if !n.Master || n.Failed {
-			continue
+		who := n.ID
+		if who == "" {
+			who = n.Addr
 		}
 		for _, r := range n.Ranges {
-			lines = append(lines, fmt.Sprintf("%05d-%05d %s", r[0], r[1], n.ID))
+			lines = append(lines, fmt.Sprintf("%05d-%05d %s", r[0], r[1], who))
 		}
 	}
 	slices.Sort(lines)
 	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	return hex.EncodeToString(sum[:8])
+}
+
+// Uncovered are the slots no master serves, as ranges: a cluster that is
+// not whole, whose keys there no client can reach and no job can walk.
+func Uncovered(nodes []Node) [][2]int {
+	var served [16384]bool
+	for _, n := range nodes {
+		for _, r := range n.Ranges {
+			for s := r[0]; s <= r[1]; s++ {
+				served[s] = true
+			}
+		}
+	}
+	var out [][2]int
+	for s := 0; s < 16384; s++ {
+		if served[s] {
+			continue
+		}
+		start := s
+		for s+1 < 16384 && !served[s+1] {
+			s++
+		}
+		out = append(out, [2]int{start, s})
+	}
+	return out
+}
+
+// IDs are the node ids the reply gave.
+func IDs(nodes []Node) []string {
+	var out []string
+	for _, n := range nodes {
+		if n.ID != "" {
+			out = append(out, n.ID)
+		}
+	}
+	return out
 }
 
 // slotRanges reads a flat list of first and last slots.

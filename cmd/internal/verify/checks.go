@@ -352,16 +352,12 @@ func (r *run) rawGet(key string) (string, error) {
 }
 
 func (r *run) rawGetAt(addr, key string) (string, error) {
-	cfg := r.conn.TLS
-	if cfg != nil && addr != r.conn.Addr && r.target.Options.TLS.ServerName == "" {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return "", err
-		}
-		cfg = cfg.Clone()
-		cfg.ServerName = host
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return "", err
 	}
-	c, err := resp.DialTimeout(addr, cfg, r.target.Timeout)
+	// The node a redirect names is checked as every topology-named node
+	// is: against the host it is reached by and the CA file alone.
+	c, err := resp.DialTimeout(addr, topology.TLSFor(r.conn.TLS, r.conn.NodeRootCAs, r.conn.Addr, addr), r.target.Timeout)
 	if err != nil {
 		return "", err
 	}
