@@ -42,6 +42,10 @@ type Config struct {
 	CA *certs.Authority
 	// cluster makes the server a Redis Cluster node (StartCluster).
 	cluster *clusterNode
+	// replication makes it a master or replica of a Sentinel deployment
+	// (StartSentinel); sentinel makes it one of the Sentinels.
+	replication *replicationLink
+	sentinel    *sentinelNode
 }
 
 var defaultHosts = []string{"localhost", "127.0.0.1", "::1"}
@@ -98,17 +102,25 @@ type files struct {
 	ca, cert, key            string
 }
 
+// confLines builds a redis.conf, one directive a line.
+type confLines struct{ strings.Builder }
+
+func (b *confLines) line(k string, v ...string) {
+	b.WriteString(k)
+	for _, x := range v {
+		b.WriteString(" " + x)
+	}
+	b.WriteByte('\n')
+}
+
 // redisConf renders redis.conf. Values are quoted so paths and passwords
 // with spaces or quotes cannot change the meaning of the file.
 func redisConf(c Config, f files, p ports) string {
-	var b strings.Builder
-	line := func(k string, v ...string) {
-		b.WriteString(k)
-		for _, x := range v {
-			b.WriteString(" " + x)
-		}
-		b.WriteByte('\n')
+	if c.sentinel != nil {
+		return sentinelConf(c, f, p)
 	}
+	var b confLines
+	line := b.line
 	line("daemonize", "no") // we own the process; Stop must be able to kill it
 	line("bind", "127.0.0.1", "-::1")
 	line("protected-mode", "yes")
@@ -152,6 +164,15 @@ func redisConf(c Config, f files, p ports) string {
 		line("tls-client-key-file", ConfQuote(f.dir+"/client.key"))
 		line("masteruser", n.user)
 		line("masterauth", ConfQuote(n.password))
+	}
+	if r := c.replication; r != nil {
+		line("tls-replication", "yes")
+		line("masteruser", r.user)
+		line("masterauth", ConfQuote(r.password))
+		if r.of != "" {
+			host, port, _ := strings.Cut(r.of, ":")
+			line("replicaof", host, port)
+		}
 	}
 	for _, x := range c.ExtraConfig {
 		b.WriteString(x + "\n")

@@ -119,7 +119,7 @@ func prepare(dir string, cfg Config) (*Server, error) {
 	if cfg.DisableDefaultUser {
 		s.adminUser, s.adminPass = cfg.Users[0].Name, cfg.Users[0].Password
 	}
-	if len(cfg.Users) > 0 {
+	if len(cfg.Users) > 0 && cfg.sentinel == nil { // a Sentinel's users are in its own file
 		s.files.acl = filepath.Join(dir, "users.acl")
 		if err := writeFile(s.files.acl, []byte(aclFile(cfg)), 0o600); err != nil {
 			return nil, err
@@ -162,7 +162,7 @@ func (s *Server) launch(bin string, pick func(int) ([]int, error)) error {
 	s.mu.Unlock()
 	pr, err := Launch{
 		Binary: bin, Dir: s.Dir, Conf: s.files.conf, LogFile: s.files.log, Timeout: StartTimeout,
-		Ready: s.ping,
+		Ready: s.ping, Sentinel: s.cfg.sentinel != nil,
 	}.Start(context.Background())
 	if err != nil {
 		return err

@@ -18,8 +18,13 @@ import (
 // With persistence off it normally exits in milliseconds.
 const stopGrace = 5 * time.Second
 
-// readyMarker is logged by redis 6/7 once all listeners are bound.
-const readyMarker = "Ready to accept connections"
+// readyMarker is logged by redis 6/7 once all listeners are bound;
+// sentinelReadyMarker by a Sentinel, which logs no readyMarker, once it
+// has loaded its configuration and bound its listeners.
+const (
+	readyMarker         = "Ready to accept connections"
+	sentinelReadyMarker = "Sentinel ID is"
+)
 
 // ErrPortInUse is returned by Launch when redis could not bind its port:
 // the caller picks another (FreePorts) or tells the operator.
@@ -43,6 +48,9 @@ type Launch struct {
 	// session, no parent-death signal, and ctx bounds only the start.
 	// Otherwise the process is stopped when ctx ends.
 	Detach bool
+	// Sentinel runs it as a Redis Sentinel (--sentinel); Conf must then be
+	// writable, as a Sentinel rewrites it with what it learns.
+	Sentinel bool
 }
 
 // Process is one redis-server child of this process.
@@ -54,6 +62,7 @@ type Process struct {
 	waitErr error         // valid after done
 	stopped chan struct{} // closed when Stop was asked for
 	once    sync.Once
+	marker  string // what its log says once it is ready
 }
 
 // Launch starts redis-server and returns once it is ready. Redis is told
@@ -75,8 +84,13 @@ func (l Launch) Start(ctx context.Context) (*Process, error) {
 			return nil, fmt.Errorf("cannot clear the old log: %w", err)
 		}
 	}
-	p := &Process{logFile: l.LogFile, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{}), stopped: make(chan struct{})}
-	p.cmd = exec.Command(bin, l.Conf, "--daemonize", "no")
+	p := &Process{logFile: l.LogFile, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{}), stopped: make(chan struct{}), marker: readyMarker}
+	args := []string{l.Conf, "--daemonize", "no"}
+	if l.Sentinel {
+		args = append(args, "--sentinel")
+		p.marker = sentinelReadyMarker
+	}
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = l.Dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = sysProcAttr(l.Detach)
@@ -127,7 +141,7 @@ func (p *Process) waitReady(ctx context.Context, ready func(context.Context) err
 		if p.Exited() {
 			return fmt.Errorf("redis-server exited during start: %v", p.waitErr)
 		}
-		if strings.Contains(p.log(), readyMarker) {
+		if strings.Contains(p.log(), p.marker) {
 			if ready == nil {
 				return nil
 			}
