@@ -41,6 +41,10 @@ type dialer struct {
 	nodes        sync.Map     // addr → *tls.Config (tlsFor)
 	nodeCount    atomic.Int64 // configs made for nodes, to bound nodes
 
+	// sentinels are the remote addresses of the connections made to
+	// Sentinels (sentinelDialMark), so that the credentials function can
+	// tell them from the data nodes'.
+	sentinels sync.Map
 	// password is the one rueidis authenticates with (the last one a
 	// Credentials function gave), cut out of the server's words in errors.
 	password atomic.Pointer[string]
@@ -51,7 +55,17 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 	if err != nil {
 		return nil, &nodeError{addr: addr, err: err}
 	}
+	if nd != nil && nd.FallbackDelay == sentinelDialMark {
+		d.sentinels.Store(conn.RemoteAddr().String(), true)
+	}
 	return conn, nil
+}
+
+// isSentinel reports whether the connection to remote was made to a
+// Sentinel.
+func (d *dialer) isSentinel(remote string) bool {
+	_, ok := d.sentinels.Load(remote)
+	return ok
 }
 
 // connect dials addr and, with TLS, handshakes, verifying the node against

@@ -51,8 +51,13 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 			KeyFile:    get(EnvTLSKey),
 			ServerName: get(EnvTLSServerName),
 		},
+		Sentinel: SentinelOptions{
+			Username:     get(EnvSentinelUsername),
+			PasswordFile: get(EnvSentinelPasswordFile),
+		},
 		detected: &d,
 	}
+	o.Sentinel.Password, _ = lookup(EnvSentinelPassword)
 	// A password may legitimately begin or end with spaces; keep it whole.
 	o.Password, _ = lookup(EnvPassword)
 	if alias := get(EnvACLUsername); alias != "" {

@@ -47,6 +47,10 @@ type Options struct {
 
 	TLS TLSOptions
 
+	// Sentinel holds the Sentinels' own credentials, for a URL with
+	// master_set= (see SentinelOptions).
+	Sentinel SentinelOptions
+
 	// AllowInsecurePlaintext lets production run without TLS. It logs a
 	// warning at every start. Staging ignores it.
 	AllowInsecurePlaintext bool

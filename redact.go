@@ -39,6 +39,13 @@ type optionsView struct {
 	CommandTimeout         string         `json:"command_timeout,omitempty"`
 	MaxReplyBytes          int64          `json:"max_reply_bytes,omitempty"`
 	LocalCache             localCacheView `json:"local_cache"`
+	Sentinel               sentinelView   `json:"sentinel"`
+}
+
+type sentinelView struct {
+	Username     string `json:"username,omitempty"`
+	Password     string `json:"password,omitempty"`
+	PasswordFile string `json:"password_file,omitempty"`
 }
 
 type tlsOptionsView struct {
@@ -52,8 +59,9 @@ type tlsOptionsView struct {
 }
 
 type localCacheView struct {
-	MaxBytes int64  `json:"max_bytes,omitempty"`
-	TTL      string `json:"ttl,omitempty"`
+	MaxBytes      int64  `json:"max_bytes,omitempty"`
+	TTL           string `json:"ttl,omitempty"`
+	TopologyCheck string `json:"topology_check,omitempty"`
 }
 
 func (o Options) view() optionsView {
@@ -75,7 +83,8 @@ func (o Options) view() optionsView {
 		DialTimeout:            durationText(o.DialTimeout),
 		CommandTimeout:         durationText(o.CommandTimeout),
 		MaxReplyBytes:          o.MaxReplyBytes,
-		LocalCache:             localCacheView{MaxBytes: o.LocalCache.MaxBytes, TTL: durationText(o.LocalCache.TTL)},
+		LocalCache:             localCacheView{MaxBytes: o.LocalCache.MaxBytes, TTL: durationText(o.LocalCache.TTL), TopologyCheck: durationText(o.LocalCache.TopologyCheck)},
+		Sentinel:               o.Sentinel.view(),
 	}
 	if o.TLS.MinVersion != 0 {
 		v.TLS.MinVersion = tlsVersionName(o.TLS.MinVersion)
@@ -129,6 +138,25 @@ func (c Credentials) LogValue() slog.Value { return redact.LogValue(c.view()) }
 
 // MarshalJSON writes the user name and "xxxxx" for a password.
 func (c Credentials) MarshalJSON() ([]byte, error) { return json.Marshal(c.view()) }
+
+func (s SentinelOptions) view() sentinelView {
+	return sentinelView{Username: s.Username, Password: redact.Secret(s.Password), PasswordFile: s.PasswordFile}
+}
+
+// String shows the user name, whether a password is set, and the file.
+func (s SentinelOptions) String() string { return redact.String("redsafe.SentinelOptions", s.view()) }
+
+// GoString is String, so that %#v shows no password either.
+func (s SentinelOptions) GoString() string { return s.String() }
+
+// Format prints String under every verb.
+func (s SentinelOptions) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
+
+// LogValue logs the safe fields only.
+func (s SentinelOptions) LogValue() slog.Value { return redact.LogValue(s.view()) }
+
+// MarshalJSON writes the safe fields only.
+func (s SentinelOptions) MarshalJSON() ([]byte, error) { return json.Marshal(s.view()) }
 
 type connectionView struct {
 	Addr     string `json:"addr"`

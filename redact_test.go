@@ -25,6 +25,7 @@ import (
 func secretCases(t *testing.T) []redacttest.Case {
 	t.Helper()
 	password := GeneratePassword(Production)
+	sentinelPassword := GeneratePassword(Production)
 	key, previous := seal.GenerateKey(), seal.GenerateKey()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -49,8 +50,9 @@ func secretCases(t *testing.T) []redacttest.Case {
 		DialTimeout:            3 * time.Second,
 		Credentials:            func(context.Context) (Credentials, error) { return Credentials{}, nil },
 		LocalCache:             LocalCacheOptions{MaxBytes: 1 << 20},
+		Sentinel:               SentinelOptions{Username: "client", Password: sentinelPassword},
 	}
-	optSecrets := []string{password, key.Encode(), previous.Encode()}
+	optSecrets := []string{password, key.Encode(), previous.Encode(), sentinelPassword}
 	conn := Connection{Addr: "redis.example:6380", Host: "redis.example", Username: "app", Password: password,
 		TLS:    &tls.Config{ServerName: "redis.example", MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{clientCert}},
 		Sealer: seal.New(key, previous)}
@@ -67,6 +69,8 @@ func secretCases(t *testing.T) []redacttest.Case {
 		{Name: "Options", Value: opts, Shown: "redis.example", Secrets: optSecrets},
 		{Name: "*Options", Value: &opts, Shown: "redis.example", Secrets: optSecrets},
 		{Name: "Credentials", Value: creds, Shown: "app", Secrets: []string{password}},
+		{Name: "SentinelOptions", Value: opts.Sentinel, Shown: "client", Secrets: []string{sentinelPassword}},
+		{Name: "*SentinelOptions", Value: &opts.Sentinel, Shown: "client", Secrets: []string{sentinelPassword}},
 		{Name: "*Credentials", Value: &creds, Shown: "app", Secrets: []string{password}},
 		{Name: "Connection", Value: conn, Shown: "redis.example:6380", Secrets: append([]string{password, key.Encode(), previous.Encode()}, tlsSecrets...)},
 		{Name: "*Connection", Value: &conn, Shown: "redis.example:6380", Secrets: append([]string{password, key.Encode(), previous.Encode()}, tlsSecrets...)},

@@ -166,9 +166,13 @@ func (c *Cache) clientOption(s *config) rueidis.ClientOption {
 	if c.local != nil {
 		c.local.clientOption(&opt)
 	}
+	c.sentinelOption(s, &opt)
 	if credentials := s.credentials; credentials != nil {
 		policy, dialTimeout := s.policy, s.dialTimeout
 		opt.AuthCredentialsFn = func(ac rueidis.AuthCredentialsContext) (rueidis.AuthCredentials, error) {
+			if cr, ok := c.sentinelCredentials(s, ac.Address); ok {
+				return cr, nil // rueidis copies this function to the Sentinels' connections too
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 			defer cancel()
 			cr, err := credentials(ctx)

@@ -69,6 +69,7 @@ type config struct {
 	log         *slog.Logger
 	obs         Observer
 	localCache  LocalCacheOptions
+	sentinel    *sentinelConfig  // nil: no Sentinels
 	clock       func() time.Time // nil: time.Now
 }
 
@@ -104,6 +105,7 @@ func newConfig(o Options) (*config, Report) {
 
 	c.url = checkURL(o.URL, &r)
 	c.checkCredentials(o, &r)
+	c.checkSentinel(o, &r)
 	c.sealer = keyRing(o.EncryptionKey, o.PreviousEncryptionKeys, &r)
 	c.checkTLS(o, &r)
 	checkLocalCache(o.LocalCache, &r)
@@ -193,11 +195,11 @@ func checkURL(url string, r *Report) redisurl.URL {
 	}
 	u, err := redisurl.Parse(url)
 	if err != nil {
-		r.add("url.invalid", SeverityError, "write "+EnvURL+" as rediss://[user:password@]host[:port][/db], with ?addr=host:port&addr=... for more nodes of a cluster",
+		r.add("url.invalid", SeverityError, "write "+EnvURL+" as rediss://[user:password@]host[:port][/db], with ?addr=host:port&addr=... for more nodes of a cluster, or ?master_set=NAME&addr=... to reach the master through Sentinels",
 			"%v", err)
 		return redisurl.URL{}
 	}
-	if len(u.Addrs) > 0 && u.DB != 0 {
+	if len(u.Addrs) > 0 && u.DB != 0 && u.MasterSet == "" {
 		r.add("url.cluster-db", SeverityError, "drop the /db from "+EnvURL+" (or make it /0), and separate data by key prefix (Options.KeyPrefix)",
 			"the URL lists more nodes (addr=), which makes it a Redis Cluster, and a cluster has database 0 only, not %d", u.DB)
 	}

@@ -273,6 +273,13 @@ func (s *Server) Do(t testing.TB, args ...string) string {
 	return reply
 }
 
+// Ask is Do for polls that race with the server: a connection that fails
+// (a Sentinel disconnects a node's clients when it changes the node's role)
+// is "" and the error, not a failed test.
+func (s *Server) Ask(args ...string) (string, error) {
+	return s.do(s.Addr, s.adminTLS(), args...)
+}
+
 func (s *Server) do(addr string, cfg *tls.Config, args ...string) (string, error) {
 	c, err := resp.Dial(addr, cfg)
 	if err != nil {

@@ -91,7 +91,7 @@ func StartSentinel(t testing.TB, sc SentinelConfig) *Sentinel {
 	for range sc.Replicas {
 		sn.Replicas = append(sn.Replicas, node(sn.Master.Addr))
 	}
-	peer := User{Name: peerUser, Password: randomHex(32), Rules: "+@all"}
+	peer := User{Name: peerUser, Password: randomHex(32), Rules: "+@all &__sentinel__:hello"} // Sentinels also PUBLISH hellos to each other
 	sentinelUsers := sc.SentinelUsers
 	if len(sentinelUsers) == 0 {
 		sentinelUsers = []User{{Name: "admin", Password: sc.Users[0].Password, Rules: "+@all"}}

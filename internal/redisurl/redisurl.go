@@ -6,11 +6,15 @@
 //	rediss://[[user]:password@]host[:port][/db]   TLS
 //	rediss://...@host:port?addr=host2:port&addr=host3:port
 //	                                              more nodes of a Redis Cluster
+//	rediss://...@sentinel:26379/db?master_set=NAME&addr=sentinel2:26379
+//	                                              the master NAME, found
+//	                                              through these Sentinels
 //
-// addr= is the one query parameter, as in rueidis and go-redis: each names
-// one more seed node, reached with the same scheme and credentials. Any
-// other parameter is refused, since ?password=... would be a password in a
-// place no redactor expects.
+// addr= and master_set= are the query parameters, as in rueidis: each addr=
+// names one more seed node, reached with the same scheme; with master_set=
+// the host and the addr= nodes are Sentinels, and the credentials are the
+// data nodes'. Any other parameter is refused, since ?password=... would be
+// a password in a place no redactor expects.
 //
 // Real-world passwords often contain '@', ':' and '%' without being
 // percent-encoded, so the userinfo is taken to end at the last '@' and the
@@ -45,6 +49,9 @@ type URL struct {
 	// Addrs are the more nodes of addr= parameters, as host:port with IPv6
 	// literals bracketed; nil without any.
 	Addrs []string
+	// MasterSet is master_set=: the name of the master the Sentinels (the
+	// host and Addrs) monitor; "" without Sentinels.
+	MasterSet string
 }
 
 // Addr returns host:port, bracketing IPv6 literals.
@@ -125,11 +132,11 @@ func parse(p parts) (URL, string) {
 		}
 	}
 	if p.hasQuery {
-		addrs, reason := parseQuery(p.query)
+		addrs, set, reason := parseQuery(p.query)
 		if reason != "" {
 			return u, reason
 		}
-		u.Addrs = addrs
+		u.Addrs, u.MasterSet = addrs, set
 	}
 	host, port, reason := splitHostPort(p.hostport)
 	if reason != "" {
@@ -151,22 +158,46 @@ func parse(p parts) (URL, string) {
 }
 
 // parseQuery accepts only addr=host[:port] parameters, each one more
-// node. The reason never quotes the query.
-func parseQuery(q string) ([]string, string) {
-	const only = "the only query parameter is addr=host:port (more nodes of a cluster); set TLS and credentials with the REDIS_* variables instead"
+// node, and one master_set=NAME. The reason never quotes the query.
+func parseQuery(q string) ([]string, string, string) {
+	const only = "the only query parameters are addr=host:port (more nodes of a cluster, or more Sentinels) and master_set=NAME (the master the Sentinels monitor); set TLS and credentials with the REDIS_* variables instead"
 	var addrs []string
+	set := ""
 	for _, kv := range strings.Split(q, "&") {
 		key, value, ok := strings.Cut(kv, "=")
-		if !ok || key != "addr" {
-			return nil, only
+		switch {
+		case ok && key == "master_set":
+			if set != "" {
+				return nil, "", "master_set= is given twice"
+			}
+			if set = unescape(value); !isSetName(set) {
+				return nil, "", "master_set= is not a master set name (1 to 64 letters, digits, '.', '_' or '-')"
+			}
+			continue
+		case !ok || key != "addr":
+			return nil, "", only
 		}
 		host, port, reason := splitHostPort(unescape(value))
 		if reason != "" {
-			return nil, "addr=: " + reason
+			return nil, "", "addr=: " + reason
 		}
 		addrs = append(addrs, net.JoinHostPort(host, strconv.Itoa(port)))
 	}
-	return addrs, ""
+	return addrs, set, ""
+}
+
+// isSetName: what a Sentinel master set name may be here (Redis takes
+// more, but a name that needs quoting is a name to fix).
+func isSetName(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 type parts struct {

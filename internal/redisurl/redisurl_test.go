@@ -194,3 +194,26 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// master_set= names the master the Sentinels (the host and each addr=)
+// monitor; it is given once, as a plain name, and is kept by Redact.
+func TestMasterSet(t *testing.T) {
+	u, err := Parse("rediss://app:pw@10.0.0.1:26379/2?master_set=cache-1&addr=10.0.0.2:26379")
+	if err != nil || u.MasterSet != "cache-1" || u.DB != 2 || len(u.Addrs) != 1 || u.Addr() != "10.0.0.1:26379" {
+		t.Fatalf("Parse = %+v, %v", u, err)
+	}
+	if r := Redact("rediss://app:pw@10.0.0.1:26379/2?master_set=cache-1"); strings.Contains(r, "pw") || !strings.Contains(r, "master_set=cache-1") {
+		t.Errorf("Redact = %q", r)
+	}
+	for _, raw := range []string{
+		"rediss://h:26379?master_set=a&master_set=b",
+		"rediss://h:26379?master_set=",
+		"rediss://h:26379?master_set=a%20b",
+		"rediss://h:26379?master_set=" + strings.Repeat("x", 65),
+		"rediss://h:26379?password=x",
+	} {
+		if _, err := Parse(raw); err == nil {
+			t.Errorf("%s parsed", raw)
+		}
+	}
+}

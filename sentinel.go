@@ -1,0 +1,115 @@
+package redsafe
+
+import (
+	"net"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/redsafe/redsafe/internal/secretfile"
+)
+
+// Redis Sentinel: REDIS_URL names Sentinels and the master set,
+//
+//	rediss://app@sentinel-1:26379/0?master_set=cache&addr=sentinel-2:26379
+//
+// and the Cache asks them for the master, follows a failover they announce
+// (+switch-master) and asks them again every sentinelRefresh, since a
+// client that hears nothing would stay bound to a partitioned old master.
+// The Sentinels have their own user and password (SentinelOptions), never
+// the application's: rueidis builds a Sentinel's connection by copying the
+// application's options, the dial function and the credentials function
+// included, so the dialer marks the connections it makes to Sentinels and
+// the credentials function answers those with the Sentinel's credentials.
+
+// SentinelOptions are the Sentinels' own credentials, for a REDIS_URL with
+// master_set=. The Sentinels are reached with the same TLS settings as the
+// data nodes (Options.TLS), each verified against the name it is reached
+// by.
+type SentinelOptions struct {
+	Username string
+	Password string
+	// PasswordFile names a file holding the Sentinels' password on one
+	// line, read at Open; keep it mode 0600. Use it instead of Password.
+	PasswordFile string
+}
+
+// Sentinel environment variables.
+const (
+	EnvSentinelUsername     = "REDIS_SENTINEL_USERNAME"
+	EnvSentinelPassword     = "REDIS_SENTINEL_PASSWORD"
+	EnvSentinelPasswordFile = "REDIS_SENTINEL_PASSWORD_FILE"
+)
+
+// sentinelRefresh is how often the Sentinels are asked for the master even
+// without an announcement (rueidis's TopologyRefreshInterval).
+const sentinelRefresh = 2 * time.Second
+
+// sentinelDialMark tells the dialer a connection is to a Sentinel: rueidis
+// hands the dial function the Sentinel options' net.Dialer, whose
+// FallbackDelay (used only when a host name has both IPv4 and IPv6
+// addresses) carries this value nowhere else.
+const sentinelDialMark = 300*time.Millisecond + 7*time.Nanosecond
+
+// sentinelConfig is what Open needs of the Sentinels.
+type sentinelConfig struct {
+	masterSet          string
+	username, password string
+}
+
+// checkSentinel validates the Sentinel settings of o against the URL.
+func (s *config) checkSentinel(o Options, r *Report) {
+	so := o.Sentinel
+	set := s.url.MasterSet
+	if set == "" {
+		if so != (SentinelOptions{}) {
+			r.add("sentinel.unused", SeverityWarning, "add ?master_set=NAME to "+EnvURL+" to connect through Sentinels, or unset the "+EnvSentinelPassword+" family",
+				"Sentinel credentials are set, but %s names no master set: they are not used", EnvURL)
+		}
+		return
+	}
+	s.sentinel = &sentinelConfig{masterSet: set, username: so.Username, password: so.Password}
+	if so.PasswordFile != "" {
+		if so.Password != "" {
+			r.add("sentinel.password-conflict", SeverityError, "keep the Sentinels' password in one place: unset "+EnvSentinelPassword+" or "+EnvSentinelPasswordFile,
+				"both %s and %s are set", EnvSentinelPassword, EnvSentinelPasswordFile)
+			return
+		}
+		pw, err := secretfile.ReadLine(so.PasswordFile, secretfile.Named)
+		if err != nil {
+			r.add("sentinel.password-file", SeverityError, "create it with `redsafe password > FILE; chmod 600 FILE`, or fix "+EnvSentinelPasswordFile,
+				"%s: %v", EnvSentinelPasswordFile, err)
+			return
+		}
+		s.sentinel.password = pw
+	}
+	if s.sentinel.password == "" && s.policy.Environment != Development && s.policy.Environment != Testing {
+		r.add("sentinel.no-password", SeverityError, "give the Sentinels a user and password (sentinel.conf: user NAME on >PASSWORD ...) and set "+EnvSentinelUsername+" and "+EnvSentinelPasswordFile,
+			"the Sentinels are reached without a password: anyone who can reach one can learn, and with a forged failover change, where the master is")
+	}
+}
+
+// sentinelOption points rueidis at the Sentinels: InitAddress holds them,
+// and the data nodes' user and password stay the application's.
+func (c *Cache) sentinelOption(s *config, opt *rueidis.ClientOption) {
+	if s.sentinel == nil {
+		return
+	}
+	opt.Sentinel = rueidis.SentinelOption{
+		MasterSet:               s.sentinel.masterSet,
+		Username:                s.sentinel.username,
+		Password:                s.sentinel.password,
+		ClientName:              "redsafe",
+		TLSConfig:               s.tlsConfig,
+		Dialer:                  net.Dialer{Timeout: s.dialTimeout, FallbackDelay: sentinelDialMark},
+		TopologyRefreshInterval: sentinelRefresh,
+	}
+}
+
+// sentinelCredentials are the credentials for the connection to addr when
+// the dialer made it to a Sentinel.
+func (c *Cache) sentinelCredentials(s *config, addr net.Addr) (rueidis.AuthCredentials, bool) {
+	if s.sentinel == nil || addr == nil || !c.dialer.isSentinel(addr.String()) {
+		return rueidis.AuthCredentials{}, false
+	}
+	return rueidis.AuthCredentials{Username: s.sentinel.username, Password: s.sentinel.password}, true
+}

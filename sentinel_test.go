@@ -1,0 +1,189 @@
+package redsafe
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/redisserver"
+)
+
+// The library through Redis Sentinel: a TLS-only master, a replica and
+// three Sentinels, the default user off everywhere.
+
+var (
+	sentinelAppPassword    = GeneratePassword(Production)
+	sentinelClientPassword = GeneratePassword(Production)
+)
+
+func startSentinel(t *testing.T) *redisserver.Sentinel {
+	t.Helper()
+	return redisserver.StartSentinel(t, redisserver.SentinelConfig{
+		Users: []redisserver.User{
+			{Name: "admin", Password: GeneratePassword(Production), Rules: "~* &* +@all"},
+			{Name: "app", Password: sentinelAppPassword, Rules: "~* +@all -@dangerous +role"}, // rueidis asks ROLE of the master it is sent to
+		},
+		// The Sentinels know a client user, never the application's.
+		SentinelUsers: []redisserver.User{
+			{Name: "admin", Password: GeneratePassword(Production), Rules: "+@all"},
+			{Name: "client", Password: sentinelClientPassword, Rules: "+@all"},
+		},
+	})
+}
+
+func sentinelURL(sn *redisserver.Sentinel, user string) string {
+	var q []string
+	for _, s := range sn.Sentinels[1:] {
+		q = append(q, "addr="+s.Addr)
+	}
+	return fmt.Sprintf("rediss://%s@%s/0?master_set=%s&%s", user, sn.Sentinels[0].Addr, sn.MasterSet, strings.Join(q, "&"))
+}
+
+func sentinelOptions(sn *redisserver.Sentinel) Options {
+	return Options{
+		Environment: Production, URL: sentinelURL(sn, "app"), Password: sentinelAppPassword,
+		EncryptionKey: testKey, TLS: TLSOptions{CAFile: sn.CAFile},
+		Sentinel:    SentinelOptions{Username: "client", Password: sentinelClientPassword},
+		DialTimeout: 2 * time.Second, Logger: discardLogger,
+	}
+}
+
+// TestSentinel: Open finds the master through the Sentinels and seals
+// what it writes there. With the application's password read from a file
+// (a credentials function, which rueidis copies to the Sentinels'
+// connections) as with a fixed one, the Sentinels are sent their own
+// user's credentials and never the application's: no Sentinel logs a
+// failed login. Without the Sentinels' password, production refuses to
+// start.
+func TestSentinel(t *testing.T) {
+	t.Parallel()
+	sn := startSentinel(t)
+	ctx := testContext(t)
+	pwFile := filepath.Join(t.TempDir(), "app.password")
+	if err := os.WriteFile(pwFile, []byte(sentinelAppPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fixed := sentinelOptions(sn)
+	fromFile := fixed
+	fromFile.Password, fromFile.PasswordFile = "", pwFile
+	for name, o := range map[string]Options{"a fixed password": fixed, "a password file": fromFile} {
+		c := openCache(t, o)
+		key := "sentinel:" + strings.ReplaceAll(name, " ", "-")
+		if err := c.Set(ctx, key, []byte("through the Sentinels"), time.Minute); err != nil {
+			t.Fatalf("%s: Set: %v", name, err)
+		}
+		if got, err := c.Get(ctx, key); err != nil || string(got) != "through the Sentinels" {
+			t.Fatalf("%s: Get = %q, %v", name, got, err)
+		}
+		if raw := sn.Master.Do(t, "GET", key); !strings.HasPrefix(raw, "gAAAAA") {
+			t.Fatalf("%s: the master holds %q, want a Fernet token", name, raw)
+		}
+	}
+	for _, s := range sn.Sentinels {
+		if log := s.Do(t, "ACL", "LOG"); strings.Contains(log, "reason\nauth") || strings.Contains(log, "username\napp\n") {
+			t.Errorf("Sentinel %s logged refused logins (the application's credentials sent to it?):\n%s", s.Addr, log)
+		}
+	}
+
+	o := sentinelOptions(sn)
+	o.Sentinel = SentinelOptions{}
+	if _, err := Open(ctx, o); err == nil || !strings.Contains(err.Error(), "sentinel.no-password") {
+		t.Errorf("production without the Sentinels' password: %v", err)
+	}
+	var ce *ConfigError
+	if _, err := Open(ctx, o); !errors.As(err, &ce) {
+		t.Errorf("want a *ConfigError, got %T", err)
+	}
+}
+
+// TestSentinelFailover: a failover the Sentinels run (SENTINEL FAILOVER)
+// while a client writes and reads: calls go on against the new master,
+// and the pause and the calls that failed in between are measured. A Get
+// may find an earlier value than the Set it follows (a write the old
+// master took after the replica was promoted is lost: replication is
+// asynchronous), counted; never a value that was not written to the key.
+func TestSentinelFailover(t *testing.T) {
+	t.Parallel()
+	sn := startSentinel(t)
+	c := openCache(t, sentinelOptions(sn))
+	ctx := testContext(t)
+	stop := make(chan struct{})
+	type outcome struct {
+		calls, failed int
+		firstErr      error
+		longest       time.Duration
+		// stale counts Gets that returned an earlier value of the key
+		// than the Set just acknowledged: that Set went to the old
+		// master after the replica took over, and is lost.
+		stale int
+	}
+	done := make(chan outcome)
+	go func() {
+		var o outcome
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- o
+				return
+			default:
+			}
+			start := time.Now()
+			k := fmt.Sprintf("f:%d", i%50)
+			err := c.Set(ctx, k, []byte(fmt.Sprint(i)), time.Minute)
+			if err == nil {
+				var v []byte
+				v, err = c.Get(ctx, k)
+				if n, perr := strconv.Atoi(string(v)); err == nil && string(v) != fmt.Sprint(i) {
+					// Never a value that was not written to that key.
+					if perr != nil || n > i || n%50 != i%50 {
+						t.Errorf("Get %s = %q after Set %d: a value never written there", k, v, i)
+					}
+					o.stale++
+				}
+			}
+			o.calls++
+			o.longest = max(o.longest, time.Since(start))
+			if err != nil {
+				o.failed++
+				if o.firstErr == nil {
+					o.firstErr = err
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	began := time.Now()
+	if r := sn.Sentinels[0].Do(t, "SENTINEL", "FAILOVER", sn.MasterSet); r != "+OK" {
+		t.Fatalf("SENTINEL FAILOVER: %s", r)
+	}
+	replica := sn.Replicas[0]
+	// The Sentinels drop the promoted node's clients: the polls ask again.
+	waitUntil(t, 30*time.Second, "the replica to be master", func() bool {
+		role, _ := replica.Ask("ROLE")
+		return strings.Contains(role, "master")
+	})
+	// Calls land on the new master: a key written after the switch is
+	// there.
+	waitUntil(t, 15*time.Second, "a write to reach the new master", func() bool {
+		if err := c.Set(ctx, "after-failover", []byte("x"), time.Minute); err != nil {
+			return false
+		}
+		v, _ := replica.Ask("GET", "after-failover")
+		return strings.HasPrefix(v, "gAAAAA")
+	})
+	resumed := time.Since(began)
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	o := <-done
+	t.Logf("failover: writes on the new master %v after SENTINEL FAILOVER; %d calls (Set+Get), %d failed (first: %v), longest %v; %d Gets found an acknowledged Set lost",
+		resumed.Round(time.Millisecond), o.calls, o.failed, o.firstErr, o.longest.Round(time.Millisecond), o.stale)
+	if o.firstErr != nil && !errors.Is(o.firstErr, ErrUnreachable) && !errors.Is(o.firstErr, ErrTimeout) && !strings.Contains(o.firstErr.Error(), "READONLY") {
+		t.Errorf("a call failed with %v, not a connection error a caller can retry", o.firstErr)
+	}
+}
