@@ -249,7 +249,7 @@ func fixFor(cause, err error, d *dialer) string {
 // classify turns an error from connecting, handshaking, authenticating or
 // the first PING into the *ConnectError that Open returns.
 func classify(err error, s *config, addr string, d *dialer) error {
-	err = redact.WithoutSecrets(err, s.password, d.sentPassword())
+	err = redact.WithoutSecrets(err, append(d.secrets(), s.password)...)
 	addr = nodeOf(err, addr)
 	cause := d.refine(causeOf(err), err, addr)
 	if cause == nil || cause == ErrNotFound || cause == ErrUndecryptable {
@@ -297,7 +297,7 @@ func (c *Cache) opError(err error) error {
 	var d *dialer
 	if c.dialer != nil {
 		d = c.dialer
-		err = redact.WithoutSecrets(err, d.sentPassword())
+		err = redact.WithoutSecrets(err, d.secrets()...)
 	}
 	cause := causeOf(err)
 	switch cause {

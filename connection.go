@@ -42,6 +42,12 @@ func (o Options) Connection() (*Connection, error) {
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
+	if s.sentinel != nil {
+		// Addr would be a Sentinel, and Username and Password the data
+		// nodes': whoever dialed it would hand a Sentinel the
+		// application's password.
+		return nil, ErrSentinelConnection
+	}
 	c := &Connection{Addr: s.url.Addr(), Seeds: slices.Clone(s.topology.addrs), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password, Sealer: s.sealer}
 	if s.useTLS {
 		c.TLS, c.NodeRootCAs = s.tlsConfig, s.tlsOwnCA

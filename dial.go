@@ -41,10 +41,7 @@ type dialer struct {
 	nodes        sync.Map     // addr → *tls.Config (tlsFor)
 	nodeCount    atomic.Int64 // configs made for nodes, to bound nodes
 
-	// sentinels are the remote addresses of the connections made to
-	// Sentinels (sentinelDialMark), so that the credentials function can
-	// tell them from the data nodes'.
-	sentinels sync.Map
+	sentinelPassword string // "" without Sentinels
 	// password is the one rueidis authenticates with (the last one a
 	// Credentials function gave), cut out of the server's words in errors.
 	password atomic.Pointer[string]
@@ -56,16 +53,9 @@ func (d *dialer) dial(ctx context.Context, addr string, nd *net.Dialer, _ *tls.C
 		return nil, &nodeError{addr: addr, err: err}
 	}
 	if nd != nil && nd.FallbackDelay == sentinelDialMark {
-		d.sentinels.Store(conn.RemoteAddr().String(), true)
+		return sentinelConn{conn}, nil
 	}
 	return conn, nil
-}
-
-// isSentinel reports whether the connection to remote was made to a
-// Sentinel.
-func (d *dialer) isSentinel(remote string) bool {
-	_, ok := d.sentinels.Load(remote)
-	return ok
 }
 
 // connect dials addr and, with TLS, handshakes, verifying the node against
@@ -116,6 +106,9 @@ func newDialer(s *config) *dialer {
 		ownCA: s.tlsOwnCA, seeds: map[string]bool{}}
 	for _, a := range s.topology.addrs {
 		d.seeds[a] = true
+	}
+	if s.sentinel != nil {
+		d.sentinelPassword = s.sentinel.password
 	}
 	if s.useTLS {
 		d.tls = s.tlsConfig
@@ -227,9 +220,13 @@ func (d *dialer) speaksPlaintextRESP(addr string) bool {
 	return buf[0] == '+' || buf[0] == '-'
 }
 
-func (d *dialer) sentPassword() string {
+// secrets are the passwords the dialer's connections authenticate with:
+// the application's last one and the Sentinels', cut out of the servers'
+// words in errors.
+func (d *dialer) secrets() []string {
+	out := []string{d.sentinelPassword}
 	if p := d.password.Load(); p != nil {
-		return *p
+		out = append(out, *p)
 	}
-	return ""
+	return out
 }

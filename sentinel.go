@@ -1,7 +1,9 @@
 package redsafe
 
 import (
+	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -50,6 +52,11 @@ const sentinelRefresh = 2 * time.Second
 // addresses) carries this value nowhere else.
 const sentinelDialMark = 300*time.Millisecond + 7*time.Nanosecond
 
+// ErrSentinelConnection is returned by Options.Connection for a URL with
+// master_set=: the operator commands reach one server directly, and the
+// URL names Sentinels.
+var ErrSentinelConnection = errors.New("REDIS_URL names Sentinels (master_set=): this command connects to one server directly and does not go through Sentinels yet; point REDIS_URL at the current master for it (SENTINEL GET-MASTER-ADDR-BY-NAME on a Sentinel says which)")
+
 // sentinelConfig is what Open needs of the Sentinels.
 type sentinelConfig struct {
 	masterSet          string
@@ -82,9 +89,34 @@ func (s *config) checkSentinel(o Options, r *Report) {
 		}
 		s.sentinel.password = pw
 	}
-	if s.sentinel.password == "" && s.policy.Environment != Development && s.policy.Environment != Testing {
+	strict := s.policy.Environment != Development && s.policy.Environment != Testing
+	switch {
+	case s.sentinel.password == "" && strict:
 		r.add("sentinel.no-password", SeverityError, "give the Sentinels a user and password (sentinel.conf: user NAME on >PASSWORD ...) and set "+EnvSentinelUsername+" and "+EnvSentinelPasswordFile,
 			"the Sentinels are reached without a password: anyone who can reach one can learn, and with a forged failover change, where the master is")
+	case s.sentinel.password != "":
+		for _, f := range passwordFindings(s.sentinel.password, s.policy) {
+			f.ID = "sentinel." + strings.TrimPrefix(f.ID, "auth.")
+			f.Message = "the Sentinels' password: " + f.Message
+			r.Findings = append(r.Findings, f)
+		}
+		if s.sentinel.password == s.password {
+			r.add("sentinel.same-password", SeverityWarning, "give the Sentinels' user a password of its own (`redsafe password`)",
+				"the Sentinels' password is the application's: whoever holds one holds both")
+		}
+	}
+	if !strict {
+		return
+	}
+	// A Sentinel names the master the password goes to: with the system
+	// roots, one that names a host with any public certificate gets it.
+	if s.useTLS && o.TLS.CAFile == "" && o.TLS.ServerName == "" {
+		r.add("sentinel.ca-required", SeverityError, "set "+EnvTLSCACert+" to the CA of the deployment's certificates",
+			"through Sentinels, the master is whatever host they name; without a CA file of its own, any host with a publicly trusted certificate would pass")
+	}
+	if !s.useTLS {
+		r.add("sentinel.plaintext", SeverityError, "use rediss:// to the Sentinels' TLS ports",
+			"through Sentinels in plaintext, whoever is on the path can answer where the master is and collect the password from any machine")
 	}
 }
 
@@ -105,11 +137,37 @@ func (c *Cache) sentinelOption(s *config, opt *rueidis.ClientOption) {
 	}
 }
 
-// sentinelCredentials are the credentials for the connection to addr when
-// the dialer made it to a Sentinel.
+// sentinelCredentials are the credentials for a connection the dialer
+// made to a Sentinel: its remote address is a sentinelAddr.
 func (c *Cache) sentinelCredentials(s *config, addr net.Addr) (rueidis.AuthCredentials, bool) {
-	if s.sentinel == nil || addr == nil || !c.dialer.isSentinel(addr.String()) {
+	if _, ok := addr.(sentinelAddr); !ok || s.sentinel == nil {
 		return rueidis.AuthCredentials{}, false
 	}
 	return rueidis.AuthCredentials{Username: s.sentinel.username, Password: s.sentinel.password}, true
+}
+
+// sentinelConn is a connection the dialer made to a Sentinel. It carries
+// the mark itself, in the remote address rueidis hands the credentials
+// function, rather than in a table of addresses: a proxy (Options.Dial)
+// can give every connection one remote address, and a data node can be
+// announced at an address a Sentinel had.
+type sentinelConn struct{ net.Conn }
+
+func (c sentinelConn) RemoteAddr() net.Addr { return sentinelAddr{c.Conn.RemoteAddr()} }
+
+// sentinelAddr is the remote address of a sentinelConn.
+type sentinelAddr struct{ net.Addr }
+
+func (a sentinelAddr) Network() string {
+	if a.Addr == nil {
+		return "tcp"
+	}
+	return a.Addr.Network()
+}
+
+func (a sentinelAddr) String() string {
+	if a.Addr == nil {
+		return "sentinel"
+	}
+	return a.Addr.String()
 }

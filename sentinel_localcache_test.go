@@ -57,4 +57,9 @@ func TestSentinelFailoverWithLocalCache(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// It reads the new master now, not the old one caught up by
+	// replication.
+	if _, ok := reader.client.Nodes()[replica.Addr]; !ok {
+		t.Errorf("the reader's client is on %v, not the new master %s", reader.client.Nodes(), replica.Addr)
+	}
 }

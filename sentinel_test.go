@@ -68,9 +68,21 @@ func TestSentinel(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte(sentinelAppPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	sentinelFile := filepath.Join(t.TempDir(), "sentinel.password")
+	if err := os.WriteFile(sentinelFile, []byte(sentinelClientPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	fixed := sentinelOptions(sn)
-	fromFile := fixed
-	fromFile.Password, fromFile.PasswordFile = "", pwFile
+	// Both passwords from files, as the environment contract has them.
+	fromFile := OptionsFromLookup(func(k string) (string, bool) {
+		v, ok := map[string]string{
+			"ENVIRONMENT": "production", EnvURL: sentinelURL(sn, "app"), EnvPasswordFile: pwFile,
+			EnvEncryptionKey: testKey, EnvTLSCACert: sn.CAFile,
+			EnvSentinelUsername: "client", EnvSentinelPasswordFile: sentinelFile,
+		}[k]
+		return v, ok
+	})
+	fromFile.Logger, fromFile.DialTimeout = discardLogger, 2*time.Second
 	for name, o := range map[string]Options{"a fixed password": fixed, "a password file": fromFile} {
 		c := openCache(t, o)
 		key := "sentinel:" + strings.ReplaceAll(name, " ", "-")
@@ -90,14 +102,26 @@ func TestSentinel(t *testing.T) {
 		}
 	}
 
-	o := sentinelOptions(sn)
-	o.Sentinel = SentinelOptions{}
-	if _, err := Open(ctx, o); err == nil || !strings.Contains(err.Error(), "sentinel.no-password") {
-		t.Errorf("production without the Sentinels' password: %v", err)
+	// What production refuses: Sentinels without a password, or with a
+	// weak one, or reached without a CA file of the deployment's own (the
+	// master is whatever host they name).
+	for id, change := range map[string]func(*Options){
+		"sentinel.no-password":    func(o *Options) { o.Sentinel = SentinelOptions{} },
+		"sentinel.password-short": func(o *Options) { o.Sentinel.Password = "x7Kp2mQ9" },
+		"sentinel.ca-required":    func(o *Options) { o.TLS.CAFile = "" },
+	} {
+		o := sentinelOptions(sn)
+		change(&o)
+		var ce *ConfigError
+		if _, err := Open(ctx, o); !errors.As(err, &ce) || !strings.Contains(err.Error(), id) {
+			t.Errorf("%s: Open = %v, want a *ConfigError naming it", id, err)
+		}
 	}
-	var ce *ConfigError
-	if _, err := Open(ctx, o); !errors.As(err, &ce) {
-		t.Errorf("want a *ConfigError, got %T", err)
+	// The operator commands connect to one server directly: they are told
+	// the URL names Sentinels instead of being handed one with the
+	// application's password.
+	if _, err := sentinelOptions(sn).Connection(); !errors.Is(err, ErrSentinelConnection) {
+		t.Errorf("Connection = %v, want ErrSentinelConnection", err)
 	}
 }
 

@@ -105,9 +105,9 @@ func newConfig(o Options) (*config, Report) {
 
 	c.url = checkURL(o.URL, &r)
 	c.checkCredentials(o, &r)
-	c.checkSentinel(o, &r)
 	c.sealer = keyRing(o.EncryptionKey, o.PreviousEncryptionKeys, &r)
 	c.checkTLS(o, &r)
+	c.checkSentinel(o, &r) // after TLS: it judges how the Sentinels are reached
 	checkLocalCache(o.LocalCache, &r)
 	checkMaxReplyBytes(o.MaxReplyBytes, &r)
 	c.passThrough(o)

@@ -45,6 +45,9 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 		ep.sealer = s
 	}
 	conn, err := o.Connection()
+	if errors.Is(err, redsafe.ErrSentinelConnection) {
+		return nil, err
+	}
 	if err != nil {
 		relaxed := o
 		relaxed.Environment = redsafe.Testing

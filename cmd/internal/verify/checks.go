@@ -85,7 +85,10 @@ func (r *run) login(c *resp.Conn) error {
 
 func checkHandshake(ctx context.Context, r *run) Result {
 	conn, err := r.target.Options.Connection()
-	if err != nil {
+	switch {
+	case errors.Is(err, redsafe.ErrSentinelConnection):
+		return Result{Severity: Fail, Message: "REDIS_URL names Sentinels (master_set=), which verify does not go through yet", Fix: "point REDIS_URL at the current master for verify (SENTINEL GET-MASTER-ADDR-BY-NAME on a Sentinel says which)"}
+	case err != nil:
 		return Result{Severity: Fail, Message: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
 	}
 	if r.node != "" {
