@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,51 +135,11 @@ func TestSentinelFailover(t *testing.T) {
 	sn := startSentinel(t)
 	c := openCache(t, sentinelOptions(sn))
 	ctx := testContext(t)
-	stop := make(chan struct{})
-	type outcome struct {
-		calls, failed int
-		firstErr      error
-		longest       time.Duration
-		// stale counts Gets that returned an earlier value of the key
-		// than the Set just acknowledged: that Set went to the old
-		// master after the replica took over, and is lost.
-		stale int
+	keys := make([]string, 50)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("f:%d", i)
 	}
-	done := make(chan outcome)
-	go func() {
-		var o outcome
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				done <- o
-				return
-			default:
-			}
-			start := time.Now()
-			k := fmt.Sprintf("f:%d", i%50)
-			err := c.Set(ctx, k, []byte(fmt.Sprint(i)), time.Minute)
-			if err == nil {
-				var v []byte
-				v, err = c.Get(ctx, k)
-				if n, perr := strconv.Atoi(string(v)); err == nil && string(v) != fmt.Sprint(i) {
-					// Never a value that was not written to that key.
-					if perr != nil || n > i || n%50 != i%50 {
-						t.Errorf("Get %s = %q after Set %d: a value never written there", k, v, i)
-					}
-					o.stale++
-				}
-			}
-			o.calls++
-			o.longest = max(o.longest, time.Since(start))
-			if err != nil {
-				o.failed++
-				if o.firstErr == nil {
-					o.firstErr = err
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
-	}()
+	stop := startCalls(t, ctx, c, keys)
 	time.Sleep(200 * time.Millisecond)
 	began := time.Now()
 	if r := sn.Sentinels[0].Do(t, "SENTINEL", "FAILOVER", sn.MasterSet); r != "+OK" {
@@ -203,10 +162,8 @@ func TestSentinelFailover(t *testing.T) {
 	})
 	resumed := time.Since(began)
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	o := <-done
-	t.Logf("failover: writes on the new master %v after SENTINEL FAILOVER; %d calls (Set+Get), %d failed (first: %v), longest %v; %d Gets found an acknowledged Set lost",
-		resumed.Round(time.Millisecond), o.calls, o.failed, o.firstErr, o.longest.Round(time.Millisecond), o.stale)
+	o := stop()
+	t.Logf("failover: writes on the new master %v after SENTINEL FAILOVER; %v", resumed.Round(time.Millisecond), o)
 	if o.firstErr != nil && !errors.Is(o.firstErr, ErrUnreachable) && !errors.Is(o.firstErr, ErrTimeout) && !strings.Contains(o.firstErr.Error(), "READONLY") {
 		t.Errorf("a call failed with %v, not a connection error a caller can retry", o.firstErr)
 	}
