@@ -20,7 +20,7 @@ func (s *config) checkPasswordFile(o Options, r *Report) {
 		return
 	}
 	var exposed []*secretfile.ExposedError
-	password, err := readPasswordFile(o.PasswordFile, s.policy, func(e *secretfile.ExposedError) { exposed = append(exposed, e) })
+	password, err := readPasswordFile(o.PasswordFile, EnvPasswordFile, s.policy, func(e *secretfile.ExposedError) { exposed = append(exposed, e) })
 	var e *secretfile.ExposedError
 	if errors.As(err, &e) {
 		r.add("auth.password-file-mode", SeverityError, exposedFix(e), "%s %s (refused in %s)", e.Path, e.Problem, s.policy.Environment)
@@ -54,7 +54,7 @@ func exposedFix(e *secretfile.ExposedError) string {
 // secret volumes are links into a root-owned ..data directory. Under a
 // policy without PrivateSecretFiles an exposure goes to tolerate (nil:
 // ignored) instead of failing. The error never contains the file's content.
-func readPasswordFile(path string, p Policy, tolerate func(*secretfile.ExposedError)) (string, error) {
+func readPasswordFile(path, variable string, p Policy, tolerate func(*secretfile.ExposedError)) (string, error) {
 	o := secretfile.Named
 	if !p.PrivateSecretFiles {
 		o.Tolerate = func(e *secretfile.ExposedError) {
@@ -66,10 +66,10 @@ func readPasswordFile(path string, p Policy, tolerate func(*secretfile.ExposedEr
 	line, err := secretfile.ReadLine(path, o)
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return "", fmt.Errorf("cannot read %s (%s): %w", EnvPasswordFile, path, pe.Err)
+		return "", fmt.Errorf("cannot read %s (%s): %w", variable, path, pe.Err)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", EnvPasswordFile, err)
+		return "", fmt.Errorf("%s: %w", variable, err)
 	}
 	return line, nil
 }
@@ -78,7 +78,7 @@ func readPasswordFile(path string, p Policy, tolerate func(*secretfile.ExposedEr
 // with the same checks as Validate.
 func passwordFileCredentials(path, username string, p Policy) func(context.Context) (Credentials, error) {
 	return func(context.Context) (Credentials, error) {
-		password, err := readPasswordFile(path, p, nil)
+		password, err := readPasswordFile(path, EnvPasswordFile, p, nil)
 		if err != nil {
 			return Credentials{}, err
 		}

@@ -167,11 +167,20 @@ func (c *Cache) clientOption(s *config) rueidis.ClientOption {
 		c.local.clientOption(&opt)
 	}
 	c.sentinelOption(s, &opt)
-	if credentials := s.credentials; credentials != nil {
+	credentials := s.credentials
+	if credentials == nil && s.sentinel != nil && s.sentinel.file != "" {
+		// The Sentinels' password file is read for every connection to
+		// one, which only a credentials function can do.
+		username, password := s.username, s.password
+		credentials = func(context.Context) (Credentials, error) {
+			return Credentials{Username: username, Password: password}, nil
+		}
+	}
+	if credentials != nil {
 		policy, dialTimeout := s.policy, s.dialTimeout
 		opt.AuthCredentialsFn = func(ac rueidis.AuthCredentialsContext) (rueidis.AuthCredentials, error) {
-			if cr, ok := c.sentinelCredentials(s, ac.Address); ok {
-				return cr, nil // rueidis copies this function to the Sentinels' connections too
+			if cr, ok, err := c.sentinelCredentials(s, ac.Address); ok {
+				return cr, err // rueidis copies this function to the Sentinels' connections too
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 			defer cancel()

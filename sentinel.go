@@ -61,6 +61,8 @@ var ErrSentinelConnection = errors.New("REDIS_URL names Sentinels (master_set=):
 type sentinelConfig struct {
 	masterSet          string
 	username, password string
+	file               string // read again for every connection to a Sentinel
+	policy             Policy
 }
 
 // checkSentinel validates the Sentinel settings of o against the URL.
@@ -74,20 +76,23 @@ func (s *config) checkSentinel(o Options, r *Report) {
 		}
 		return
 	}
-	s.sentinel = &sentinelConfig{masterSet: set, username: so.Username, password: so.Password}
+	s.sentinel = &sentinelConfig{masterSet: set, username: so.Username, password: so.Password, policy: s.policy}
 	if so.PasswordFile != "" {
 		if so.Password != "" {
 			r.add("sentinel.password-conflict", SeverityError, "keep the Sentinels' password in one place: unset "+EnvSentinelPassword+" or "+EnvSentinelPasswordFile,
 				"both %s and %s are set", EnvSentinelPassword, EnvSentinelPasswordFile)
 			return
 		}
-		pw, err := secretfile.ReadLine(so.PasswordFile, secretfile.Named)
+		pw, err := readPasswordFile(so.PasswordFile, EnvSentinelPasswordFile, s.policy, func(e *secretfile.ExposedError) {
+			r.add("sentinel.password-file-mode", SeverityWarning, "chmod 600 the file; production and staging refuse it",
+				"%s: %v", EnvSentinelPasswordFile, e)
+		})
 		if err != nil {
 			r.add("sentinel.password-file", SeverityError, "create it with `redsafe password > FILE; chmod 600 FILE`, or fix "+EnvSentinelPasswordFile,
-				"%s: %v", EnvSentinelPasswordFile, err)
+				"%v", err)
 			return
 		}
-		s.sentinel.password = pw
+		s.sentinel.password, s.sentinel.file = pw, so.PasswordFile
 	}
 	strict := s.policy.Environment != Development && s.policy.Environment != Testing
 	switch {
@@ -138,12 +143,21 @@ func (c *Cache) sentinelOption(s *config, opt *rueidis.ClientOption) {
 }
 
 // sentinelCredentials are the credentials for a connection the dialer
-// made to a Sentinel: its remote address is a sentinelAddr.
-func (c *Cache) sentinelCredentials(s *config, addr net.Addr) (rueidis.AuthCredentials, bool) {
+// made to a Sentinel (its remote address is a sentinelAddr), the password
+// file read again as REDIS_PASSWORD_FILE is, so that a rotated Sentinel
+// password is picked up without a restart.
+func (c *Cache) sentinelCredentials(s *config, addr net.Addr) (rueidis.AuthCredentials, bool, error) {
 	if _, ok := addr.(sentinelAddr); !ok || s.sentinel == nil {
-		return rueidis.AuthCredentials{}, false
+		return rueidis.AuthCredentials{}, false, nil
 	}
-	return rueidis.AuthCredentials{Username: s.sentinel.username, Password: s.sentinel.password}, true
+	pw := s.sentinel.password
+	if s.sentinel.file != "" {
+		var err error
+		if pw, err = readPasswordFile(s.sentinel.file, EnvSentinelPasswordFile, s.sentinel.policy, nil); err != nil {
+			return rueidis.AuthCredentials{}, true, err
+		}
+	}
+	return rueidis.AuthCredentials{Username: s.sentinel.username, Password: pw}, true, nil
 }
 
 // sentinelConn is a connection the dialer made to a Sentinel. It carries

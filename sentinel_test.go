@@ -3,6 +3,7 @@ package redsafe
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,10 +31,16 @@ func startSentinel(t *testing.T) *redisserver.Sentinel {
 		// The Sentinels know a client user, never the application's.
 		SentinelUsers: []redisserver.User{
 			{Name: "admin", Password: GeneratePassword(Production), Rules: "+@all"},
-			{Name: "client", Password: sentinelClientPassword, Rules: "+@all"},
+			// What a client needs of a Sentinel: its commands, and the
+			// channels rueidis subscribes to for failovers.
+			{Name: "client", Password: sentinelClientPassword, Rules: "+@all " + sentinelClientChannels},
 		},
 	})
 }
+
+// sentinelClientChannels are the channels rueidis subscribes to on a
+// Sentinel: without them it hears of no failover and relies on asking.
+const sentinelClientChannels = "&+sentinel &+slave &-sdown &+sdown &+switch-master &+reboot"
 
 func sentinelURL(sn *redisserver.Sentinel, user string) string {
 	var q []string
@@ -94,10 +101,13 @@ func TestSentinel(t *testing.T) {
 		if raw := sn.Master.Do(t, "GET", key); !strings.HasPrefix(raw, "gAAAAA") {
 			t.Fatalf("%s: the master holds %q, want a Fernet token", name, raw)
 		}
+		c.Close() // before the rotation below, which a fixed password would not survive
 	}
 	for _, s := range sn.Sentinels {
-		if log := s.Do(t, "ACL", "LOG"); strings.Contains(log, "reason\nauth") || strings.Contains(log, "username\napp\n") {
-			t.Errorf("Sentinel %s logged refused logins (the application's credentials sent to it?):\n%s", s.Addr, log)
+		// Nothing refused: no login with the application's credentials or
+		// a stale password, no command or channel the client needs.
+		if log := s.Do(t, "ACL", "LOG"); strings.Contains(log, "username\napp\n") || strings.Contains(log, "username\nclient\n") {
+			t.Errorf("Sentinel %s refused the Cache something:\n%s", s.Addr, log)
 		}
 	}
 
@@ -166,5 +176,41 @@ func TestSentinelFailover(t *testing.T) {
 	t.Logf("failover: writes on the new master %v after SENTINEL FAILOVER; %v", resumed.Round(time.Millisecond), o)
 	if o.firstErr != nil && !errors.Is(o.firstErr, ErrUnreachable) && !errors.Is(o.firstErr, ErrTimeout) && !strings.Contains(o.firstErr.Error(), "READONLY") {
 		t.Errorf("a call failed with %v, not a connection error a caller can retry", o.firstErr)
+	}
+}
+
+// The Sentinels' password file is read again for every connection to a
+// Sentinel, as REDIS_PASSWORD_FILE is for the data nodes: a rotated
+// password is used without a restart. Only connections the dialer marked
+// as a Sentinel's get it.
+func TestSentinelPasswordFileReadAgain(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sentinel.password")
+	first, second := GeneratePassword(Production), GeneratePassword(Production)
+	if err := os.WriteFile(file, []byte(first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, testCAPEM(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Environment: Production, URL: "rediss://app@127.0.0.1:26379/0?master_set=cache", Password: GeneratePassword(Production),
+		EncryptionKey: testKey, TLS: TLSOptions{CAFile: caFile}, Sentinel: SentinelOptions{Username: "client", PasswordFile: file}}
+	s, r := newConfig(o)
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := &Cache{}
+	sentinel := sentinelAddr{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 26379}}
+	for _, want := range []string{first, second} {
+		if err := os.WriteFile(file, []byte(want+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cr, ok, err := c.sentinelCredentials(s, sentinel)
+		if !ok || err != nil || cr.Username != "client" || cr.Password != want {
+			t.Fatalf("sentinelCredentials = %v, %v, %v; want the file's password now", cr.Username, ok, err)
+		}
+	}
+	if _, ok, _ := c.sentinelCredentials(s, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 26379}); ok {
+		t.Error("a connection not marked as a Sentinel's got the Sentinel's credentials")
 	}
 }
