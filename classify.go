@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -255,7 +256,12 @@ func classify(err error, s *config, addr string, d *dialer) error {
 	if cause == nil || cause == ErrNotFound || cause == ErrUndecryptable {
 		cause = errConnectFailed
 	}
-	return &ConnectError{Addr: addr, Cause: cause, Fix: fixFor(cause, err, d), Err: err}
+	fix := fixFor(cause, err, d)
+	if s.sentinel != nil && (cause == ErrWrongPassword || cause == ErrNoAuth) && slices.Contains(s.topology.addrs, addr) {
+		// The URL's addresses are Sentinels: their users are their own.
+		fix = "check " + EnvSentinelUsername + " and " + EnvSentinelPassword + " (or " + EnvSentinelPasswordFile + ") against the Sentinels' users (the user lines of sentinel.conf); the Sentinels never get the application's credentials"
+	}
+	return &ConnectError{Addr: addr, Cause: cause, Fix: fix, Err: err}
 }
 
 // refine sharpens the cause of a failed Open with what only the dialer

@@ -126,6 +126,20 @@ func TestSentinel(t *testing.T) {
 			t.Errorf("%s: Open = %v, want a *ConfigError naming it", id, err)
 		}
 	}
+	// A Sentinel that refuses the Sentinels' password: the error names the
+	// Sentinel and says which variables to check, not the application's.
+	wrong := sentinelOptions(sn)
+	wrong.Sentinel.Password = GeneratePassword(Production)
+	_, err := Open(ctx, wrong)
+	var ce *ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("a wrong Sentinel password: %v, want a *ConnectError", err)
+	}
+	if !errors.Is(err, ErrWrongPassword) || !strings.Contains(ce.Fix, EnvSentinelPassword) || !strings.Contains(sn.Sentinels[0].Addr+" "+sn.Sentinels[1].Addr+" "+sn.Sentinels[2].Addr, ce.Addr) {
+		t.Errorf("a wrong Sentinel password: %v at %s (fix %q)", err, ce.Addr, ce.Fix)
+	}
+	assertNotIn(t, "the error", err.Error(), wrong.Sentinel.Password)
+
 	// The operator commands connect to one server directly: they are told
 	// the URL names Sentinels instead of being handed one with the
 	// application's password.
