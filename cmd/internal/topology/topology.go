@@ -98,6 +98,11 @@ func Read(do func(args ...string) (resp.Value, error), tls bool, host string) ([
 		return nil, &RefusedError{Reply: resp.FirstWord(v.Str)}
 	}
 	// [start, end, [host, port, id, ...] master, replicas...]
+	// No cluster has more ranges than slots; a reply that claims more
+	// would cost Uncovered and Owners a pass over each.
+	if len(v.Elems) > 16384 {
+		return nil, fmt.Errorf("CLUSTER SLOTS names more slot ranges than there are slots")
+	}
 	for _, rng := range v.Elems {
 		if len(rng.Elems) < 3 {
 			return nil, fmt.Errorf("CLUSTER SLOTS: unexpected reply")

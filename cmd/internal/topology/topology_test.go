@@ -112,6 +112,14 @@ func TestReadRefusesHostileReplies(t *testing.T) {
 			t.Errorf("%s: read as %v", name, nodes)
 		}
 	}
+	// More ranges than slots: each would cost a pass over its slots.
+	var ranges []resp.Value
+	for range 16385 {
+		ranges = append(ranges, arr(num(0), num(16383), slot("10.0.0.1", 7000, "a")))
+	}
+	if _, err := Read(replies(map[string]resp.Value{"CLUSTER SLOTS": arr(ranges...)}), true, "h"); err == nil || !strings.Contains(err.Error(), "more slot ranges") {
+		t.Errorf("16385 ranges: %v", err)
+	}
 	var many []resp.Value
 	for i := range MaxNodes + 1 {
 		many = append(many, shardNode(fmt.Sprint("r", i), "10.0.0.1", 1+i, "replica", "online"))
