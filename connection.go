@@ -28,6 +28,11 @@ type Connection struct {
 	Username    string // "" means the default user
 	Password    string
 
+	// Sentinels is set when the URL names Sentinels (master_set=): Addr
+	// is then the master they named at MasterConnection, and a caller
+	// asks them again after a failover.
+	Sentinels *Sentinels
+
 	// Sealer is the key ring, parsed once by validation: it seals with
 	// EncryptionKey and opens with it or any previous key. It prints as
 	// key IDs only.

@@ -1,0 +1,145 @@
+package redsafe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redsafe/redsafe/internal/resp"
+)
+
+// Sentinels is how to reach the Sentinels of a REDIS_URL with master_set=,
+// for clients that must find the master as Open does (the operator
+// commands). It prints without its password.
+type Sentinels struct {
+	MasterSet string
+	Addrs     []string // each Sentinel the URL names, in its order
+	Username  string
+	Password  string      // the Sentinels' own, never the application's
+	TLS       *tls.Config // nil in plaintext; verified per address (TLSFor)
+}
+
+// String names the Sentinels and the master set, never the password.
+func (s *Sentinels) String() string {
+	return fmt.Sprintf("Sentinels %v (master set %q, user %q)", s.Addrs, s.MasterSet, s.Username)
+}
+
+// Format prints s as String does for every verb, %+v and %#v included.
+func (s *Sentinels) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+
+// ErrNoMaster is returned by MasterConnection when no Sentinel named a
+// master: none answered, none knows the master set, or each refused.
+var ErrNoMaster = errors.New("no Sentinel named the master")
+
+// MasterConnection is Connection for a URL of one server or a cluster. For
+// a URL with master_set= it asks the Sentinels, in the URL's order, which
+// server is the master now, and returns the Connection to it, with
+// Sentinels set so that a caller can ask again after a failover (a write
+// answered READONLY, a broken connection). The master is verified against
+// the name the Sentinel gave, with the CA file alone when there is one.
+func (o Options) MasterConnection(ctx context.Context) (*Connection, error) {
+	s, r := newConfig(o)
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	c := &Connection{Addr: s.url.Addr(), Seeds: slices.Clone(s.topology.addrs), Host: s.url.Host, DB: s.url.DB, Username: s.username, Password: s.password, Sealer: s.sealer}
+	if s.useTLS {
+		c.TLS, c.NodeRootCAs = s.tlsConfig, s.tlsOwnCA
+	}
+	if s.sentinel == nil {
+		return c, nil
+	}
+	sn := &Sentinels{MasterSet: s.sentinel.masterSet, Addrs: slices.Clone(s.topology.addrs), Username: s.sentinel.username, Password: s.sentinel.password}
+	if s.useTLS {
+		sn.TLS = s.tlsConfig
+	}
+	if s.sentinel.file != "" {
+		pw, err := readPasswordFile(s.sentinel.file, EnvSentinelPasswordFile, s.policy, nil)
+		if err != nil {
+			return nil, err
+		}
+		sn.Password = pw
+	}
+	addr, err := sn.Master(ctx, s.tlsServerName != "")
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	c.Addr, c.Seeds, c.Host, c.Sentinels = addr, []string{addr}, host, sn
+	if c.TLS != nil {
+		c.TLS = c.TLS.Clone()
+		if s.tlsServerName == "" {
+			c.TLS.ServerName = host
+		}
+		if s.tlsOwnCA != nil {
+			c.TLS.RootCAs = s.tlsOwnCA
+		}
+	}
+	return c, nil
+}
+
+// Master asks each Sentinel in turn for the master's address and returns
+// the first answer. fixedName keeps TLS.ServerName for every Sentinel;
+// otherwise each is verified against its own host.
+func (s *Sentinels) Master(ctx context.Context, fixedName bool) (string, error) {
+	var errs []error
+	for _, a := range s.Addrs {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		addr, err := s.askMaster(ctx, a, fixedName)
+		if err == nil {
+			return addr, nil
+		}
+		errs = append(errs, fmt.Errorf("Sentinel %s: %w", a, err))
+	}
+	return "", fmt.Errorf("%w of set %q: %w", ErrNoMaster, s.MasterSet, errors.Join(errs...))
+}
+
+func (s *Sentinels) askMaster(ctx context.Context, addr string, fixedName bool) (string, error) {
+	cfg := s.TLS
+	if cfg != nil && !fixedName {
+		cfg = cfg.Clone()
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	timeout := defaultDialTimeout
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout = max(time.Until(d), time.Millisecond)
+	}
+	conn, err := resp.DialTimeout(addr, cfg, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	cmds := [][]string{{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.MasterSet}}
+	if s.Password != "" {
+		auth := []string{"AUTH", s.Password}
+		if s.Username != "" {
+			auth = []string{"AUTH", s.Username, s.Password}
+		}
+		cmds = append([][]string{auth}, cmds...)
+	}
+	vs, err := conn.Pipeline(cmds...)
+	if err != nil {
+		return "", err
+	}
+	for _, v := range vs {
+		if v.IsError() {
+			return "", fmt.Errorf("refused: %s", resp.FirstWord(v.Str))
+		}
+	}
+	v := vs[len(vs)-1]
+	if v.Nil || len(v.Elems) != 2 {
+		return "", fmt.Errorf("does not know master set %q", s.MasterSet)
+	}
+	host, port := v.Elems[0].Str, v.Elems[1].Str
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" || len(host) > 255 {
+		return "", fmt.Errorf("named no valid master address")
+	}
+	return net.JoinHostPort(host, port), nil
+}

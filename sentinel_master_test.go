@@ -1,0 +1,55 @@
+package redsafe
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestMasterConnection: for a master_set URL, MasterConnection asks the
+// Sentinels (as the Sentinels' user) for the master and returns the
+// Connection to it, verified against the name the Sentinel gave, with the
+// application's credentials; a Sentinel that is down is skipped; the
+// wrong Sentinel password names no master; nothing prints the password.
+func TestMasterConnection(t *testing.T) {
+	t.Parallel()
+	sn := startSentinel(t)
+	ctx := testContext(t)
+	o := sentinelOptions(sn)
+	if _, err := o.Connection(); !errors.Is(err, ErrSentinelConnection) {
+		t.Fatalf("Connection() = %v, want ErrSentinelConnection", err)
+	}
+	conn, err := o.MasterConnection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn.Addr != sn.Master.Addr || conn.Username != "app" || conn.Password != sentinelAppPassword || conn.Sentinels == nil {
+		t.Fatalf("MasterConnection = %s as %q (sentinels %v), want %s as app", conn.Addr, conn.Username, conn.Sentinels, sn.Master.Addr)
+	}
+	if conn.TLS == nil || conn.TLS.ServerName != "127.0.0.1" {
+		t.Fatalf("the master's TLS config verifies %v, want 127.0.0.1", conn.TLS)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if s := fmt.Sprintf(verb, conn.Sentinels); strings.Contains(s, sentinelClientPassword) {
+			t.Fatalf("%s of Sentinels prints the password: %s", verb, s)
+		}
+	}
+
+	// The first Sentinel named is down (a closed port): the next answers.
+	down := o
+	down.URL = strings.Replace(sentinelURL(sn, "app"), sn.Sentinels[0].Addr, "127.0.0.1:1", 1)
+	if conn, err := down.MasterConnection(ctx); err != nil || conn.Addr != sn.Master.Addr {
+		t.Fatalf("with the first Sentinel down: %v, %v", conn, err)
+	}
+
+	wrong := o
+	wrong.Sentinel.Password = GeneratePassword(Production)
+	_, err = wrong.MasterConnection(ctx)
+	if !errors.Is(err, ErrNoMaster) || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Fatalf("wrong Sentinel password: %v, want ErrNoMaster naming WRONGPASS", err)
+	}
+	if strings.Contains(err.Error(), wrong.Sentinel.Password) {
+		t.Fatalf("the error holds the password: %v", err)
+	}
+}
