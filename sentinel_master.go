@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/resp"
@@ -102,6 +103,87 @@ func (s *Sentinels) Master(ctx context.Context, fixedName bool) (string, error) 
 }
 
 func (s *Sentinels) askMaster(ctx context.Context, addr string, fixedName bool) (string, error) {
+	vs, err := s.ask(ctx, addr, fixedName, []string{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.MasterSet})
+	if err != nil {
+		return "", err
+	}
+	v := vs[0]
+	if v.Nil || len(v.Elems) != 2 {
+		return "", fmt.Errorf("does not know master set %q", s.MasterSet)
+	}
+	return sentinelNodeAddr(v.Elems[0].Str, v.Elems[1].Str)
+}
+
+// SentinelView is what one Sentinel says of the master set: every address
+// checked to be host:port, and bounded in number, since a Sentinel can be
+// hostile too.
+type SentinelView struct {
+	Sentinel  string   // the Sentinel that said it
+	Master    string   // where the master is now
+	Replicas  []string // the replicas it knows, whatever their state
+	Sentinels []string // the other Sentinels it knows
+}
+
+// maxSentinelNodes bounds the replicas and the Sentinels one reply may
+// name.
+const maxSentinelNodes = 64
+
+// View asks the Sentinels in turn for the master, the replicas and the
+// other Sentinels, and returns the first full answer.
+func (s *Sentinels) View(ctx context.Context, fixedName bool) (*SentinelView, error) {
+	var errs []error
+	for _, a := range s.Addrs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v, err := s.view(ctx, a, fixedName)
+		if err == nil {
+			return v, nil
+		}
+		errs = append(errs, fmt.Errorf("Sentinel %s: %w", a, err))
+	}
+	return nil, fmt.Errorf("%w of set %q: %w", ErrNoMaster, s.MasterSet, errors.Join(errs...))
+}
+
+func (s *Sentinels) view(ctx context.Context, addr string, fixedName bool) (*SentinelView, error) {
+	vs, err := s.ask(ctx, addr, fixedName,
+		[]string{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.MasterSet},
+		[]string{"SENTINEL", "REPLICAS", s.MasterSet},
+		[]string{"SENTINEL", "SENTINELS", s.MasterSet})
+	if err != nil {
+		return nil, err
+	}
+	if vs[0].Nil || len(vs[0].Elems) != 2 {
+		return nil, fmt.Errorf("does not know master set %q", s.MasterSet)
+	}
+	v := &SentinelView{Sentinel: addr}
+	if v.Master, err = sentinelNodeAddr(vs[0].Elems[0].Str, vs[0].Elems[1].Str); err != nil {
+		return nil, err
+	}
+	for i, list := range []*[]string{&v.Replicas, &v.Sentinels} {
+		entries := vs[i+1].Elems
+		if len(entries) > maxSentinelNodes {
+			return nil, fmt.Errorf("names %d nodes, more than the %d redsafe takes", len(entries), maxSentinelNodes)
+		}
+		for _, e := range entries {
+			f := map[string]string{}
+			for j := 0; j+1 < len(e.Elems); j += 2 {
+				f[e.Elems[j].Str] = e.Elems[j+1].Str
+			}
+			a, err := sentinelNodeAddr(f["ip"], f["port"])
+			if err != nil {
+				return nil, err
+			}
+			*list = append(*list, a)
+		}
+	}
+	return v, nil
+}
+
+// ask sends cmds to the Sentinel at addr after logging in as the
+// Sentinels' user, and returns their replies; an error reply is an error
+// that quotes its first word only.
+func (s *Sentinels) ask(ctx context.Context, addr string, fixedName bool, cmds ...[]string) ([]resp.Value, error) {
 	cfg := s.TLS
 	if cfg != nil && !fixedName {
 		cfg = cfg.Clone()
@@ -113,10 +195,9 @@ func (s *Sentinels) askMaster(ctx context.Context, addr string, fixedName bool) 
 	}
 	conn, err := resp.DialTimeout(addr, cfg, timeout)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer conn.Close()
-	cmds := [][]string{{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.MasterSet}}
 	if s.Password != "" {
 		auth := []string{"AUTH", s.Password}
 		if s.Username != "" {
@@ -126,20 +207,24 @@ func (s *Sentinels) askMaster(ctx context.Context, addr string, fixedName bool) 
 	}
 	vs, err := conn.Pipeline(cmds...)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, v := range vs {
 		if v.IsError() {
-			return "", fmt.Errorf("refused: %s", resp.FirstWord(v.Str))
+			return nil, fmt.Errorf("refused: %s", resp.FirstWord(v.Str))
 		}
 	}
-	v := vs[len(vs)-1]
-	if v.Nil || len(v.Elems) != 2 {
-		return "", fmt.Errorf("does not know master set %q", s.MasterSet)
+	if s.Password != "" {
+		vs = vs[1:]
 	}
-	host, port := v.Elems[0].Str, v.Elems[1].Str
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" || len(host) > 255 {
-		return "", fmt.Errorf("named no valid master address")
+	return vs, nil
+}
+
+// sentinelNodeAddr is host:port of a node a Sentinel named, refused
+// unless it is one.
+func sentinelNodeAddr(host, port string) (string, error) {
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" || len(host) > 255 || strings.ContainsAny(host, " \r\n/@?#[]") {
+		return "", fmt.Errorf("named no valid node address")
 	}
 	return net.JoinHostPort(host, port), nil
 }

@@ -36,6 +36,11 @@ func TestMasterConnection(t *testing.T) {
 		}
 	}
 
+	v, err := conn.Sentinels.View(ctx, false)
+	if err != nil || v.Master != sn.Master.Addr || len(v.Replicas) != 1 || v.Replicas[0] != sn.Replicas[0].Addr || len(v.Sentinels) != 2 {
+		t.Fatalf("View = %+v, %v; want master %s, replica %s, 2 other Sentinels", v, err, sn.Master.Addr, sn.Replicas[0].Addr)
+	}
+
 	// The first Sentinel named is down (a closed port): the next answers.
 	down := o
 	down.URL = strings.Replace(sentinelURL(sn, "app"), sn.Sentinels[0].Addr, "127.0.0.1:1", 1)

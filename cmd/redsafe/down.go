@@ -13,7 +13,7 @@ var downCmd = &command{
 	usage: `Usage: redsafe down [--dir .redsafe]
 
 Stops the redis-server that redsafe up started from DIR, or every node of
-its cluster: SIGTERM, then SIGKILL if it has not exited within 10 seconds. Certificates, secrets and
+its cluster, or its Sentinels and then its data nodes: SIGTERM, then SIGKILL if it has not exited within 10 seconds. Certificates, secrets and
 configuration stay in DIR, so the next redsafe up reuses them. Stopping a
 server that is not running is not an error.
 
@@ -50,7 +50,7 @@ func runDown(c *cli, cmd *command, args []string) int {
 			if len(servers) == 1 {
 				fmt.Fprintf(c.stdout, "stopped redis-server (pid %d)\n", pid)
 			} else {
-				fmt.Fprintf(c.stdout, "stopped redis-server (pid %d) of node %s\n", pid, filepath.Base(srv.Dir))
+				fmt.Fprintf(c.stdout, "stopped redis-server (pid %d) of %s %s\n", pid, map[bool]string{true: "Sentinel", false: "node"}[srv.Sentinel], filepath.Base(srv.Dir))
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func TestEnvFilesWrittenByRedsafeReadTheSameInSh(t *testing.T) {
 	// directory does without.
 	upDir := filepath.Join(root, strings.ReplaceAll(hostileDir, "`", ""))
 	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, lookupEnv: func(string) (string, bool) { return "", false }}
-	if _, err := prepareLocal(c, upDir, redsafe.Development, certs.ECDSAP256, 6380, false, clusterShape{}); err != nil {
+	if _, err := prepareLocal(c, upDir, redsafe.Development, certs.ECDSAP256, 6380, false, upShape{}); err != nil {
 		t.Fatalf("up: %v", err)
 	}
 

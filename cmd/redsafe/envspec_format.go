@@ -22,12 +22,14 @@ type envSpecView struct {
 	CAFile       string
 	CertFile     string
 	KeyFile      string
+	MasterSet    string `json:",omitempty"`
+	SentinelUser string `json:",omitempty"`
 }
 
 func (s envSpec) view() envSpecView {
 	return envSpecView{Environment: string(s.Environment), Host: s.Host, Port: s.Port, Addrs: s.Addrs, User: s.User,
 		Password: redact.Secret(s.Password), PasswordFile: s.PasswordFile, Key: redact.KeyID(s.Key),
-		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile}
+		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile, MasterSet: s.MasterSet, SentinelUser: s.SentinelUser}
 }
 
 func (s envSpec) String() string                { return redact.String("envSpec", s.view()) }

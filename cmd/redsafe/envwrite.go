@@ -34,6 +34,12 @@ type envSpec struct {
 	CAFile       string // absolute
 	CertFile     string // client certificate, optional
 	KeyFile      string
+	// MasterSet, when set, makes Host:Port and Addrs Sentinels, which
+	// the service asks for the master of this set, logging into them as
+	// SentinelUser with the password in SentinelPasswordFile.
+	MasterSet            string
+	SentinelUser         string
+	SentinelPasswordFile string // absolute
 }
 
 func (s envSpec) password() [2]string {
@@ -50,8 +56,15 @@ func (s envSpec) vars() [][2]string {
 		url += s.User + "@"
 	}
 	url += hostPort(s.Host, s.Port) + "/0"
-	for i, a := range s.Addrs {
-		url += map[bool]string{true: "?", false: "&"}[i == 0] + "addr=" + a
+	var query []string
+	if s.MasterSet != "" {
+		query = append(query, "master_set="+s.MasterSet)
+	}
+	for _, a := range s.Addrs {
+		query = append(query, "addr="+a)
+	}
+	if len(query) > 0 {
+		url += "?" + strings.Join(query, "&")
 	}
 	minVersion := "1.2"
 	if s.Environment == redsafe.Production {
@@ -68,6 +81,9 @@ func (s envSpec) vars() [][2]string {
 	}
 	if s.CertFile != "" {
 		v = append(v, [2]string{redsafe.EnvTLSCert, s.CertFile}, [2]string{redsafe.EnvTLSKey, s.KeyFile})
+	}
+	if s.MasterSet != "" {
+		v = append(v, [2]string{redsafe.EnvSentinelUsername, s.SentinelUser}, [2]string{redsafe.EnvSentinelPasswordFile, s.SentinelPasswordFile})
 	}
 	return v
 }

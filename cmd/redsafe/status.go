@@ -4,11 +4,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/secretfile"
 
@@ -25,7 +29,9 @@ var statusCmd = &command{
 Reports whether the redis-server that redsafe up started from DIR is
 running, its pid, the address it listens on, and when its server
 certificate expires. For a cluster (up --cluster) it lists every node: its
-port, pid, role and slots. Exits 0 when it (every node) is running and 1
+port, pid, role and slots; for a Sentinel deployment (up --sentinel) every
+Sentinel and data node with its role, and which node the Sentinels name
+as the master now. Exits 0 when it (every node) is running and 1
 when it is not, so scripts can write: redsafe status || redsafe up
 
 Examples:
@@ -42,7 +48,9 @@ type statusReport struct {
 	Dir          string       `json:"dir"`
 	CertExpires  time.Time    `json:"cert_expires,omitzero"`
 	CertDaysLeft int          `json:"cert_days_left,omitempty"`
-	Nodes        []nodeStatus `json:"nodes,omitempty"` // a cluster's, in port order
+	Nodes        []nodeStatus `json:"nodes,omitempty"` // a cluster's, or a Sentinel deployment's Sentinels and data nodes, in port order
+	// Master is where the Sentinels say the master is now (up --sentinel).
+	Master string `json:"master,omitempty"`
 }
 
 // nodeStatus is one node of a cluster.
@@ -50,7 +58,7 @@ type nodeStatus struct {
 	Listen  string `json:"listen"`
 	Running bool   `json:"running"`
 	Pid     int    `json:"pid,omitempty"`
-	Role    string `json:"role,omitempty"`  // master or replica, when the node could be asked
+	Role    string `json:"role,omitempty"`  // master, replica or sentinel, when the node could be asked
 	Slots   string `json:"slots,omitempty"` // the slot ranges a master serves
 }
 
@@ -79,7 +87,12 @@ func runStatus(c *cli, cmd *command, args []string) int {
 		}
 	} else {
 		st.Running = true
-		roles := clusterRoles(top.Dir, servers)
+		var roles map[string]nodeRole
+		if slices.ContainsFunc(servers, func(d redisserver.Dir) bool { return d.Sentinel }) {
+			roles, st.Master = sentinelRoles(top.Dir, servers)
+		} else {
+			roles = clusterRoles(top.Dir, servers)
+		}
 		for _, srv := range servers {
 			n := nodeStatus{Listen: "127.0.0.1:" + filepath.Base(srv.Dir)}
 			n.Pid, n.Running = srv.Pid()
@@ -108,8 +121,11 @@ func runStatus(c *cli, cmd *command, args []string) int {
 			}
 			fmt.Fprintf(c.stdout, "node %s  %-11s %-8s %s\n", n.Listen, state, n.Role, n.Slots)
 		}
+		if st.Master != "" {
+			fmt.Fprintf(c.stdout, "the Sentinels name %s as the master\n", st.Master)
+		}
 		if !st.Running {
-			fmt.Fprintf(c.stdout, "not every node runs (start them with: redsafe up --cluster N --dir %s)\n", termsafe.Escape(*dir))
+			fmt.Fprintf(c.stdout, "not every process runs (start them with: redsafe up --cluster N or --sentinel, --dir %s)\n", termsafe.Escape(*dir))
 		}
 	} else if st.Running {
 		fmt.Fprintf(c.stdout, "running: redis-server pid %d, TLS on %s\n", st.Pid, st.Listen)
@@ -127,34 +143,58 @@ func runStatus(c *cli, cmd *command, args []string) int {
 
 type nodeRole struct{ role, slots string }
 
-// clusterRoles asks a running node for CLUSTER NODES, as the admin user
-// whose password up keeps in secrets/: each node's role and slots by
-// address. Nothing when no node can be asked.
-func clusterRoles(top string, servers []redisserver.Dir) map[string]nodeRole {
+// statusAdmin asks the processes of an `up` directory as the admin user
+// whose password up keeps in secrets/, over TLS verified against its CA.
+type statusAdmin struct {
+	password string
+	pool     *x509.CertPool
+}
+
+func newStatusAdmin(top string) (*statusAdmin, bool) {
 	password, err := secretfile.ReadLine(filepath.Join(top, "secrets", "admin.password"), secretfile.Owned)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	caPEM, err := secretfile.ReadPublic(filepath.Join(top, "certs", "ca.crt"), 1<<20, false)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
+	return &statusAdmin{password: password, pool: pool}, true
+}
+
+// do runs one command on the process whose directory srv is (named by its
+// port), when it runs; an error reply is an error.
+func (a *statusAdmin) do(srv redisserver.Dir, args ...string) (string, error) {
+	if _, running := srv.Pid(); !running {
+		return "", errors.New("not running")
+	}
+	conn, err := resp.Dial("127.0.0.1:"+filepath.Base(srv.Dir), &tls.Config{RootCAs: a.pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	reply, err := conn.Do("AUTH", "admin", a.password)
+	if err == nil && reply == "+OK" {
+		reply, err = conn.Do(args...)
+	}
+	if err == nil && strings.HasPrefix(reply, "-") {
+		err = errors.New(resp.FirstWord(reply))
+	}
+	return reply, err
+}
+
+// clusterRoles asks a running node for CLUSTER NODES: each node's role
+// and slots by address. Nothing when no node can be asked.
+func clusterRoles(top string, servers []redisserver.Dir) map[string]nodeRole {
+	admin, ok := newStatusAdmin(top)
+	if !ok {
+		return nil
+	}
 	for _, srv := range servers {
-		if _, running := srv.Pid(); !running {
-			continue
-		}
-		conn, err := resp.Dial("127.0.0.1:"+filepath.Base(srv.Dir), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+		reply, err := admin.do(srv, "CLUSTER", "NODES")
 		if err != nil {
-			continue
-		}
-		reply, err := conn.Do("AUTH", "admin", password)
-		if err == nil && reply == "+OK" {
-			reply, err = conn.Do("CLUSTER", "NODES")
-		}
-		conn.Close()
-		if err != nil || strings.HasPrefix(reply, "-") {
 			continue
 		}
 		roles := map[string]nodeRole{}
@@ -173,4 +213,31 @@ func clusterRoles(top string, servers []redisserver.Dir) map[string]nodeRole {
 		return roles
 	}
 	return nil
+}
+
+// sentinelRoles asks each data node of a Sentinel deployment its ROLE,
+// and the Sentinels where the master is now (the first that answers).
+func sentinelRoles(top string, servers []redisserver.Dir) (roles map[string]nodeRole, master string) {
+	admin, ok := newStatusAdmin(top)
+	if !ok {
+		return nil, ""
+	}
+	roles = map[string]nodeRole{}
+	for _, srv := range servers {
+		listen := "127.0.0.1:" + filepath.Base(srv.Dir)
+		if srv.Sentinel {
+			roles[listen] = nodeRole{role: "sentinel"}
+			if reply, err := admin.do(srv, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", serverconf.DefaultMasterSet); err == nil && master == "" {
+				if hp := strings.Split(reply, "\n"); len(hp) == 2 {
+					master = termsafe.Escape(net.JoinHostPort(hp[0], hp[1]))
+				}
+			}
+			continue
+		}
+		if reply, err := admin.do(srv, "ROLE"); err == nil {
+			role, _, _ := strings.Cut(reply, "\n")
+			roles[listen] = nodeRole{role: map[string]string{"master": "master", "slave": "replica"}[role]}
+		}
+	}
+	return roles, master
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +31,8 @@ var upCmd = &command{
 	name:    "up",
 	summary: "start a TLS-only local Redis, verified end to end",
 	usage: `Usage: redsafe up [--dir .redsafe] [--port 6380] [--environment development] [--key-type ecdsa-p256]
-                  [--cluster N [--replicas 1]] [--timeout 15s] [--fix-permissions]
+                  [--cluster N [--replicas 1] | --sentinel [--replicas 1]]
+                  [--timeout 15s] [--fix-permissions]
 
 Creates whatever is missing in DIR, starts redis-server on 127.0.0.1 in the
 background, and proves it is secure:
@@ -51,6 +53,24 @@ the cluster bus (nodes present DIR/certs/client.crt to each other) and
 replication, where replicas log in as a replication user that may only
 replicate. .env.secure then names every master in REDIS_URL (addr=).
 
+With --sentinel it starts a master and --replicas replicas on ports PORT,
+PORT+1, ... (DIR/nodes/PORT/), and three Redis Sentinels on PORT+20000,
+PORT+20001 and PORT+20002 (DIR/sentinels/PORT/sentinel.conf, 0600, which
+each Sentinel rewrites with what it learns). TLS covers clients,
+replication and the Sentinels' links; the default user is off on every
+process. The data nodes share the ACL file (Redis does not replicate
+ACLs): admin, app (with ROLE, which the library asks of the master),
+health, replication (+psync +replconf +ping) and sentinel, the user the
+Sentinels log in as (Redis's documented minimal set, with only the
+__sentinel__:hello channel). The Sentinels have their own users: admin,
+sentinel-client (where the master is, and the failover channels; nothing
+that changes the deployment) and sentinel-peer (the Sentinels' own
+logins to each other, the only user that may publish hellos). A master
+that does not answer for 2 s (down-after-milliseconds 2000) is failed
+over when two Sentinels agree. .env.secure names the Sentinels in
+REDIS_URL (?master_set=redsafe&addr=...), with REDIS_SENTINEL_USERNAME
+and REDIS_SENTINEL_PASSWORD_FILE.
+
 Then it runs every check of redsafe verify and prints each as it passes.
 Running it again while the server is up changes nothing and verifies again.
 Stop the server with redsafe down.
@@ -61,7 +81,9 @@ Flags:
   --environment ENV    the policy for passwords and TLS (default development)
   --key-type TYPE      ecdsa-p256 (default) or rsa-4096
   --cluster N          start a Redis Cluster of N masters (3 to 16) instead of one server
-  --replicas R         replicas of each master with --cluster (0 to 2, default 1)
+  --sentinel           start a master, its replicas and three Sentinels instead of one server
+  --replicas R         replicas of each master with --cluster (0 to 2, default 1),
+                       of the master with --sentinel (1 or 2, default 1)
   --timeout D          how long to wait for the server (default 15s)
   --fix-permissions    narrow the modes of your own files and directories in
                        DIR that others could read or change, instead of
@@ -79,6 +101,7 @@ Examples:
   set -a; . ./.redsafe/.env.secure; set +a     # then run your service
   redsafe up --port 6390 --environment production --dir /tmp/redsafe-prod
   redsafe up --cluster 3 --dir .redsafe-cluster --port 7000
+  redsafe up --sentinel --dir .redsafe-sentinel --port 6400   # Sentinels on 26400-26402
 `,
 	run: runUp,
 }
@@ -92,6 +115,7 @@ func runUp(c *cli, cmd *command, args []string) int {
 	timeout := fs.Duration("timeout", 15*time.Second, "")
 	fixPerms := fs.Bool("fix-permissions", false, "")
 	masters := fs.Int("cluster", 0, "")
+	sentinel := fs.Bool("sentinel", false, "")
 	replicas := fs.Int("replicas", 1, "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
@@ -103,11 +127,17 @@ func runUp(c *cli, cmd *command, args []string) int {
 	case *replicas < 0 || *replicas > 2:
 		c.errorf("up: --replicas %d must be 0, 1 or 2", *replicas)
 		return 2
-	case *masters == 0 && isSet(fs, "replicas"):
-		c.errorf("up: --replicas needs --cluster")
+	case *masters != 0 && *sentinel:
+		c.errorf("up: --cluster and --sentinel are two shapes of deployment: choose one")
+		return 2
+	case *sentinel && *replicas < 1:
+		c.errorf("up: --sentinel needs at least one replica to fail over to (--replicas 1 or 2)")
+		return 2
+	case *masters == 0 && !*sentinel && isSet(fs, "replicas"):
+		c.errorf("up: --replicas needs --cluster or --sentinel")
 		return 2
 	}
-	shape := clusterShape{masters: *masters, replicas: *replicas}
+	shape := upShape{masters: *masters, replicas: *replicas, sentinel: *sentinel}
 	env, err := redsafe.ParseEnvironment(*envName)
 	if err != nil {
 		c.errorf("up: %v", err)
@@ -118,8 +148,9 @@ func runUp(c *cli, cmd *command, args []string) int {
 		c.errorf("up: %v", err)
 		return 2
 	}
-	if *port < 1 || *port+shape.nodes()-1 > 65535 || (shape.masters > 0 && *port+10000+shape.nodes()-1 > 65535) {
-		c.errorf("up: --port %d is not a port number (a cluster needs PORT+10000+nodes below 65536 for its bus)", *port)
+	if *port < 1 || *port+shape.nodes()-1 > 65535 || (shape.masters > 0 && *port+10000+shape.nodes()-1 > 65535) ||
+		(shape.sentinel && *port+sentinelPortOffset+upSentinels-1 > 65535) {
+		c.errorf("up: --port %d is not a port number (a cluster needs PORT+10000+nodes below 65536 for its bus, Sentinels PORT+%d+%d)", *port, sentinelPortOffset, upSentinels-1)
 		return 2
 	}
 	if _, err := redisserver.RedisServer(); err != nil {
@@ -162,10 +193,12 @@ func runUp(c *cli, cmd *command, args []string) int {
 // local is the state of an `up` directory: one server, or the nodes of a
 // cluster.
 type local struct {
-	nodes       []localNode // one without --cluster
-	shape       clusterShape
+	nodes       []localNode // one without --cluster or --sentinel
+	sentinels   []localNode // with --sentinel
+	shape       upShape
 	users       serverconf.Users
-	replication serverconf.User   // the replicas' user of a cluster
+	replication serverconf.User   // the replicas' user of a cluster or Sentinel deployment
+	sentinel    sentinelUsers     // with --sentinel
 	env         map[string]string // the variables of .env.secure
 	envFile     string
 	ca          *x509.CertPool
@@ -179,7 +212,7 @@ type localNode struct {
 
 // prepareLocal creates whatever is missing in dir and loads the rest. What
 // exists is kept, so that a second run changes nothing.
-func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int, fixPerms bool, shape clusterShape) (*local, error) {
+func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.KeyType, port int, fixPerms bool, shape upShape) (*local, error) {
 	top, err := redisserver.In(dir) // a single server's files live at the top
 	if err != nil {
 		return nil, err
@@ -212,8 +245,8 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	if err := l.layout(top, nodesDir, port, guard); err != nil {
 		return nil, err
 	}
-	for _, n := range l.nodes {
-		if err := guard.inPlace(n.server, shape.masters > 0, aclFile, l.envFile, certDir); err != nil {
+	for _, n := range append(slices.Clone(l.nodes), l.sentinels...) {
+		if err := guard.inPlace(n.server, shape.many(), aclFile, l.envFile, certDir); err != nil {
 			return nil, err
 		}
 	}
@@ -245,16 +278,26 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	if err != nil {
 		return nil, err
 	}
-	if shape.masters > 0 {
+	var more string // the passwords besides admin, app and health
+	if shape.many() {
 		l.replication.Name = serverconf.ReplicationName
 		pw, made, err := loadOrCreate(guard, filepath.Join(secrets, serverconf.ReplicationName+".password"), func() string { return redsafe.GeneratePassword(env) })
 		if err != nil {
 			return nil, err
 		}
 		l.replication.Password, created = pw, created || made
+		more = ", the replication password"
+	}
+	if shape.sentinel {
+		made, err := l.sentinel.loadOrCreate(guard, secrets, env)
+		if err != nil {
+			return nil, err
+		}
+		created = created || made
+		more = ", the replication and Sentinel passwords"
 	}
 	if created || keyCreated {
-		note("created %s: admin, app and health passwords%s and an encryption key (mode 0600)", rel(secrets), map[bool]string{true: ", the replication password", false: ""}[shape.masters > 0])
+		note("created %s: admin, app and health passwords%s and an encryption key (mode 0600)", rel(secrets), more)
 	}
 
 	var spec serverconf.Spec
@@ -267,8 +310,14 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 		if shape.masters > 0 {
 			spec.Cluster = &serverconf.ClusterNode{BusPort: n.port + 10000, ConfigFile: filepath.Join(n.server.Dir, "nodes.conf"), Replication: l.replication}
 		}
+		if shape.sentinel {
+			spec.Monitored = &serverconf.MonitoredNode{Replication: l.replication, Monitor: l.sentinel.monitor}
+			if i > 0 {
+				spec.Monitored.ReplicaOf = hostPort("127.0.0.1", l.nodes[0].port)
+			}
+		}
 		if existing, ok := confPort(n.server.Conf); ok {
-			if shape.masters == 0 {
+			if !shape.many() {
 				l.nodes[i].port = existing
 				if existing != port && port != 6380 {
 					return nil, fmt.Errorf("%s is set up for port %d; run `redsafe down --dir %s` and remove the directory to change the port", dir, existing, dir)
@@ -281,19 +330,27 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 			return nil, err
 		}
 		write := secretfile.CreatePublic
-		if shape.masters > 0 {
+		if shape.many() {
 			write = secretfile.Create // masterauth: the replication password
 		}
 		if err := write(n.server.Conf, conf); err != nil {
 			return nil, err
 		}
 		wrote++
-		if shape.masters == 0 {
+		if !shape.many() {
 			note("created %s: TLS port %d only, TLS %s", rel(n.server.Conf), n.port, map[bool]string{true: "1.3", false: "1.2 and 1.3"}[env == redsafe.Production])
 		}
 	}
 	if shape.masters > 0 && wrote > 0 {
 		note("created %s: %d nodes (%s), TLS only on ports %d-%d, the cluster bus and replication", rel(nodesDir), len(l.nodes), shape, l.nodes[0].port, l.nodes[len(l.nodes)-1].port)
+	}
+	if shape.sentinel {
+		if wrote > 0 {
+			note("created %s: %d data nodes, TLS only on ports %d-%d and replication", rel(nodesDir), len(l.nodes), l.nodes[0].port, l.nodes[len(l.nodes)-1].port)
+		}
+		if err := l.writeSentinelConfs(env, certDir, note); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := os.Stat(spec.ACLFile); errors.Is(err, fs.ErrNotExist) {
 		acl, err := serverconf.ACL(spec, l.users)
@@ -311,6 +368,9 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 			PasswordFile: filepath.Join(secrets, l.users.App.Name+".password"), Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
 		for _, m := range l.masters()[1:] {
 			s.Addrs = append(s.Addrs, hostPort("127.0.0.1", m.port))
+		}
+		if shape.sentinel {
+			l.sentinel.envSpec(&s, l.sentinels, secrets)
 		}
 		data, err := s.render(time.Now())
 		if err != nil {

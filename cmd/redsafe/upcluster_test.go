@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,13 +27,7 @@ import (
 func TestUpCluster(t *testing.T) {
 	t.Parallel()
 	redisserver.RedisServerPath(t)
-	cliPath, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-cli is not installed; CI must install redis-tools")
-		}
-		t.Skip("redis-cli is not installed")
-	}
+	cliPath := redisCLIPath(t)
 	dir := filepath.Join(t.TempDir(), "rc")
 	base := freeClusterPorts(t, 6)
 	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
@@ -132,21 +127,43 @@ func TestUpCluster(t *testing.T) {
 	}
 }
 
+// redisCLIPath is redis-cli's path; the test is skipped without it,
+// except in CI, which must install redis-tools.
+func redisCLIPath(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-cli is not installed; CI must install redis-tools")
+		}
+		t.Skip("redis-cli is not installed")
+	}
+	return path
+}
+
 // freeClusterPorts finds a base port for n nodes: base..base+n-1 and their
 // bus ports base+10000.. all free now. Another process may still take one
 // before the nodes bind it; up then fails with the port named.
 func freeClusterPorts(t *testing.T, n int) int {
 	t.Helper()
+	return freePortBase(t, n, 0, 10000)
+}
+
+// freePortBase finds a base port such that base+offset+i is free for
+// every offset and i < n.
+func freePortBase(t *testing.T, n int, offsets ...int) int {
+	t.Helper()
+	span := slices.Max(offsets) + n
 	for attempt := 0; attempt < 50; attempt++ {
 		ports, err := redisserver.FreePorts(1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		base := 20000 + ports[0]%30000
+		base := 10000 + ports[0]%(65535-10000-span)
 		free := true
 		for i := range n {
-			for _, p := range []int{base + i, base + 10000 + i} {
-				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			for _, off := range offsets {
+				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+off+i))
 				if err != nil {
 					free = false
 					break

@@ -16,25 +16,47 @@ import (
 	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
-// clusterShape is what --cluster and --replicas ask for; masters 0 is one
-// server.
-type clusterShape struct{ masters, replicas int }
+// upShape is what --cluster, --sentinel and --replicas ask for: masters 0
+// and no sentinel is one server.
+type upShape struct {
+	masters, replicas int
+	sentinel          bool // one master, its replicas and upSentinels Sentinels
+}
 
-// nodes is how many redis-server processes the shape runs.
-func (s clusterShape) nodes() int {
-	if s.masters == 0 {
+// upSentinels is how many Sentinels --sentinel starts: the fewest that
+// still agree on a failover when one of them is down.
+const upSentinels = 3
+
+// sentinelPortOffset puts the Sentinels on PORT+20000, ...: 26380 for the
+// default 6380, as Redis's own 26379 mirrors 6379.
+const sentinelPortOffset = 20000
+
+// nodes is how many data nodes (redis-server processes that hold data)
+// the shape runs.
+func (s upShape) nodes() int {
+	switch {
+	case s.sentinel:
+		return 1 + s.replicas
+	case s.masters == 0:
 		return 1
 	}
 	return s.masters * (1 + s.replicas)
 }
 
-func (s clusterShape) String() string {
-	if s.masters == 0 {
-		return "one server"
-	}
+// many reports whether the data nodes live under nodes/, one directory
+// each, rather than at the top of the directory.
+func (s upShape) many() bool { return s.masters > 0 || s.sentinel }
+
+func (s upShape) String() string {
 	r := fmt.Sprintf("%d replicas", s.replicas)
 	if s.replicas == 1 {
 		r = "1 replica"
+	}
+	switch {
+	case s.sentinel:
+		return fmt.Sprintf("a master with %s, watched by %d Sentinels", r, upSentinels)
+	case s.masters == 0:
+		return "one server"
 	}
 	return fmt.Sprintf("%d masters with %s each", s.masters, r)
 }
@@ -45,12 +67,17 @@ func (s clusterShape) String() string {
 func (l *local) layout(top redisserver.Dir, nodesDir string, port int, guard upGuard) error {
 	_, topErr := os.Lstat(top.Conf)
 	_, nodesErr := os.Lstat(nodesDir)
+	_, sentinelsErr := os.Lstat(filepath.Join(top.Dir, "sentinels"))
 	switch {
-	case l.shape.masters > 0 && topErr == nil:
-		return fmt.Errorf("%s holds a single server (%s); use another --dir for a cluster", top.Dir, filepath.Base(top.Conf))
-	case l.shape.masters == 0 && nodesErr == nil:
+	case l.shape.many() && topErr == nil:
+		return fmt.Errorf("%s holds a single server (%s); use another --dir for a %s", top.Dir, filepath.Base(top.Conf), map[bool]string{true: "Sentinel deployment", false: "cluster"}[l.shape.sentinel])
+	case !l.shape.sentinel && sentinelsErr == nil:
+		return fmt.Errorf("%s holds a Sentinel deployment (sentinels/); start it with `redsafe up --sentinel --dir %s`, or use another --dir", top.Dir, top.Dir)
+	case l.shape.sentinel && nodesErr == nil && sentinelsErr != nil:
 		return fmt.Errorf("%s holds a cluster (nodes/); start it with `redsafe up --cluster N --dir %s`, or use another --dir", top.Dir, top.Dir)
-	case l.shape.masters == 0:
+	case !l.shape.many() && nodesErr == nil:
+		return fmt.Errorf("%s holds a cluster (nodes/); start it with `redsafe up --cluster N --dir %s`, or use another --dir", top.Dir, top.Dir)
+	case !l.shape.many():
 		l.nodes = []localNode{{server: top, port: port}}
 		return nil
 	}
@@ -61,7 +88,7 @@ func (l *local) layout(top redisserver.Dir, nodesDir string, port int, guard upG
 		return err
 	}
 	if existing, err := os.ReadDir(nodesDir); err == nil && len(existing) > 0 && len(existing) != l.shape.nodes() {
-		return fmt.Errorf("%s holds %d nodes, not the %d of --cluster %d --replicas %d; run `redsafe down --dir %s` and remove the directory to change the shape", nodesDir, len(existing), l.shape.nodes(), l.shape.masters, l.shape.replicas, top.Dir)
+		return fmt.Errorf("%s holds %d nodes, not the %d of %s; run `redsafe down --dir %s` and remove the directory to change the shape", nodesDir, len(existing), l.shape.nodes(), l.shape, top.Dir)
 	}
 	for i := range l.shape.nodes() {
 		p := port + i
@@ -69,25 +96,56 @@ func (l *local) layout(top redisserver.Dir, nodesDir string, port int, guard upG
 		if err != nil {
 			return err
 		}
-		if _, err := os.Lstat(d.Dir); errors.Is(err, fs.ErrNotExist) {
-			if err := os.Mkdir(d.Dir, 0o700); err != nil {
-				return err
-			}
-		} else if _, err := os.Lstat(d.Conf); errors.Is(err, fs.ErrNotExist) && i == 0 {
-			// Nodes exist under other ports.
-			return fmt.Errorf("%s is set up for other ports; run `redsafe down --dir %s` and remove the directory to change the port", nodesDir, top.Dir)
-		}
-		if err := guard.subdir(d.Dir); err != nil {
+		if err := l.adopt(&d, guard, i == 0, nodesDir, top.Dir); err != nil {
 			return err
 		}
 		l.nodes = append(l.nodes, localNode{server: d, port: p})
 	}
+	if !l.shape.sentinel {
+		return nil
+	}
+	sentinelsDir := filepath.Join(top.Dir, "sentinels")
+	if err := os.MkdirAll(sentinelsDir, 0o700); err != nil {
+		return err
+	}
+	if err := guard.subdir(sentinelsDir); err != nil {
+		return err
+	}
+	for i := range upSentinels {
+		p := port + sentinelPortOffset + i
+		d, err := redisserver.SentinelIn(filepath.Join(sentinelsDir, strconv.Itoa(p)))
+		if err != nil {
+			return err
+		}
+		if err := l.adopt(&d, guard, i == 0, sentinelsDir, top.Dir); err != nil {
+			return err
+		}
+		l.sentinels = append(l.sentinels, localNode{server: d, port: p})
+	}
 	return nil
+}
+
+// adopt creates the directory of one process of a deployment, or checks
+// the one that is there: first is the one on the lowest port, whose
+// directory names the ports the deployment was set up for.
+func (l *local) adopt(d *redisserver.Dir, guard upGuard, first bool, parent, top string) error {
+	if _, err := os.Lstat(d.Dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(d.Dir, 0o700); err != nil {
+			return err
+		}
+	} else if _, err := os.Lstat(d.Conf); errors.Is(err, fs.ErrNotExist) && first {
+		// Processes exist under other ports.
+		return fmt.Errorf("%s is set up for other ports; run `redsafe down --dir %s` and remove the directory to change the port", parent, top)
+	}
+	return guard.subdir(d.Dir)
 }
 
 // masters are the nodes that serve slots: the first shape.masters ones
 // (the only one of a single server).
 func (l *local) masters() []localNode {
+	if l.shape.sentinel {
+		return l.nodes[:1] // at setup; the Sentinels may have moved it since
+	}
 	if l.shape.masters == 0 {
 		return l.nodes
 	}
@@ -100,12 +158,18 @@ func (l *local) masters() []localNode {
 // no half-started deployment running.
 func (l *local) start(ctx context.Context, out io.Writer) (err error) {
 	var stopped []localNode
-	for _, n := range l.nodes {
+	for _, n := range append(slices.Clone(l.nodes), l.sentinels...) { // the data nodes first: the Sentinels watch them
 		if _, running := n.server.Pid(); !running {
 			stopped = append(stopped, n)
 		}
 	}
 	switch {
+	case l.shape.sentinel && len(stopped) == 0:
+		fmt.Fprintf(out, "all %d data nodes (127.0.0.1:%d-%d) and %d Sentinels (127.0.0.1:%d-%d) are running; verifying them\n",
+			len(l.nodes), l.nodes[0].port, l.nodes[len(l.nodes)-1].port, len(l.sentinels), l.sentinels[0].port, l.sentinels[len(l.sentinels)-1].port)
+	case l.shape.sentinel:
+		fmt.Fprintf(out, "starting %d of %d processes (TLS only): data nodes on 127.0.0.1:%d-%d, Sentinels on 127.0.0.1:%d-%d\n",
+			len(stopped), len(l.nodes)+len(l.sentinels), l.nodes[0].port, l.nodes[len(l.nodes)-1].port, l.sentinels[0].port, l.sentinels[len(l.sentinels)-1].port)
 	case len(stopped) == 0 && len(l.nodes) == 1:
 		pid, _ := l.nodes[0].server.Pid()
 		fmt.Fprintf(out, "redis-server is already running (pid %d) on 127.0.0.1:%d; verifying it\n", pid, l.nodes[0].port)
@@ -140,6 +204,9 @@ func (l *local) start(ctx context.Context, out io.Writer) (err error) {
 		if len(l.nodes) == 1 {
 			fmt.Fprintf(out, "redis-server is running (pid %d), logging to %s\n", p.Pid(), n.server.LogFile)
 		}
+	}
+	if l.shape.sentinel {
+		return l.watched(ctx, out)
 	}
 	if l.shape.masters == 0 {
 		return nil
@@ -211,17 +278,29 @@ func firstField(info, name string) string {
 }
 
 // upServers are the redis-server directories of an `up` directory: the
-// one at its top, or each node under nodes/ in port order. Only
-// directories are taken, never links.
+// one at its top, or the Sentinels under sentinels/ and then each node
+// under nodes/, each in port order (down stops the Sentinels first, so
+// that they do not fail over while the data nodes stop).
 func upServers(dir string) ([]redisserver.Dir, error) {
 	top, err := redisserver.In(dir)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(filepath.Join(top.Dir, "nodes"))
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(filepath.Join(top.Dir, "nodes")); errors.Is(err, fs.ErrNotExist) {
 		return []redisserver.Dir{top}, nil
 	}
+	sentinels, err := portDirs(filepath.Join(top.Dir, "sentinels"), redisserver.SentinelIn)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	nodes, err := portDirs(filepath.Join(top.Dir, "nodes"), redisserver.In)
+	return append(sentinels, nodes...), err
+}
+
+// portDirs are the process directories under parent, named by their
+// ports, in port order. Only directories are taken, never links.
+func portDirs(parent string, in func(string) (redisserver.Dir, error)) ([]redisserver.Dir, error) {
+	entries, err := os.ReadDir(parent)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +313,7 @@ func upServers(dir string) ([]redisserver.Dir, error) {
 	slices.Sort(ports)
 	var dirs []redisserver.Dir
 	for _, p := range ports {
-		d, err := redisserver.In(filepath.Join(top.Dir, "nodes", strconv.Itoa(p)))
+		d, err := in(filepath.Join(parent, strconv.Itoa(p)))
 		if err != nil {
 			return nil, err
 		}

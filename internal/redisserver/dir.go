@@ -21,6 +21,8 @@ type Dir struct {
 	Conf    string
 	PidFile string
 	LogFile string
+	// Sentinel runs Conf as a Redis Sentinel (SentinelIn).
+	Sentinel bool
 }
 
 // In returns the server whose files live in dir.
@@ -35,6 +37,20 @@ func In(dir string) (Dir, error) {
 		PidFile: filepath.Join(abs, "redis.pid"),
 		LogFile: filepath.Join(abs, "redis.log"),
 	}, nil
+}
+
+// SentinelIn returns the Sentinel whose files live in dir: sentinel.conf,
+// which the Sentinel rewrites with what it learns, its pid file and log.
+func SentinelIn(dir string) (Dir, error) {
+	d, err := In(dir)
+	if err != nil {
+		return Dir{}, err
+	}
+	d.Conf = filepath.Join(d.Dir, "sentinel.conf")
+	d.PidFile = filepath.Join(d.Dir, "sentinel.pid")
+	d.LogFile = filepath.Join(d.Dir, "sentinel.log")
+	d.Sentinel = true
+	return d, nil
 }
 
 // Pid returns the pid of this directory's running server. A stale pid file,
@@ -100,7 +116,7 @@ func (d Dir) Start(ctx context.Context, ready func(context.Context) error) (*Pro
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	return Launch{Dir: d.Dir, Conf: d.Conf, LogFile: d.LogFile, Ready: ready, Timeout: timeout, Detach: true}.Start(ctx)
+	return Launch{Dir: d.Dir, Conf: d.Conf, LogFile: d.LogFile, Ready: ready, Timeout: timeout, Detach: true, Sentinel: d.Sentinel}.Start(ctx)
 }
 
 // Stop sends SIGTERM to the pid the directory's pid file names (once proven

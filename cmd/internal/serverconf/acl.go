@@ -23,6 +23,23 @@ const AdminRules = "~* &* +@all"
 // and PING, no keys, no channels.
 const ReplicationRules = "resetkeys resetchannels -@all +psync +replconf +ping"
 
+// SentinelMonitorRules are what a Sentinel needs on a data node, as
+// Redis's Sentinel documentation lists them, with one channel instead of
+// allchannels: the Sentinels find each other through __sentinel__:hello,
+// and nobody else may publish there (whoever can forge a hello can forge
+// topology).
+const SentinelMonitorRules = "resetkeys resetchannels &__sentinel__:hello -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill"
+
+// SentinelMonitorName is the default name of the user the Sentinels log
+// into the data nodes as.
+const SentinelMonitorName = "sentinel"
+
+// appSentinelCommand is what the app user adds on a Sentinel deployment's
+// data nodes: ROLE, which rueidis asks of the master the Sentinels name,
+// to refuse one that is a replica by now. It comes after the deny list,
+// which removes ROLE with @admin and @dangerous.
+const appSentinelCommand = "+role"
+
 // ReplicationName is the default name of the replication user.
 const ReplicationName = "replication"
 
@@ -111,13 +128,20 @@ func ACL(s Spec, u Users) ([]byte, error) {
 	if err := u.check(s.Environment); err != nil {
 		return nil, err
 	}
+	var own []User // users of a deployment's servers, besides u
 	if n := s.Cluster; n != nil {
-		if problems := passwordProblems(n.Replication.Password, s.Environment); len(problems) > 0 {
-			return nil, fmt.Errorf("serverconf: the replication password is refused by the %s policy: %s", s.Environment, strings.Join(problems, "; "))
+		own = append(own, n.Replication)
+	}
+	if m := s.Monitored; m != nil {
+		own = append(own, m.Replication, m.Monitor)
+	}
+	for i, o := range own {
+		if problems := passwordProblems(o.Password, s.Environment); len(problems) > 0 {
+			return nil, fmt.Errorf("serverconf: the password of %q is refused by the %s policy: %s", o.Name, s.Environment, strings.Join(problems, "; "))
 		}
-		for _, x := range u.list() {
-			if x.Name == n.Replication.Name || x.Password == n.Replication.Password {
-				return nil, fmt.Errorf("serverconf: the replication user must have a name and password of its own (%q shares one)", x.Name)
+		for _, x := range append(u.list(), own[:i]...) {
+			if x.Name == o.Name || x.Password == o.Password {
+				return nil, fmt.Errorf("serverconf: the user %q must have a name and password of its own (%q shares one)", o.Name, x.Name)
 			}
 		}
 	}
@@ -131,10 +155,18 @@ func ACL(s Spec, u Users) ([]byte, error) {
 	}
 	line("default", DefaultUserRules, "")
 	line(u.Admin.Name, AdminRules, u.Admin.Password)
-	line(u.App.Name, AppRules(s.KeyPattern), u.App.Password)
+	app := AppRules(s.KeyPattern)
+	if s.Monitored != nil {
+		app += " " + appSentinelCommand
+	}
+	line(u.App.Name, app, u.App.Password)
 	line(u.Health.Name, HealthRules, u.Health.Password)
 	if s.Cluster != nil {
 		line(s.Cluster.Replication.Name, ReplicationRules, s.Cluster.Replication.Password)
+	}
+	if m := s.Monitored; m != nil {
+		line(m.Replication.Name, ReplicationRules, m.Replication.Password)
+		line(m.Monitor.Name, SentinelMonitorRules, m.Monitor.Password)
 	}
 	return []byte(b.String()), nil
 }

@@ -3,6 +3,7 @@ package serverconf
 import (
 	"fmt"
 	"github.com/redsafe/redsafe/internal/redisserver"
+	"net"
 	"path"
 	"strings"
 
@@ -23,14 +24,13 @@ func RedisConf(s Spec) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	comment := func(lines ...string) {
-		for _, l := range lines {
-			b.WriteString("# " + l + "\n")
-		}
-	}
-	set := func(key string, values ...string) {
-		b.WriteString(key + " " + strings.Join(values, " ") + "\n")
+	var b confWriter
+	comment, set := b.comment, b.set
+	replication := func(u User) {
+		comment("A replica logs in to its master as the replication user, which may",
+			"run PSYNC, REPLCONF and PING only. This line makes the file a secret.")
+		set("masteruser", u.Name)
+		set("masterauth", redisserver.ConfQuote(u.Password))
 	}
 	section := func(title string) {
 		b.WriteString("\n# --- " + title + " " + strings.Repeat("-", 60-len(title)) + "\n")
@@ -95,10 +95,21 @@ func RedisConf(s Spec) ([]byte, error) {
 		set("tls-cluster", "yes")
 		set("tls-client-cert-file", redisserver.ConfQuote(path.Join(s.TLSDir, ClientCertFileName)))
 		set("tls-client-key-file", redisserver.ConfQuote(path.Join(s.TLSDir, ClientKeyFileName)))
-		comment("A replica logs in to its master as the replication user, which may",
-			"run PSYNC, REPLCONF and PING only. This line makes the file a secret.")
-		set("masteruser", n.Replication.Name)
-		set("masterauth", redisserver.ConfQuote(n.Replication.Password))
+		replication(n.Replication)
+	}
+	if m := s.Monitored; m != nil {
+		section("replication, watched by Sentinels")
+		comment("A data node of a Sentinel deployment. When the master fails, the",
+			"Sentinels promote a replica and point the others at it (REPLICAOF,",
+			"then CONFIG REWRITE of this file), so every node, the master too,",
+			"carries the replication login. ACLs are not replicated: every node",
+			"gets the same ACL file.")
+		replication(m.Replication)
+		if m.ReplicaOf != "" {
+			host, port, _ := net.SplitHostPort(m.ReplicaOf)
+			set("replicaof", host, port)
+		}
+		set("replica-read-only", "yes")
 	}
 
 	section("users and permissions")
@@ -154,4 +165,18 @@ func RedisConf(s Spec) ([]byte, error) {
 	set("loglevel", "notice")
 	set("always-show-logo", "no")
 	return []byte(b.String()), nil
+}
+
+// confWriter writes a redis.conf or sentinel.conf, one directive or
+// comment per line.
+type confWriter struct{ strings.Builder }
+
+func (w *confWriter) comment(lines ...string) {
+	for _, l := range lines {
+		w.WriteString("# " + l + "\n")
+	}
+}
+
+func (w *confWriter) set(key string, values ...string) {
+	w.WriteString(key + " " + strings.Join(values, " ") + "\n")
 }

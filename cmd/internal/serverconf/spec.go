@@ -30,6 +30,21 @@ type Spec struct {
 	KeyPattern  string              // app user's key pattern, "" => "*"
 	// Cluster, when set, makes the server a node of a Redis Cluster.
 	Cluster *ClusterNode
+	// Monitored, when set, makes the server a data node of a Sentinel
+	// deployment (see SentinelSpec for the Sentinels).
+	Monitored *MonitoredNode
+}
+
+// MonitoredNode is what a data node of a Sentinel deployment adds to a
+// Spec: replication over TLS as the replication user, on the master too
+// (a failover turns it into a replica, and Sentinel changes only whom it
+// replicates), the master it replicates at setup, and the user the
+// Sentinels log in as (SentinelMonitorRules). The replication password
+// makes redis.conf a secret: write it 0600.
+type MonitoredNode struct {
+	Replication User
+	Monitor     User   // sentinel auth-user on the Sentinels
+	ReplicaOf   string // host:port of the master at setup; "" for the master
 }
 
 // ClusterNode is what a Redis Cluster node adds to a Spec. TLS covers the
@@ -90,6 +105,8 @@ func (s Spec) TLSProtocols() string {
 func (s Spec) CAFile() string   { return path.Join(s.TLSDir, CAFileName) }
 func (s Spec) CertFile() string { return path.Join(s.TLSDir, ServerCertFileName) }
 func (s Spec) KeyFile() string  { return path.Join(s.TLSDir, ServerKeyFileName) }
+
+var portRE = regexp.MustCompile(`^[1-9][0-9]{0,4}$`)
 
 var maxMemoryRE = regexp.MustCompile(`^(?i)[0-9]+([kmg]b?)?$`)
 
@@ -161,6 +178,21 @@ func (s Spec) normalize() (Spec, error) {
 			errs = append(errs, errors.New("the replication password must be one line"))
 		}
 		s.Cluster = &c
+	}
+	if m := s.Monitored; m != nil {
+		if s.Cluster != nil {
+			errs = append(errs, errors.New("a server is a cluster node or a Sentinel deployment's data node, not both"))
+		}
+		for _, u := range []User{m.Replication, m.Monitor} {
+			if !userNameRE.MatchString(u.Name) || u.Password == "" || strings.ContainsAny(u.Password, "\r\n") {
+				errs = append(errs, fmt.Errorf("Monitored: user %q needs a plain name and a one-line password", u.Name))
+			}
+		}
+		if m.ReplicaOf != "" {
+			if host, port, err := net.SplitHostPort(m.ReplicaOf); err != nil || net.ParseIP(host) == nil || !portRE.MatchString(port) {
+				errs = append(errs, fmt.Errorf("Monitored.ReplicaOf %q must be IP:port", m.ReplicaOf))
+			}
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s, fmt.Errorf("serverconf: %w", err)

@@ -21,9 +21,13 @@ import (
 // run carries what earlier checks learned.
 type run struct {
 	target Target
-	node   string // another node of the cluster to check; "" for the URL's
-	conn   *redsafe.Connection
-	state  *tls.ConnectionState
+	node   string // another node of the cluster or Sentinel deployment to check; "" for the URL's
+	// sentinel: node is a Sentinel, logged into as the Sentinels' user;
+	// master is where the first Sentinel asked said the master is.
+	sentinel bool
+	master   string
+	conn     *redsafe.Connection
+	state    *tls.ConnectionState
 }
 
 // otherNodes are the other nodes of the cluster the URL's server belongs
@@ -84,17 +88,12 @@ func (r *run) login(c *resp.Conn) error {
 }
 
 func checkHandshake(ctx context.Context, r *run) Result {
-	conn, err := r.target.Options.Connection()
+	conn, err := r.connection(ctx)
 	switch {
-	case errors.Is(err, redsafe.ErrSentinelConnection):
-		return Result{Severity: Fail, Message: "REDIS_URL names Sentinels (master_set=), which verify does not go through yet", Fix: "point REDIS_URL at the current master for verify (SENTINEL GET-MASTER-ADDR-BY-NAME on a Sentinel says which)"}
+	case errors.Is(err, redsafe.ErrNoMaster):
+		return Result{Severity: Fail, Message: err.Error(), Fix: "check that the Sentinels run (`redsafe status`), and REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD(_FILE)"}
 	case err != nil:
 		return Result{Severity: Fail, Message: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
-	}
-	if r.node != "" {
-		conn.TLS = topology.TLSFor(conn.TLS, conn.NodeRootCAs, conn.Addr, r.node)
-		conn.Addr = r.node
-		conn.Host, _, _ = net.SplitHostPort(r.node)
 	}
 	r.conn = conn
 	if conn.TLS == nil {
@@ -118,6 +117,30 @@ func checkHandshake(ctx context.Context, r *run) Result {
 		return Result{Severity: Warn, Message: detail + ", but the certificate's host name is not verified", Fix: "set REDIS_TLS_CERT_REQS=required"}
 	}
 	return Result{Severity: Pass, Message: detail + ", certificate and host name verified"}
+}
+
+// connection is where r's checks connect, and as whom: the URL's server,
+// or for a master_set= URL the master the Sentinels name now; another
+// node of the deployment, verified against its own name with the CA file
+// alone; or a Sentinel, as the Sentinels' user.
+func (r *run) connection(ctx context.Context) (*redsafe.Connection, error) {
+	conn, err := r.target.Options.Connection()
+	if errors.Is(err, redsafe.ErrSentinelConnection) {
+		conn, err = r.target.Options.MasterConnection(ctx)
+	}
+	if err != nil || r.node == "" {
+		return conn, err
+	}
+	from := conn.Addr
+	if r.sentinel {
+		s := conn.Sentinels
+		conn = &redsafe.Connection{Seeds: []string{r.node}, TLS: s.TLS, NodeRootCAs: conn.NodeRootCAs, Username: s.Username, Password: s.Password, Sentinels: s}
+		from = s.Addrs[0]
+	}
+	conn.TLS = topology.TLSFor(conn.TLS, conn.NodeRootCAs, from, r.node)
+	conn.Addr = r.node
+	conn.Host, _, _ = net.SplitHostPort(r.node)
+	return conn, nil
 }
 
 func handshakeFix(err error) string {

@@ -84,6 +84,9 @@ func Run(ctx context.Context, t Target, report func(Result)) []Result {
 	}
 	r := &run{target: t}
 	results := r.all(ctx, checks, report)
+	if r.conn != nil && r.conn.Sentinels != nil {
+		return append(results, r.sentinelDeployment(ctx, report)...)
+	}
 	// A cluster: every other node answers for itself, each the subject of
 	// its results. The data round trip goes through the library, which
 	// reaches every node already: it runs once.
