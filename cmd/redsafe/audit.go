@@ -30,8 +30,22 @@ command would be allowed is asked with ACL DRYRUN, or by queueing it inside
 MULTI and discarding the transaction. Values are judged, never printed;
 passwords never appear in the output.
 
+A cluster is audited node by node. A URL naming Sentinels (?master_set=NAME,
+more Sentinels as &addr=host:port) audits every Sentinel it names and those
+they report (SENTINEL SENTINELS), logged into as the Sentinels' own user
+(REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD or _FILE), then the
+master they name and every replica they report, as the audited user. What a
+Sentinel reports is not trusted: only a plain host:port is visited, at most
+64 nodes, and a node only a Sentinel named is verified against the CA file
+alone. On a Sentinel deployment, only the Sentinels' own users may publish to
+__sentinel__:hello: on a data node the user the Sentinels' connections to it
+are logged in as (sentinel auth-user), on a Sentinel the one its peers'
+connections are (sentinel-user); CLIENT LIST shows them. A Sentinel's
+tls-replication cannot be read from outside on Redis 7.0 (a Sentinel has no
+CONFIG): check sentinel.conf.
+
 Each finding has a stable id, a severity (critical, error, warning, notice,
-info: the scale check and verify use), its subject (the server's address),
+info: the scale check and verify use), its subject (the node's address),
 the evidence and the fix. What the user may not see (a confined
 service user may not run CONFIG or ACL) is listed under
 audit.limited-visibility: those checks did not pass, they did not run.
@@ -42,7 +56,9 @@ could not run (unreachable, credentials refused, bad flags), 0 otherwise.
 
 Flags:
   --json            print {command, target, environment, ok, findings,
-                    summary, error} as JSON, the shape check and verify print
+                    summary, nodes, error} as JSON, the shape check and verify
+                    print; nodes are a cluster's or a Sentinel deployment's
+                    audited nodes (Sentinels first, then master, replicas)
   --fail-on SEV     exit 2 at this severity or above: critical, error (default),
                     warning, notice (high, medium, low: the former names)
   --sample N        string values to read for data.unencrypted (default 100)
@@ -55,12 +71,17 @@ tls.cert-expiry tls.cert-weak tls.cert-hostname tls.cert-untrusted
 tls.client-auth tls.replication tls.cluster acl.dangerous-commands
 acl.key-names-visible net.protected-mode net.bind-all limits.maxclients limits.eviction
 config.dangerous-features data.unencrypted data.secret-in-keyname
-persistence.plaintext-dump server.version
+persistence.plaintext-dump server.version cluster.acl-differs
+cluster.node-unaudited sentinel.hello-publish sentinel.acl-differs
+sentinel.topology sentinel.node-unaudited
 
 Examples:
   set -a; . ./.redsafe/.env.secure; set +a; redsafe audit
   REDIS_USERNAME=admin REDIS_PASSWORD="$(cat secrets/admin.password)" redsafe audit rediss://redis.internal:6380
   redsafe audit redis://127.0.0.1:6379 --fail-on critical
+  REDIS_USERNAME=admin REDIS_PASSWORD_FILE=secrets/admin.password \
+  REDIS_SENTINEL_USERNAME=admin REDIS_SENTINEL_PASSWORD_FILE=secrets/sentinel.password \
+    redsafe audit 'rediss://sentinel-1:26379/0?master_set=cache&addr=sentinel-2:26379'
   redsafe audit --json | jq '.findings[] | select(.severity=="critical") | .id'
 
 Give the password through REDIS_PASSWORD rather than in the URL: the

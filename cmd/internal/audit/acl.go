@@ -65,27 +65,39 @@ func (r *run) may(cmd string) Verdict {
 	return v
 }
 
-// dryRun asks ACL DRYRUN, which needs ACL rights and Redis 7.
+// dryRun asks ACL DRYRUN about the audited user, which needs ACL rights
+// and Redis 7.
 func (r *run) dryRun(args []string) Verdict {
 	if r.dryRunRefused {
 		return Unknown
 	}
-	v, err := r.do(append([]string{"ACL", "DRYRUN", r.ep.user()}, args...)...)
+	v, byACL, reply, err := r.dryRunAs(r.ep.user(), args)
 	switch {
 	case err != nil:
-		return Unknown
-	case v.Type == '+' && v.Str == "OK":
+	case byACL:
 		r.dryRunWorks = true
-		return Allowed
-	case v.Type == '$' && strings.Contains(v.Str, "no permissions"):
-		r.dryRunWorks = true
-		return Denied
-	case v.IsError() && strings.Contains(v.Str, "not found") && strings.Contains(v.Str, "Command"):
-		return Denied // the server has no such command: nobody can run it
+	case v == Unknown:
+		r.dryRunRefused = true // NOPERM, no session, or a server without DRYRUN
+		r.dryRunWhy = why(reply, err)
 	}
-	r.dryRunRefused = true // NOPERM, no session, or a server without DRYRUN
-	r.dryRunWhy = why(v, err)
-	return Unknown
+	return v
+}
+
+// dryRunAs asks ACL DRYRUN whether user may run args. byACL is set when
+// the ACL decided; a command the server does not have is Denied without
+// it, and Unknown means DRYRUN gave no verdict.
+func (r *run) dryRunAs(user string, args []string) (v Verdict, byACL bool, reply resp.Value, err error) {
+	reply, err = r.do(append([]string{"ACL", "DRYRUN", user}, args...)...)
+	switch {
+	case err != nil:
+	case reply.Type == '+' && reply.Str == "OK":
+		return Allowed, true, reply, nil
+	case reply.Type == '$' && strings.Contains(reply.Str, "no permissions"):
+		return Denied, true, reply, nil
+	case reply.IsError() && strings.Contains(reply.Str, "not found") && strings.Contains(reply.Str, "Command"):
+		return Denied, false, reply, nil // the server has no such command: nobody can run it
+	}
+	return Unknown, false, reply, err
 }
 
 // queueInMulti asks the server by queueing the command in a transaction

@@ -4,8 +4,9 @@
 //
 // The audit probes instead of trusting configuration, and it only reads:
 // it never writes to the keyspace and never changes configuration. It runs
-// CONFIG GET, ACL GETUSER, ACL LOG, ACL DRYRUN, INFO, HELLO, SCAN, TYPE and
-// GET, and where ACL DRYRUN is refused it asks whether a command would be
+// CONFIG GET, ACL GETUSER, ACL LIST, ACL LOG, ACL DRYRUN, CLIENT LIST, INFO,
+// HELLO, SCAN, TYPE and GET, and on Sentinels SENTINEL MYID, SENTINELS and
+// REPLICAS (sentinel.go), and where ACL DRYRUN is refused it asks whether a command would be
 // allowed by queueing it inside MULTI and discarding the transaction, so
 // that the command never runs. Refused probes appear in the server's
 // ACL LOG, as any refused command does.
@@ -59,7 +60,9 @@ type check struct {
 	run  func(r *run)
 }
 
-var checks = []check{
+// firstChecks come first on every node, a data node or a Sentinel: what
+// it speaks and shows before the password is sent, then the session.
+var firstChecks = []check{
 	{"connect", checkConnect},
 	{"tls.certificate", checkCertificate},
 	{"tls.old-protocol", checkOldProtocols},
@@ -67,6 +70,10 @@ var checks = []check{
 	{"auth.none", checkNoAuth},
 	{"session", openSession},
 	{"auth.weak-password", checkWeakPassword},
+}
+
+// checks are a data node's.
+var checks = slices.Concat(firstChecks, []check{
 	{"acl.dangerous-commands", checkDangerousCommands},
 	{"auth.default-user", checkDefaultUser},
 	{"tls.plaintext-port", checkPlaintextPort},
@@ -80,7 +87,8 @@ var checks = []check{
 	{"acl.key-names-visible", checkKeyNamesVisible},
 	{"persistence.plaintext-dump", checkPersistence},
 	{"server.version", checkVersion},
-}
+	{"sentinel.hello-publish", checkHelloChannel}, // in Sentinel deployments only
+})
 
 // Run audits t and returns the report, sorted by severity. Report.Err is
 // set when the audit could not run or finish.
@@ -107,27 +115,26 @@ func Run(ctx context.Context, t Target) *Report {
 		return rep
 	}
 	r.ep = ep
+	if ep.sentinels != nil {
+		auditSentinels(ctx, t, rep, ep)
+		rep.finish()
+		return rep
+	}
 	ok := r.runChecks(ctx)
 	if !ok && rep.Err == nil {
 		rep.Err = r.fatal
 	}
 	if ok {
 		// A cluster: every other node is audited the same way, each the
-		// subject of its own findings. A node that cannot be audited is a
-		// finding about that node, not the end of the audit.
+		// subject of its own findings.
 		nodes := r.clusterNodes()
 		r.reportBlindSpots()
 		seedUsers := r.aclUsers()
 		for _, addr := range nodes {
-			nr := &run{target: t, report: rep, canRun: map[string]Verdict{}, ep: ep.at(addr)}
-			if !nr.runChecks(ctx) && rep.Err == nil {
-				nr.add("cluster.node-unaudited", sevError, "a node of the cluster could not be audited", nr.fatal.Error(),
-					"make every node reachable with the same TLS settings and credentials as the one in the URL")
-			}
-			nr.compareUsers(ep.addr, seedUsers)
-			nr.reportBlindSpots()
-			nr.close()
-			if rep.Err != nil {
+			nr := newRun(t, rep, ep.at(addr))
+			if !nr.auditNode(ctx, clusterNodeUnaudited, func() {
+				nr.compareUsers("cluster.acl-differs", ep.addr, seedUsers)
+			}) {
 				break
 			}
 		}
@@ -141,11 +148,42 @@ func Run(ctx context.Context, t Target) *Report {
 	return rep
 }
 
-// runChecks runs every check on r's node, in order. It reports whether
-// they all ran: a fatal problem of the node (r.fatal) or the end of ctx
-// (rep.Err) stops them.
+func newRun(t Target, rep *Report, ep *endpoint) *run {
+	return &run{target: t, report: rep, canRun: map[string]Verdict{}, ep: ep}
+}
+
+// unaudited is the finding about a node of a deployment that could not be
+// audited: a finding about that node, not the end of the audit.
+type unaudited struct{ id, message, fix string }
+
+var clusterNodeUnaudited = unaudited{"cluster.node-unaudited", "a node of the cluster could not be audited",
+	"make every node reachable with the same TLS settings and credentials as the one in the URL"}
+
+// auditNode runs the checks on one more node of a deployment, then
+// compare (which judges it against the others) when they all ran, and
+// closes it. It reports whether the audit goes on: false once the end of
+// ctx stopped it.
+func (r *run) auditNode(ctx context.Context, u unaudited, compare func()) bool {
+	defer r.close()
+	if !r.runChecks(ctx) && r.report.Err == nil {
+		r.add(u.id, sevError, u.message, r.fatal.Error(), u.fix)
+	}
+	if r.fatal == nil && compare != nil {
+		compare()
+	}
+	r.reportBlindSpots()
+	return r.report.Err == nil
+}
+
+// runChecks runs every check of r's kind of node (a Sentinel's or a data
+// node's), in order. It reports whether they all ran: a fatal problem of
+// the node (r.fatal) or the end of ctx (rep.Err) stops them.
 func (r *run) runChecks(ctx context.Context) bool {
-	for _, c := range checks {
+	list := checks
+	if r.sentinel {
+		list = sentinelChecks
+	}
+	for _, c := range list {
 		if err := ctx.Err(); err != nil {
 			r.report.Err = fmt.Errorf("the audit did not finish (stopped before %s): %w; raise --timeout", c.name, err)
 			return false
@@ -189,6 +227,13 @@ type run struct {
 	namesOutside int  // sampled key names outside the user's key pattern
 
 	blind []blindSpot
+
+	// deployment is the Sentinel deployment the node belongs to; nil
+	// outside one. sentinel: the node is one of its Sentinels.
+	deployment *deployment
+	sentinel   bool
+	users      map[string]string // ACL LIST, read once (aclUsers)
+	usersRead  bool
 }
 
 // blindSpot is a check that could not run, and why.
@@ -268,6 +313,10 @@ func (r *run) clusterNodes() []string {
 // only is an outage after the next failover. nil when the user may not
 // list them.
 func (r *run) aclUsers() map[string]string {
+	if r.usersRead {
+		return r.users
+	}
+	r.usersRead = true
 	v, err := r.do("ACL", "LIST")
 	if err != nil || v.IsError() {
 		return nil
@@ -287,16 +336,17 @@ func (r *run) aclUsers() map[string]string {
 			users[f[1]] = strings.Join(rules, " ")
 		}
 	}
+	r.users = users
 	return users
 }
 
-// compareUsers reports the users whose rules or passwords on r's node are
-// not those of the seed node. It names users, never their rules: those
-// hold password hashes.
-func (r *run) compareUsers(seedAddr string, seed map[string]string) {
+// compareUsers reports, as finding id, the users whose rules or passwords
+// on r's node are not those of the seed node. It names users, never their
+// rules: those hold password hashes.
+func (r *run) compareUsers(id, seedAddr string, seed map[string]string) {
 	mine := r.aclUsers()
 	if seed == nil || mine == nil {
-		r.cannotSee("cluster.acl-differs", "comparing the nodes' users takes ACL LIST on each")
+		r.cannotSee(id, "comparing the nodes' users takes ACL LIST on each")
 		return
 	}
 	var differ []string
@@ -314,8 +364,8 @@ func (r *run) compareUsers(seedAddr string, seed map[string]string) {
 		return
 	}
 	slices.Sort(differ)
-	r.add("cluster.acl-differs", sevError, "the node's ACL users differ from the other nodes'",
-		fmt.Sprintf("users %s have other rules or passwords here than on %s (or exist on one node only); Redis does not replicate ACLs, so a failover to this node changes who may log in", termsafe.Escape(strings.Join(differ, ", ")), seedAddr),
+	r.add(id, sevError, "the node's ACL users differ from the other nodes'",
+		fmt.Sprintf("users %s have other rules or passwords here than on %s (or exist on one node only); Redis does not replicate ACLs, so whoever moves to this node (a client after a failover or a reconnect, a Sentinel) meets other users", termsafe.Escape(strings.Join(differ, ", ")), seedAddr),
 		"give every node the same ACL file (or run the same ACL SETUSER on each, then ACL SAVE); `redsafe rotate-password` changes a password on every node")
 }
 

@@ -60,13 +60,18 @@ func checkNoAuth(r *run) {
 	defer c.Close()
 	a, v, err := PingWithoutCredentials(c)
 	fix := "require authentication: switch the default user off (`user default off` in the ACL file) and give each service its own user and password; `redsafe conf` writes such a users.acl"
+	exposed := "anyone who reaches the port can read, change and delete every key"
+	if r.sentinel {
+		fix = "require authentication on every Sentinel: `user default off` in sentinel.conf (or ACL SETUSER default off, then SENTINEL FLUSHCONFIG), a user of its own for clients (REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD_FILE) and sentinel-user/sentinel-pass for the Sentinels' links to each other"
+		exposed = "anyone who reaches the port can learn where the master is and, with the SENTINEL commands the default user may run, force a failover or point the Sentinel elsewhere"
+	}
 	switch {
 	case err != nil:
 		r.cannotSee("auth.none", "PING without credentials: "+err.Error())
 	case a == AnonymousRuns:
 		r.anonymous = true
 		r.add("auth.none", sevCritical, "a connection without credentials can run commands",
-			fmt.Sprintf("PING on a new connection to %s without AUTH answered %s: anyone who reaches the port can read, change and delete every key", r.ep.addr, v.String()), fix)
+			fmt.Sprintf("PING on a new connection to %s without AUTH answered %s: %s", r.ep.addr, v.String(), exposed), fix)
 	case a == AnonymousConfined:
 		r.anonymousConfined = true
 	case a == ProtectedModeOnly:

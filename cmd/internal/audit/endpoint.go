@@ -32,6 +32,9 @@ type endpoint struct {
 	userHidden bool
 	policy     redsafe.Policy
 	sealer     *seal.Sealer // the configured keys, to tell our tokens from others; nil without a key
+	// sentinels: the URL names Sentinels (master_set=), and the endpoint
+	// is the master they named; nil otherwise.
+	sentinels *redsafe.Sentinels
 }
 
 // resolveEndpoint applies the environment contract to o. When o's policy
@@ -44,9 +47,9 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 	if s, err := o.KeyRing(); err == nil {
 		ep.sealer = s
 	}
-	conn, err := o.Connection()
-	if errors.Is(err, redsafe.ErrSentinelConnection) {
-		return nil, err
+	conn, err := connectionOf(ctx, o)
+	if errors.Is(err, redsafe.ErrNoMaster) {
+		return nil, noMaster(err)
 	}
 	if err != nil {
 		relaxed := o
@@ -59,7 +62,9 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 		// of the password, which the library refuses.
 		relaxed.Credentials = func(context.Context) (redsafe.Credentials, error) { return redsafe.Credentials{}, nil }
 		relaxed.PasswordFile = ""
-		if conn, err = relaxed.Connection(); err != nil {
+		if conn, err = connectionOf(ctx, relaxed); errors.Is(err, redsafe.ErrNoMaster) {
+			return nil, noMaster(err)
+		} else if err != nil {
 			return nil, fmt.Errorf("the connection settings cannot be used: %s; run `redsafe check` for each problem and its fix", configProblems(err))
 		}
 		if conn.Username, conn.Password, err = credentialsOf(o); err != nil {
@@ -67,7 +72,7 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 		}
 	}
 	ep.addr, ep.host, ep.db, ep.tls, ep.nodeRoots = conn.Addr, conn.Host, conn.DB, conn.TLS, conn.NodeRootCAs
-	ep.username, ep.password = conn.Username, conn.Password
+	ep.username, ep.password, ep.sentinels = conn.Username, conn.Password, conn.Sentinels
 	if u, err := redisurl.Parse(o.URL); err == nil && u.Username != "" && !u.HasPassword && o.Username == "" && ep.password == "" {
 		ep.userHidden = true
 	}
@@ -79,6 +84,23 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 		ep.username, ep.password, ep.userHidden = c.Username, c.Password, false
 	}
 	return ep, nil
+}
+
+// connectionOf is o's Connection; for a URL naming Sentinels, the
+// Connection to the master they name now (MasterConnection), with the
+// Sentinels' own address, credentials and TLS settings.
+func connectionOf(ctx context.Context, o redsafe.Options) (*redsafe.Connection, error) {
+	conn, err := o.Connection()
+	if errors.Is(err, redsafe.ErrSentinelConnection) {
+		return o.MasterConnection(ctx)
+	}
+	return conn, err
+}
+
+// noMaster says what to check when no Sentinel named the master. err
+// names each Sentinel's refusal, never a password.
+func noMaster(err error) error {
+	return fmt.Errorf("%w; check that the URL names the Sentinels (their TLS ports) and master_set= the name they monitor, and that %s and %s (or %s) are the Sentinels' user and password", err, redsafe.EnvSentinelUsername, redsafe.EnvSentinelPassword, redsafe.EnvSentinelPasswordFile)
 }
 
 // credentialsOf applies the rules of the environment contract: the URL's
@@ -125,6 +147,25 @@ func (ep *endpoint) at(addr string) *endpoint {
 	n.addr = addr
 	n.host, _, _ = net.SplitHostPort(addr)
 	n.tls = topology.TLSFor(ep.tls, ep.nodeRoots, ep.addr, addr)
+	return &n
+}
+
+// sentinelAt is ep (the master's) aimed at a Sentinel of sn, logged into
+// with the Sentinels' credentials. A Sentinel the URL names (named) is
+// verified as the service verifies it; one that only a Sentinel reported
+// gets the CA file's roots alone, as a cluster's nodes do (topology.TLSFor).
+func (ep *endpoint) sentinelAt(sn *redsafe.Sentinels, addr string, named bool) *endpoint {
+	n := *ep
+	n.addr = addr
+	n.host, _, _ = net.SplitHostPort(addr)
+	n.db = 0 // a Sentinel has no databases: SELECT would fail
+	n.username, n.password, n.userHidden = sn.Username, sn.Password, false
+	n.sealer = nil
+	roots := ep.nodeRoots
+	if named {
+		roots = nil
+	}
+	n.tls = topology.TLSFor(sn.TLS, roots, sn.Addrs[0], addr)
 	return &n
 }
 

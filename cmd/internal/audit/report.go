@@ -32,7 +32,8 @@ type Report struct {
 	EnvironmentSource string
 	Findings          []Finding // worst first, then by id
 	// Nodes are the nodes of a cluster that were audited, the URL's
-	// first; nil for one server.
+	// first, or those of a Sentinel deployment: its Sentinels (the URL's
+	// first), the master, the replicas; nil for one server.
 	Nodes   []string
 	Summary report.Summary
 	// Err is set when the audit could not run, or could not finish (the

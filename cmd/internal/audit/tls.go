@@ -232,17 +232,20 @@ func checkPlaintextPort(r *run) {
 		r.cannotSee("tls.plaintext-port", "the plaintext port is read with CONFIG GET port or INFO: "+r.configWhy())
 		return
 	}
-	if port == "0" || port == "" {
+	// Without CONFIG (a Sentinel has none, a confined user may not run
+	// it), INFO's tcp_port is the plaintext port, or the TLS port when
+	// there is none: a port that just completed a TLS handshake.
+	if _, tlsPort, _ := net.SplitHostPort(r.ep.addr); port == "0" || port == "" || port == tlsPort {
 		return
 	}
 	addr := net.JoinHostPort(r.ep.host, port)
 	if resp.AnswersPlaintext(addr, r.target.Timeout) {
 		r.add("tls.plaintext-port", sevError, "the server also accepts plaintext",
 			fmt.Sprintf("port %s is configured and %s answers plaintext RESP next to the TLS port", port, addr),
-			"set `port 0` in redis.conf so that only tls-port listens, then restart")
+			"set `port 0` in redis.conf (sentinel.conf on a Sentinel) so that only tls-port listens, then restart")
 		return
 	}
 	r.add("tls.plaintext-port", sevWarning, "a plaintext port is configured",
 		fmt.Sprintf("port %s is configured; %s did not answer from here, but other hosts may reach it", port, addr),
-		"set `port 0` in redis.conf so that only tls-port listens, then restart")
+		"set `port 0` in redis.conf (sentinel.conf on a Sentinel) so that only tls-port listens, then restart")
 }
