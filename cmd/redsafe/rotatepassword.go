@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,19 @@ On a Redis Cluster every step runs on every node, masters and replicas
 proves it logs in on all of them; --remove-old removes nothing anywhere
 until the new password logs in on every node.
 
+Through Sentinels (REDIS_URL with ?master_set=), the Sentinels name the
+master, the replicas and the other Sentinels, and every step runs on every
+data node. When the user is the one the Sentinels log into the data nodes
+as (seen on the master: their links' CLIENT LIST entries), --add then sets
+every Sentinel's auth-pass (SENTINEL SET), one at a time, and waits until
+each has logged in again and sees the master and replicas healthy; a
+Sentinel that does not is set back. --remove-old sets every Sentinel to
+the password it keeps, proves the same, and only then removes the others.
+With --sentinels the user is one of the Sentinels' own (default
+REDIS_SENTINEL_USERNAME, written to REDIS_SENTINEL_PASSWORD_FILE): ACL
+SETUSER on every Sentinel, saved with SENTINEL FLUSHCONFIG. The admin user
+and password are the same on the Sentinels (redsafe up --sentinel).
+
 Every step is verified on fresh connections, and saved with ACL SAVE when the
 server keeps an ACL file. The changes need an operations user (admin in a
 redsafe conf or up deployment); its password is read from a file, never from
@@ -51,6 +65,11 @@ Flags:
   --add | --remove-old | --status   the step
   --env-file FILE             the service's env file (read, and updated by --add)
   --user NAME                 the user to rotate (default: the service's user)
+  --password-file FILE        the password of a --user that is not the service's
+                              (the Sentinels' monitor user): --add reads the
+                              current one and writes the new one there,
+                              --remove-old keeps the one it holds
+  --sentinels                 rotate a user of the Sentinels, not of the data nodes
   --admin-user NAME           the operations user (default admin)
   --admin-password-file FILE  its password (required)
   --new-password-file FILE    --add: use this password instead of generating one
@@ -61,6 +80,15 @@ Examples:
       --admin-password-file .redsafe/secrets/admin.password
   # deploy, or wait until every service has reconnected, then:
   redsafe rotate-password --remove-old --env-file .redsafe/.env.secure \
+      --admin-password-file .redsafe/secrets/admin.password
+
+  # Sentinels: the user they log into the data nodes as, then their own
+  redsafe rotate-password --add --env-file .redsafe/.env.secure --user sentinel \
+      --password-file .redsafe/secrets/sentinel.password \
+      --admin-password-file .redsafe/secrets/admin.password
+  redsafe rotate-password --add --sentinels --env-file .redsafe/.env.secure \
+      --admin-password-file .redsafe/secrets/admin.password
+  redsafe rotate-password --status --env-file .redsafe/.env.secure \
       --admin-password-file .redsafe/secrets/admin.password
 `,
 	run: runRotatePassword,
@@ -73,6 +101,8 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 	status := fs.Bool("status", false, "")
 	envFile := fs.String("env-file", "", "")
 	user := fs.String("user", "", "")
+	onSentinels := fs.Bool("sentinels", false, "")
+	passwordFileFlag := fs.String("password-file", "", "")
 	adminUser := fs.String("admin-user", "admin", "")
 	adminFile := fs.String("admin-password-file", "", "")
 	newFile := fs.String("new-password-file", "", "")
@@ -99,61 +129,111 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 		return 2
 	}
 	conn, err := opts.Connection()
+	if errors.Is(err, redsafe.ErrSentinelConnection) {
+		// Through the Sentinels: the master they name now.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		conn, err = opts.MasterConnection(ctx)
+		cancel()
+	}
 	if err != nil {
-		c.errorf("rotate-password: the service's configuration is refused by its policy; run `redsafe check` for every problem:\n%v", err)
+		c.errorf("rotate-password: the service's configuration is refused by its policy, or no Sentinel named the master; run `redsafe check` for every problem:\n%v", termsafe.Error(err))
 		return 1
 	}
-	if *user == "" {
-		*user = conn.Username
-	}
-	if *user == "" || *user == "default" {
-		c.errorf("rotate-password: name an ACL user with --user or in REDIS_URL; the default user is not rotated")
+	if *onSentinels && conn.Sentinels == nil {
+		c.errorf("rotate-password: --sentinels rotates a user of the Sentinels, and REDIS_URL names none (?master_set=)")
 		return 2
 	}
+	// The user, its current password, and where the new one is written:
+	// the service's own user (of the data nodes, or with --sentinels of
+	// the Sentinels) by default, any other user from --password-file.
+	ownUser, ownPassword := conn.Username, conn.Password
+	destination := func() (passwordFile, error) { return passwordDestination(opts, *envFile) }
+	if *onSentinels {
+		ownUser, ownPassword = conn.Sentinels.Username, conn.Sentinels.Password
+		destination = func() (passwordFile, error) { return sentinelPasswordDestination(opts, *envFile) }
+	}
+	if *user == "" {
+		*user = ownUser
+	}
+	if *user == "" || *user == "default" {
+		c.errorf("rotate-password: name an ACL user with --user or in REDIS_URL (REDIS_SENTINEL_USERNAME with --sentinels); the default user is not rotated")
+		return 2
+	}
+	current := ownPassword
+	switch {
+	case *passwordFileFlag != "":
+		current, err = secretFrom(*passwordFileFlag, nil)
+		if err != nil {
+			c.errorf("rotate-password: %v", err)
+			return 1
+		}
+		destination = func() (passwordFile, error) { return passwordFile{path: *passwordFileFlag}, nil }
+	case *user != ownUser && !*status:
+		c.errorf("rotate-password: %s is not the service's user: name the file that holds its password with --password-file (--add reads the current one there and writes the new one, --remove-old keeps the one it holds)", *user)
+		return 2
+	}
+
 	srv := passrotate.Server{Addr: conn.Addr, TLS: conn.TLS, NodeRoots: conn.NodeRootCAs, AdminUser: *adminUser, AdminPassword: adminPassword}
-	// A cluster's every node, masters and replicas: ACLs are per node.
-	nodes, err := srv.Nodes()
+	var rot *rotation
+	if conn.Sentinels != nil {
+		rot, err = sentinelRotation(srv, conn, *user, *onSentinels, *removeOld)
+	} else {
+		rot, err = plainRotation(srv)
+	}
 	if err != nil {
-		c.errorf("rotate-password: %v", termsafe.Error(err))
+		c.errorf("rotate-password: %v; nothing was changed", termsafe.Error(err))
 		return 1
 	}
 
 	var res *passrotate.Result
 	switch {
+	case *status && rot.sentinels != nil:
+		var ok bool
+		if res, ok = sentinelStatus(c, rot, *user, *asJSON); !ok {
+			err = errors.New("a process did not answer (above)")
+		} else if !*asJSON {
+			printPasswordCount(c, *user, res.Passwords)
+		}
 	case *status:
 		most := 0
-		for _, node := range nodes {
+		for _, node := range rot.nodes {
 			n, err := node.Passwords(*user)
 			if err != nil {
 				c.errorf("rotate-password: %v", termsafe.Error(err))
 				return 1
 			}
-			if len(nodes) > 1 && !*asJSON {
+			if len(rot.nodes) > 1 && !*asJSON {
 				fmt.Fprintf(c.stdout, "  %s: %d password(s)\n", node.Addr, n)
 			}
 			most = max(most, n)
 		}
 		res = &passrotate.Result{User: *user, Passwords: most}
 		if !*asJSON {
-			fmt.Fprintf(c.stdout, "%s has %d password(s)%s\n", *user, most, map[bool]string{true: ": a rotation is in progress; finish it with --remove-old", false: ""}[most > 1])
+			printPasswordCount(c, *user, most)
 		}
 	case *add:
-		res, err = rotateAdd(c, nodes, opts, *user, conn.Password, *envFile, *newFile)
+		res, err = rotateAdd(rot, opts, destination, *user, current, *newFile)
 	case *removeOld:
-		if conn.Password == "" {
+		if current == "" {
 			c.errorf("rotate-password: the service's configuration has no password to keep")
 			return 1
 		}
-		res, err = passrotate.RemoveOthersAll(nodes, *user, conn.Password)
+		res, err = rot.remove(*user, current)
 	}
 	if err != nil {
 		c.errorf("rotate-password: %v", termsafe.Error(err)) // it can quote the server's replies
+		if *add || *removeOld {
+			c.errorf("rotate-password: the old password still logs in wherever it did; see `redsafe rotate-password --status%s` and run the step again once the cause is fixed", nextFlags(*envFile, *user, ownUser, *onSentinels, *passwordFileFlag, *adminUser, *adminFile))
+		}
 		return 1
 	}
 	if *asJSON {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(res)
+		return 0
+	}
+	if *status {
 		return 0
 	}
 	for _, s := range res.Steps {
@@ -164,18 +244,41 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 	}
 	switch {
 	case *add:
-		fmt.Fprintf(c.stdout, "next: let every client reconnect with the new password, then run\n  redsafe rotate-password --remove-old%s --admin-password-file %s\n", envFlag(*envFile), *adminFile)
+		fmt.Fprintf(c.stdout, "added on %s\nnext: let every client reconnect with the new password, then run\n  redsafe rotate-password --remove-old%s\n", rot.what, nextFlags(*envFile, *user, ownUser, *onSentinels, *passwordFileFlag, *adminUser, *adminFile))
 	case *removeOld:
-		fmt.Fprintf(c.stdout, "done: %s has only the new password\n", *user)
+		fmt.Fprintf(c.stdout, "done: %s has only the new password on %s\n", *user, rot.what)
 	}
 	return 0
+}
+
+func printPasswordCount(c *cli, user string, most int) {
+	fmt.Fprintf(c.stdout, "%s has %d password(s)%s\n", user, most, map[bool]string{true: ": a rotation is in progress; finish it with --remove-old", false: ""}[most > 1])
+}
+
+// nextFlags are the flags that name the same rotation in the command
+// printed as the next step.
+func nextFlags(envFile, user, ownUser string, onSentinels bool, passwordFile, adminUser, adminFile string) string {
+	s := envFlag(envFile)
+	if onSentinels {
+		s += " --sentinels"
+	}
+	if user != ownUser {
+		s += " --user " + user
+	}
+	if passwordFile != "" {
+		s += " --password-file " + passwordFile
+	}
+	if adminUser != "admin" {
+		s += " --admin-user " + adminUser
+	}
+	return s + " --admin-password-file " + adminFile
 }
 
 // rotateAdd adds the new password and then writes it where the service
 // reads it, so that the change and the configuration cannot drift apart
 // unnoticed.
-func rotateAdd(c *cli, nodes []passrotate.Server, opts redsafe.Options, user, current, envFile, newFile string) (*passrotate.Result, error) {
-	dest, err := passwordDestination(opts, envFile)
+func rotateAdd(rot *rotation, opts redsafe.Options, destination func() (passwordFile, error), user, current, newFile string) (*passrotate.Result, error) {
+	dest, err := destination()
 	if err != nil {
 		return nil, err
 	}
@@ -196,13 +299,13 @@ func rotateAdd(c *cli, nodes []passrotate.Server, opts redsafe.Options, user, cu
 	if err := dest.check(next); err != nil {
 		return nil, err
 	}
-	res, err := passrotate.AddAll(nodes, user, current, next)
+	res, err := rot.add(user, current, next)
 	if err != nil {
 		return nil, err
 	}
 	bak, err := dest.write(next)
 	if err != nil {
-		return nil, fmt.Errorf("the new password is active on the server, but writing it to %s failed: %w; the old password still works, so nothing is locked out; fix the file and run --add again", dest.path, err)
+		return nil, fmt.Errorf("the new password is active on %s, but writing it to %s failed: %w; the old password still works, so nothing is locked out; fix the file and run --add again", rot.what, dest.path, err)
 	}
 	res.Steps = append(res.Steps, passrotate.Step{Name: "config", Detail: fmt.Sprintf("wrote the new password to %s (mode 0600; the previous file is %s)", dest.describe(), bak)})
 	return res, nil

@@ -247,16 +247,22 @@ func startRotationServer(t *testing.T) rotationServer {
 		{Name: "admin", Password: rs.adminPassword, Rules: "~* &* +@all"},
 		{Name: "app", Password: rs.appPassword, Rules: serverconf.AppRules("*")},
 	}})
+	rs.write = startRotationFiles(t)
+	rs.adminFile = rs.write("admin.password", rs.adminPassword+"\n")
+	return rs
+}
+
+// startRotationFiles returns a function that writes a 0600 file in a
+// temporary directory and returns its path.
+func startRotationFiles(t *testing.T) func(name, content string) string {
 	dir := t.TempDir()
-	rs.write = func(name, content string) string {
+	return func(name, content string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	rs.adminFile = rs.write("admin.password", rs.adminPassword+"\n")
-	return rs
 }
 
 func readFile(t *testing.T, path string) string {

@@ -31,6 +31,9 @@ type Server struct {
 	AdminUser     string
 	AdminPassword string
 	Timeout       time.Duration // per connection and command; 0 => 5s
+	// Sentinel: a Redis Sentinel, whose users live in its sentinel.conf
+	// (SENTINEL FLUSHCONFIG saves them), not in an ACL file.
+	Sentinel bool
 }
 
 // Step is one verified fact, printed as the rotation goes.
@@ -47,6 +50,8 @@ type Result struct {
 	Saved     bool   `json:"saved"`          // ACL SAVE wrote the server's aclfile
 	SaveNote  string `json:"note,omitempty"` // why the change is not saved, when it is not
 	Steps     []Step `json:"steps"`
+	// Nodes are every process of a Sentinel deployment, for --status.
+	Nodes []NodeStatus `json:"nodes,omitempty"`
 
 	merged int // nodes merged into it (AddAll, RemoveOthersAll)
 }
@@ -233,6 +238,15 @@ func (s Server) passwords(admin *resp.Conn, user string) ([]string, error) {
 // file. Without one the change lives in memory only, which the result says:
 // a restart would bring the old password back.
 func (s Server) save(admin *resp.Conn, r *Result) {
+	if s.Sentinel {
+		if err := expectOK(admin, "SENTINEL FLUSHCONFIG", "SENTINEL", "FLUSHCONFIG"); err != nil {
+			r.SaveNote = "SENTINEL FLUSHCONFIG failed (" + termsafe.Escape(err.Error()) + "): the change is live but a restart would undo it"
+			return
+		}
+		r.Saved = true
+		r.step("saved", "SENTINEL FLUSHCONFIG wrote the Sentinel's configuration")
+		return
+	}
 	v, err := admin.DoValue("CONFIG", "GET", "aclfile")
 	if err != nil || v.IsError() || len(v.Elems) < 2 {
 		r.SaveNote = "could not read the server's aclfile setting; make sure the new password survives a restart"
