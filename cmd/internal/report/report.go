@@ -23,7 +23,8 @@ type Document struct {
 	// EnvironmentSource says how the environment was decided: "option",
 	// the variable that set it, or "default".
 	EnvironmentSource string `json:"environment_source"`
-	// Nodes are the nodes of a Redis Cluster the command looked at, each
+	// Nodes are the nodes of a Redis Cluster or a Sentinel deployment (its
+	// Sentinels too) the command looked at, each
 	// the subject of its own findings; absent for one server.
 	Nodes []string `json:"nodes,omitempty"`
 	// OK is the command's verdict: true when it exits 0.
@@ -89,7 +90,9 @@ func WriteText(w io.Writer, header string, d Document, verdict string) {
 		fmt.Fprintln(w, header)
 	}
 	for _, f := range d.Findings {
-		WriteFinding(w, f)
+		// Findings of many nodes come worst first, not node by node: each
+		// says which node it is about.
+		writeFinding(w, f, len(d.Nodes) > 0)
 	}
 	WriteSummary(w, d.Findings, verdict)
 }
@@ -100,13 +103,21 @@ const idWidth = 27
 
 // WriteFinding writes one finding: severity, id and message on one line,
 // then the evidence and fix indented under the message. The subject is left
-// to the JSON form: today every finding of a run is about the one server
-// the header names. Commands that print as they go (verify) call it for
-// each finding.
-func WriteFinding(w io.Writer, f redsafe.Finding) {
+// to the JSON form and to WriteText, which names it when the report is of
+// many nodes; commands that print as they go (verify) call it for each
+// finding, under a line naming the node.
+func WriteFinding(w io.Writer, f redsafe.Finding) { writeFinding(w, f, false) }
+
+// writeFinding is WriteFinding, with a "node:" line naming the subject
+// when subject is set.
+func writeFinding(w io.Writer, f redsafe.Finding, subject bool) {
 	fmt.Fprintf(w, "%-8s %-*s %s\n", f.Severity, idWidth, f.ID, f.Message)
 	pad := 8 + 1 + idWidth + 1
-	for _, l := range []struct{ name, text string }{{"evidence", f.Evidence}, {"fix", f.Fix}} {
+	node := ""
+	if subject {
+		node = f.Subject
+	}
+	for _, l := range []struct{ name, text string }{{"node", node}, {"evidence", f.Evidence}, {"fix", f.Fix}} {
 		if l.text != "" {
 			fmt.Fprintf(w, "%*s%s: %s\n", pad, "", l.name, l.text)
 		}
