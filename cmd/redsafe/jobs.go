@@ -19,7 +19,6 @@ import (
 	"github.com/redsafe/redsafe/cmd/internal/keyspace"
 	"github.com/redsafe/redsafe/cmd/internal/progress"
 	"github.com/redsafe/redsafe/internal/termsafe"
-	"github.com/redsafe/redsafe/seal"
 )
 
 // What rotate-key and migrate share: the environment contract, the
@@ -91,25 +90,6 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// connection applies the policy to opts and returns where to connect, the
-// database, and the sealer of its keys. Errors name every problem and never
-// contain a secret.
-func connection(ctx context.Context, opts redsafe.Options, name string, timeout time.Duration) (keyspace.Target, int, *seal.Sealer, error) {
-	conn, err := opts.Connection()
-	if err != nil {
-		return keyspace.Target{}, 0, nil, err
-	}
-	t := keyspace.Target{Addr: conn.Addr, TLS: conn.TLS, NodeRoots: conn.NodeRootCAs, Username: conn.Username, Password: conn.Password, Name: name, DialTimeout: timeout}
-	if opts.Credentials != nil {
-		cr, err := opts.Credentials(ctx)
-		if err != nil {
-			return keyspace.Target{}, 0, nil, fmt.Errorf("credentials: %w", err)
-		}
-		t.Username, t.Password = cr.Username, cr.Password
-	}
-	return t, conn.DB, conn.Sealer, nil
-}
-
 // diagnose replaces a failure to connect with the library's diagnosis,
 // which names the cause (certificate, password, TLS version, ...) and the
 // fix.
@@ -176,13 +156,25 @@ func interrupts(ctx context.Context, stderr io.Writer) (context.Context, <-chan 
 	}
 }
 
-// progress returns the function a job reports its progress to, drawn on
-// stderr, and the one that ends the display.
-func (c *cli) progress(mode string) (func(progress.Report), func()) {
+// jobDisplay is what a job reports to, drawn on stderr.
+type jobDisplay struct {
+	report func(progress.Report) // after every batch
+	note   func(string)          // an event worth a line of its own (a failover followed)
+	finish func()                // ends the display
+}
+
+// progress returns the display of a job named cmd.
+func (c *cli) progress(cmd, mode string) jobDisplay {
 	m, _ := progress.ParseMode(mode)
 	pr := progress.NewPrinter(c.stderr, m)
 	var last progress.Report
-	return func(p progress.Report) { last = p; pr.Update(p) }, func() { pr.Finish(last) }
+	return jobDisplay{
+		report: func(p progress.Report) { last = p; pr.Update(p) },
+		// Finish clears a bar first, so that the line stands alone; the
+		// next report draws it again.
+		note:   func(s string) { pr.Finish(last); fmt.Fprintf(c.stderr, "%s: %s\n", cmd, s) },
+		finish: func() { pr.Finish(last) },
+	}
 }
 
 // jobResult is what the CLI adds to a job's JSON report.
@@ -220,6 +212,13 @@ func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
+}
+
+// writeFailovers lists the moves of the master a run followed.
+func writeFailovers(w io.Writer, fs []keyspace.Failover) {
+	for _, f := range fs {
+		fmt.Fprintf(w, "followed a failover: master moved from %s to %s (a new master within %.1fs); the walk resumed there\n", f.From, f.To, f.Seconds)
+	}
 }
 
 // row prints one line of a text report: a label, a count, a comment.

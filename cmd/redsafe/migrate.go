@@ -49,6 +49,18 @@ of each key's slot. A cluster has database 0 only. A slot that changes hands
 during the walk (a resharding, a failover) ends the run with an error, since
 keys moved onto a master walked before would be missed: run it again.
 
+The destination may be reached through Sentinels (REDIS_URL or --to with
+master_set=, the Sentinels' user in REDIS_SENTINEL_*): the copy goes to the
+master they name, which must say so itself (ROLE, which the user needs), and
+they are asked again every 2s. After a failover symptom on the destination
+(connection refused or lost, READONLY, LOADING, MASTERDOWN, a node that is
+not the master, the Sentinels naming another master) it waits up to 30s for
+the new master and resumes there, saying "master moved from A to B". The last
+writes the old master acknowledged may not have reached the new one
+(replication is asynchronous), so the copy starts again from the beginning:
+SET NX finds the keys that survived in sync and writes the rest. A source
+named through Sentinels is refused: give its master's address.
+
 Each batch of the source is read in one MULTI/EXEC (on a cluster, one per
 hash slot), so a value and its TTL are from the same moment. The run keeps a
 checkpoint (the SCAN cursor, on a cluster the master it stands at, and
@@ -88,6 +100,9 @@ Examples:
   redsafe migrate --from redis://old-cache:6379/0 --resume
   REDIS_USERNAME=admin REDIS_PASSWORD="$(cat secrets/admin.password)" \
     redsafe migrate --from redis://old-cache:6379/0 --allow-unencrypted-types
+  # into a Sentinel deployment, as the app user (+role):
+  redsafe migrate --from redis://old-cache:6379/0 \
+    --to 'rediss://app@sentinel-1:26379/0?master_set=redsafe&addr=sentinel-2:26379&addr=sentinel-3:26379'
 `,
 	run: runMigrate,
 }
@@ -133,7 +148,7 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	}
 	ctx, stop, cleanup := interrupts(context.Background(), c.stderr)
 	defer cleanup()
-	dst, dstDB, sealer, err := connection(ctx, opts, "redsafe-migrate", *f.timeout)
+	dst, dstDB, sealer, err := keyspace.FromOptions(ctx, opts, "redsafe-migrate", *f.timeout)
 	if err != nil {
 		c.errorf("migrate: destination: %s", errText(err))
 		return 1
@@ -166,11 +181,11 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		return 2
 	}
 
-	report, finish := c.progress(*f.progress)
+	display := c.progress("migrate", *f.progress)
 	cfg := migrate.Config{Source: src, SourceDB: srcDB, Dest: dst, DestDB: dstDB, SourceNodes: srcNodes, DestNodes: dstNodes, SourceOwners: srcOwners, SourceIDs: srcIDs, DestIDs: dstIDs, Sealer: sealer,
 		Match: *f.match, Count: *f.count, Rate: *f.rate, DryRun: *f.dryRun, Overwrite: *overwrite,
 		AllowUnencryptedTypes: *allowTypes, StatePath: *f.state, Resume: *f.resume, Sample: *sample, Stop: stop,
-		Progress: report}
+		Progress: display.report, Note: display.note}
 	if *sample == 0 {
 		cfg.Sample = -1
 	}
@@ -179,10 +194,14 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 		if *f.dryRun {
 			verb = "dry run (nothing is written):"
 		}
-		fmt.Fprintf(c.stdout, "%s %s -> %s, sealing with key %s\n", verb, migrateSide(src.Addr, srcDB, srcNodes), migrateSide(dst.Addr, dstDB, dstNodes), sealer.Keys()[0].ID())
+		to := migrateSide(dst.Addr, dstDB, dstNodes)
+		if dst.Resolve != nil {
+			to = fmt.Sprintf("the master %s of %s, db %d", dst.Addr, dst.Sentinels, dstDB)
+		}
+		fmt.Fprintf(c.stdout, "%s %s -> %s, sealing with key %s\n", verb, migrateSide(src.Addr, srcDB, srcNodes), to, sealer.Keys()[0].ID())
 	}
 	rep, err := migrate.Run(ctx, cfg)
-	finish()
+	display.finish()
 	var dial *keyspace.DialError
 	if errors.As(err, &dial) && dial.Addr == dst.Addr {
 		err = diagnose(ctx, opts, err)
@@ -210,6 +229,10 @@ func (c *cli) migrateSource(raw, passwordFile, caFile string) (keyspace.Target, 
 	u, err := redisurl.Parse(raw)
 	if err != nil {
 		return keyspace.Target{}, 0, fmt.Errorf("--from: %v", err)
+	}
+	if u.MasterSet != "" {
+		// Its credentials would be the data nodes', sent to a Sentinel.
+		return keyspace.Target{}, 0, errors.New("--from names Sentinels (master_set=): migrate reads from one server or a cluster; give the master's address (SENTINEL GET-MASTER-ADDR-BY-NAME), or copy from a replica")
 	}
 	t := keyspace.Target{Addr: u.Addr(), Username: u.Username, Password: u.Password, Name: "redsafe-migrate"}
 	if u.Password != "" {
@@ -304,6 +327,7 @@ func writeMigrateText(w io.Writer, rep *migrate.Report, err error, state string)
 	if !rep.AlreadyDone {
 		fmt.Fprintf(w, "%.1fs, %s keys/s, TTLs read with %s\n", rep.Seconds, progress.Thousands(int64(rep.KeysPerSecond)), rep.TTLSource)
 	}
+	writeFailovers(w, rep.Failovers)
 	if v := rep.Verification; v != nil {
 		fmt.Fprintln(w, "verification:")
 		fmt.Fprintf(w, "  keys        %s on the source, %s on the destination\n", progress.Thousands(v.SourceKeys), progress.Thousands(v.DestinationKeys))

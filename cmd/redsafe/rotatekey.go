@@ -59,6 +59,18 @@ Left untouched and counted: values no configured key opens (never deleted),
 values already under the primary key, and keys of other types. A previous
 key equal to the primary key, or listed twice, is reported as a warning.
 
+Through Sentinels (REDIS_URL with master_set=), it asks them for the master,
+checks that the server says so itself (ROLE) before it writes, and asks them
+again every 2s. After a failover symptom (connection refused or lost,
+READONLY, LOADING, MASTERDOWN, a node that is not the master, or the
+Sentinels naming another master) it waits up to 30s for the master they name
+and resumes there, saying "master moved from A to B". A SCAN cursor means
+nothing on another server, and the last writes the old master acknowledged
+may not have reached the new one (replication is asynchronous), so the walk
+starts again from the beginning on the new master: values rotated already
+count as current and are not sealed again, and one the failover lost is
+rotated again. The user also needs ROLE there.
+
 The run keeps a checkpoint (SCAN cursor and counts, no key names) in the
 state file after every batch. After a crash or Ctrl-C, --resume continues
 from there. Running it again is harmless: rotated values count as current.
@@ -98,6 +110,10 @@ Examples:
   redsafe rotate-key --rate 5000
   redsafe rotate-key --resume
   redsafe rotate-key --check --json | jq '.rotated'
+  # through Sentinels, as the app user (+role), the Sentinels as their own user:
+  REDIS_URL='rediss://app@sentinel-1:26379/0?master_set=redsafe&addr=sentinel-2:26379&addr=sentinel-3:26379' \
+    REDIS_SENTINEL_USERNAME=client REDIS_SENTINEL_PASSWORD_FILE=secrets/sentinel-client.password \
+    redsafe rotate-key --rate 5000
 `,
 	run: runRotateKey,
 }
@@ -131,7 +147,7 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 	}
 	ctx, stop, cleanup := interrupts(context.Background(), c.stderr)
 	defer cleanup()
-	target, db, sealer, err := connection(ctx, opts, "redsafe-rotate-key", *f.timeout)
+	target, db, sealer, err := keyspace.FromOptions(ctx, opts, "redsafe-rotate-key", *f.timeout)
 	if err != nil {
 		c.errorf("rotate-key: %s", errText(err))
 		return 1
@@ -174,12 +190,15 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 		return 2
 	}
 
-	report, finish := c.progress(*f.progress)
+	display := c.progress("rotate-key", *f.progress)
 	cfg := keyrotate.Config{Target: target, DBs: dbs, Nodes: nodes, Owners: owners, Sealer: sealer, Match: *f.match, Count: *f.count, Rate: *f.rate,
 		Mode: mode, StatePath: *f.state, Resume: *f.resume, Stop: stop,
-		Progress: report}
+		Progress: display.report, Note: display.note}
 	if !*f.asJSON {
 		where := target.Addr + " db " + joinInts(dbs)
+		if target.Resolve != nil {
+			where = fmt.Sprintf("the master %s of %s, db %s", target.Addr, target.Sentinels, joinInts(dbs))
+		}
 		if nodes != nil {
 			where = fmt.Sprintf("the cluster of %s (%d masters: %s)", target.Addr, len(nodes), strings.Join(nodes, ", "))
 		}
@@ -187,7 +206,7 @@ func runRotateKey(c *cli, cmd *command, args []string) int {
 			where, sealer.Keys()[0].ID(), previousIDs(sealer.Keys()[1:]))
 	}
 	rep, err := keyrotate.Run(ctx, cfg)
-	finish()
+	display.finish()
 	if err != nil {
 		err = diagnose(ctx, opts, err)
 	}
@@ -298,6 +317,7 @@ func writeRotateText(w io.Writer, rep *keyrotate.Report, err error, state string
 	if !rep.AlreadyDone {
 		fmt.Fprintf(w, "%.1fs, %s keys/s\n", rep.Seconds, progress.Thousands(int64(rep.KeysPerSecond)))
 	}
+	writeFailovers(w, rep.Failovers)
 	if err != nil || !rep.Complete {
 		fmt.Fprintln(w, "INCOMPLETE: the walk did not reach the end")
 		if rep.Undecryptable > 0 {

@@ -55,6 +55,12 @@ type Config struct {
 	Resume    bool
 	// Progress, if set, is called after every batch.
 	Progress func(progress.Report)
+	// Note, if set, is told in a line when the run follows its master
+	// (a Target reached through Sentinels) to another server.
+	Note func(string)
+	// FailoverWait bounds the wait for a new master after a failover
+	// symptom (default keyspace.DefaultFailoverWait).
+	FailoverWait time.Duration
 	// Stop, when closed, ends the run after the batch in progress, with
 	// its checkpoint saved: Run returns keyspace.ErrStopped.
 	Stop <-chan struct{}
@@ -117,7 +123,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if st.Done {
 		return rep, nil
 	}
-	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate), units: keyspace.Units(cfg.Target, cfg.DBs, cfg.Nodes)}
+	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate),
+		rejoin: &keyspace.Rejoin{Wait: cfg.FailoverWait, Note: cfg.Note}}
+	if r.aim(cfg.Target) && cfg.Note != nil {
+		cfg.Note(fmt.Sprintf("the checkpoint was read on another master than %s: walking from the start (values rotated already count as current)", cfg.Target.Addr))
+	}
 	for ui := st.DBIndex; ui < len(r.units); ui++ {
 		select {
 		case <-cfg.Stop:
@@ -125,7 +135,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		default:
 		}
 		if err := r.walk(ctx, ui); err != nil {
-			return rep, err
+			// A master reached through Sentinels that failed over: walk
+			// on the new one, from the checkpoint as r.aim leaves it.
+			t, err := r.rejoin.After(ctx, r.target, err, &rep.Outcome)
+			if err != nil {
+				return rep, err
+			}
+			r.aim(t)
+			rep.Target = t.Addr
+			ui = st.DBIndex - 1
+			continue
 		}
 		if cfg.Owners != "" {
 			if err := cfg.Target.CheckOwners(cfg.Owners); err != nil {
@@ -141,9 +160,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // cluster's masters included (the checkpoint holds a cursor per node).
 func scope(cfg Config, rep *Report) string {
 	if len(cfg.Nodes) > 0 {
-		return fmt.Sprintf("%s cluster nodes %v slots %s match %q primary key %s", cfg.Target.Addr, cfg.Nodes, cfg.Owners, cfg.Match, rep.PrimaryKey)
+		return fmt.Sprintf("%s cluster nodes %v slots %s match %q primary key %s", cfg.Target.Where(), cfg.Nodes, cfg.Owners, cfg.Match, rep.PrimaryKey)
 	}
-	return fmt.Sprintf("%s dbs %v match %q primary key %s", cfg.Target.Addr, cfg.DBs, cfg.Match, rep.PrimaryKey)
+	return fmt.Sprintf("%s dbs %v match %q primary key %s", cfg.Target.Where(), cfg.DBs, cfg.Match, rep.PrimaryKey)
 }
 
 type run struct {
@@ -153,7 +172,18 @@ type run struct {
 	primary *seal.Sealer
 	limit   *keyspace.Limiter
 	saved   time.Time // when the state file was last written
+	target  keyspace.Target
 	units   []keyspace.Unit
+	rejoin  *keyspace.Rejoin
+}
+
+// aim points the run's walks at t. For a master reached through Sentinels
+// the checkpoint is bound to it: one read on another server starts over
+// (keyspace.State.On, which says whether it did), and a value current
+// already is not sealed again.
+func (r *run) aim(t keyspace.Target) (restarted bool) {
+	r.target, r.units = t, keyspace.Units(t, r.cfg.DBs, r.cfg.Nodes)
+	return t.Resolve != nil && r.st.On(t.Addr)
 }
 
 // walk walks r.units[di] from the checkpoint.
@@ -170,6 +200,13 @@ func (r *run) walk(ctx context.Context, di int) error {
 	conn, _ := client.Dedicate()
 	defer conn.Close()
 	t := &txn{conn: conn, sealer: r.cfg.Sealer, primary: r.primary, dryRun: r.cfg.Mode != Rotate, bySlot: len(r.cfg.Nodes) > 0, beforeExec: r.cfg.beforeExec}
+	if u.Target.Resolve != nil {
+		// A Sentinel that has not heard of a failover names the old
+		// master, which may be a replica by now (or writable by mistake).
+		if err := keyspace.CheckMaster(ctx, conn); err != nil {
+			return fmt.Errorf("%s: %w", u.Target.Addr, keyspace.Explain(err))
+		}
+	}
 	if err := t.preflight(ctx); err != nil {
 		return keyspace.Explain(err)
 	}
@@ -185,6 +222,9 @@ func (r *run) walk(ctx context.Context, di int) error {
 			if err := t.batch(ctx, b.Keys, &n); err != nil {
 				return fmt.Errorf("%s: %w", u.Name, keyspace.Explain(err))
 			}
+		}
+		if err := r.rejoin.Batch(ctx, u.Target); err != nil {
+			return err
 		}
 		r.st.Counts.Add(n)
 		r.st.DBIndex, r.st.Cursor = di, b.Cursor

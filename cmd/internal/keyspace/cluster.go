@@ -31,27 +31,11 @@ type Cluster struct {
 // (*topology.RefusedError): a job acting on one node of a cluster as if
 // it were the whole deployment would leave the others' keys behind.
 func (t Target) Cluster() (*Cluster, error) {
-	timeout := t.DialTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	c, err := resp.DialTimeout(t.Addr, t.TLS, timeout)
+	c, err := t.probe()
 	if err != nil {
-		return nil, &DialError{Addr: t.Addr, Err: err}
+		return nil, err
 	}
 	defer c.Close()
-	args := []string{"AUTH", t.Password}
-	if t.Username != "" {
-		args = []string{"AUTH", t.Username, t.Password}
-	}
-	if t.Password != "" {
-		if reply, err := c.Do(args...); err != nil || reply != "+OK" {
-			if err == nil {
-				err = errors.New(resp.FirstWord(reply))
-			}
-			return nil, &DialError{Addr: t.Addr, Err: redact.WithoutSecrets(fmt.Errorf("AUTH: %w", err), t.Password)}
-		}
-	}
 	nodes, err := topology.Read(c.DoValue, t.TLS != nil, host(t.Addr))
 	if err != nil {
 		return nil, fmt.Errorf("asking %s which nodes its cluster has: %w", t.Addr, err)
@@ -65,6 +49,33 @@ func (t Target) Cluster() (*Cluster, error) {
 		return nil, fmt.Errorf("%s: %d ranges of slots (the first %d-%d) are served by no master: the cluster is not whole; assign them (CLUSTER ADDSLOTS) or fail a replica over, then run again", t.Addr, len(u), u[0][0], u[0][1])
 	}
 	return &Cluster{Masters: topology.Masters(nodes), Owners: topology.Owners(nodes), IDs: topology.IDs(nodes)}, nil
+}
+
+// probe is a connection to t, authenticated, for a few questions asked
+// before (or between) a job's walks; the caller closes it.
+func (t Target) probe() (*resp.Conn, error) {
+	timeout := t.DialTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	c, err := resp.DialTimeout(t.Addr, t.TLS, timeout)
+	if err != nil {
+		return nil, &DialError{Addr: t.Addr, Err: err}
+	}
+	args := []string{"AUTH", t.Password}
+	if t.Username != "" {
+		args = []string{"AUTH", t.Username, t.Password}
+	}
+	if t.Password != "" {
+		if reply, err := c.Do(args...); err != nil || reply != "+OK" {
+			c.Close()
+			if err == nil {
+				err = errors.New(resp.FirstWord(reply))
+			}
+			return nil, &DialError{Addr: t.Addr, Err: redact.WithoutSecrets(fmt.Errorf("AUTH: %w", err), t.Password)}
+		}
+	}
+	return c, nil
 }
 
 // Masters is Cluster's masters: nil when t is not a cluster node.

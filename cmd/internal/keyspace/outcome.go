@@ -13,6 +13,9 @@ type Outcome struct {
 	AlreadyDone   bool    `json:"already_done,omitempty"`
 	Seconds       float64 `json:"seconds"`
 	KeysPerSecond float64 `json:"keys_per_second"`
+	// Failovers are the moves of the master (reached through Sentinels)
+	// that the run followed.
+	Failovers []Failover `json:"failovers,omitempty"`
 
 	started time.Time
 }

@@ -22,11 +22,14 @@ type State[C any] struct {
 	Job     string `json:"job"` // "rotate-key", "migrate"
 	// Scope says what the job runs on (servers, databases, pattern, key
 	// ids); a resume must have the same scope.
-	Scope   string    `json:"scope"`
-	DBIndex int       `json:"db_index"`      // index into the job's list of databases
-	Cursor  uint64    `json:"cursor,string"` // SCAN cursor to continue at in that database
-	Done    bool      `json:"done"`          // the walk completed; nothing to resume
-	Counts  C         `json:"counts"`        // of the batches before Cursor
+	Scope   string `json:"scope"`
+	DBIndex int    `json:"db_index"`      // index into the job's list of databases
+	Cursor  uint64 `json:"cursor,string"` // SCAN cursor to continue at in that database
+	Done    bool   `json:"done"`          // the walk completed; nothing to resume
+	Counts  C      `json:"counts"`        // of the batches before Cursor
+	// Server is the master the cursor was read on, for a job reached
+	// through Sentinels (see On); "" otherwise.
+	Server  string    `json:"server,omitempty"`
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
 }
@@ -79,6 +82,24 @@ func SaveState[C any](path string, s *State[C]) error {
 		d.Close()
 	}
 	return nil
+}
+
+// On records that the walk continues on server (a master reached through
+// Sentinels) and reports whether it had to start over: when the
+// checkpoint was read on another server, its cursor is rewound to the
+// start of the first walk and its counts to zero. A SCAN cursor is a
+// position in one server's hash table, which another server (with its own
+// hash seed) orders differently; and the last writes the old master
+// acknowledged may not have reached the new one (replication is
+// asynchronous). The jobs' writes are idempotent, so the second pass
+// finds what survived done and does the rest.
+func (s *State[C]) On(server string) (restarted bool) {
+	if s.Server != "" && s.Server != server && !s.Done {
+		var zero C
+		s.DBIndex, s.Cursor, s.Counts, restarted = 0, 0, zero, true
+	}
+	s.Server = server
+	return restarted
 }
 
 // writable checks that SaveState can create path, leaving nothing behind.

@@ -34,6 +34,23 @@ type Target struct {
 	// DialTimeout bounds the dial, the TLS handshake and authentication.
 	// Default 5s.
 	DialTimeout time.Duration
+	// Resolve, for a master reached through Sentinels, asks them where
+	// the master is now, and how to verify it: a failover moves it (see
+	// Follow). nil for one server or a cluster, which never move.
+	Resolve func(ctx context.Context) (addr string, cfg *tls.Config, err error)
+	// Sentinels names the Sentinels and the master set Resolve asks, for
+	// reports and checkpoint scopes: unlike Addr it stays the same through
+	// a failover. "" without Resolve.
+	Sentinels string
+}
+
+// Where names what t stands for through failovers: its Sentinels and
+// master set when it has them, its address otherwise.
+func (t Target) Where() string {
+	if t.Resolve != nil {
+		return t.Sentinels
+	}
+	return t.Addr
 }
 
 // DialError reports that Target could not be used at all: unreachable, TLS

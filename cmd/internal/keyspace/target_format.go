@@ -17,10 +17,11 @@ type targetView struct {
 	Password    string `json:"password,omitempty"`
 	Name        string `json:"name,omitempty"`
 	DialTimeout string `json:"dial_timeout,omitempty"`
+	Sentinels   string `json:"sentinels,omitempty"`
 }
 
 func (t Target) view() targetView {
-	v := targetView{Addr: t.Addr, TLS: redact.TLS(t.TLS), Username: t.Username, Password: redact.Secret(t.Password), Name: t.Name}
+	v := targetView{Addr: t.Addr, TLS: redact.TLS(t.TLS), Username: t.Username, Password: redact.Secret(t.Password), Name: t.Name, Sentinels: t.Sentinels}
 	if t.DialTimeout != 0 {
 		v.DialTimeout = t.DialTimeout.String()
 	}

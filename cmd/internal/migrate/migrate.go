@@ -75,6 +75,13 @@ type Config struct {
 	// the source (default DefaultSample; negative: no verification).
 	Sample   int
 	Progress func(progress.Report)
+	// Note, if set, is told in a line when the run follows the
+	// destination's master (Dest reached through Sentinels) to another
+	// server.
+	Note func(string)
+	// FailoverWait bounds the wait for the destination's new master after
+	// a failover symptom (default keyspace.DefaultFailoverWait).
+	FailoverWait time.Duration
 	// Timeout bounds each round trip after connecting: each SCAN, a batch's reads on
 	// the source, its writes on the destination, the verification's reads
 	// (default DefaultTimeout). The probes made while connecting are bound
@@ -138,7 +145,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		DryRun: cfg.DryRun, Overwrite: cfg.Overwrite, LeftExamples: []string{},
 		SourceNodes: cfg.SourceNodes, DestinationNodes: cfg.DestNodes,
 	}
-	scope := fmt.Sprintf("from %s to %s match %q", rep.Source, rep.Destination, cfg.Match)
+	// Through Sentinels, the destination is its master set: its address
+	// changes with a failover, and a resume follows it.
+	scope := fmt.Sprintf("from %s to %s db %d match %q", rep.Source, cfg.Dest.Where(), cfg.DestDB, cfg.Match)
 	if cfg.SourceNodes != nil {
 		// The checkpoint holds a cursor per source master: a resume must
 		// find the same masters, in the same order, serving the same
@@ -163,12 +172,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, nil
 	}
 
-	m, err := connect(ctx, cfg)
+	rejoin := &keyspace.Rejoin{Wait: cfg.FailoverWait, Note: cfg.Note}
+	m, err := rejoined(ctx, cfg, &migration{st: st, path: cp.Path, rep: rep, sample: newReservoir(cfg.Sample), absolute: true}, rejoin)
 	if err != nil {
 		return nil, err
 	}
-	defer m.close()
-	m.st, m.path, m.rep = st, cp.Path, rep
+	defer func() { m.close() }()
 	for ui := st.DBIndex; ui < len(m.units); ui++ {
 		select {
 		case <-cfg.Stop:
@@ -176,7 +185,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		default:
 		}
 		if err := m.walk(ctx, ui); err != nil {
-			return rep, err
+			var de *destError
+			if !errors.As(err, &de) {
+				return rep, err
+			}
+			// The destination's master, reached through Sentinels, failed
+			// over: copy on to the new one, from the checkpoint as rejoined
+			// leaves it. The source is the same server.
+			t, err := rejoin.After(ctx, m.cfg.Dest, err, &rep.Outcome)
+			if err != nil {
+				return rep, err
+			}
+			next := m.cfg
+			next.Dest = t
+			n, err := rejoined(ctx, next, m, rejoin)
+			if err != nil {
+				return rep, err
+			}
+			m.close()
+			m = n
+			ui = st.DBIndex - 1
+			continue
 		}
 		if cfg.SourceOwners != "" {
 			if err := cfg.Source.CheckOwners(cfg.SourceOwners); err != nil {

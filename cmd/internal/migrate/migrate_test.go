@@ -34,10 +34,18 @@ const nStrings = 1200
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	src := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
-	f := &fixture{src: keyspace.Target{Addr: src.Addr}, dst: kt.Start(t, false)}
-	f.srcC = kt.Dial(t, f.src, 0)
+	f := newSource(t)
+	f.dst = kt.Start(t, false)
 	f.dstC = kt.Dial(t, f.dst.Admin, 0)
+	return f
+}
+
+// newSource is a fixture without a destination.
+func newSource(t *testing.T) *fixture {
+	t.Helper()
+	src := redisserver.Start(t, redisserver.Config{Plaintext: true, NoAuth: true})
+	f := &fixture{src: keyspace.Target{Addr: src.Addr}}
+	f.srcC = kt.Dial(t, f.src, 0)
 	primary, previous := seal.GenerateKey(), seal.GenerateKey()
 	f.sealer, f.old = seal.New(primary, previous), seal.New(previous)
 	now := time.Now().UnixMilli()

@@ -23,10 +23,11 @@ type migration struct {
 	// absolute: every source walk so far read PEXPIRETIME (see source).
 	absolute bool
 
-	st    *keyspace.State[Counts]
-	path  string
-	rep   *Report
-	saved time.Time
+	st     *keyspace.State[Counts]
+	path   string
+	rep    *Report
+	saved  time.Time
+	rejoin *keyspace.Rejoin
 }
 
 // connect dials the destination, a cluster through a client that routes
@@ -41,17 +42,61 @@ func connect(ctx context.Context, cfg Config) (*migration, error) {
 		dstClient, err = cfg.Dest.Dial(cfg.DestDB)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("destination: %w", err)
+		return nil, &destError{err}
 	}
 	m := &migration{cfg: cfg, units: keyspace.Units(cfg.Source, []int{cfg.SourceDB}, cfg.SourceNodes), dstClient: dstClient,
-		dst:    &dest{client: dstClient, sealer: cfg.Sealer, overwrite: cfg.Overwrite, dryRun: cfg.DryRun},
-		sample: newReservoir(cfg.Sample), limit: keyspace.NewLimiter(cfg.Rate), absolute: true}
+		dst:   &dest{client: dstClient, sealer: cfg.Sealer, overwrite: cfg.Overwrite, dryRun: cfg.DryRun},
+		limit: keyspace.NewLimiter(cfg.Rate)}
 	if err := m.dst.probe(ctx, dialTimeout(cfg.Dest)); err != nil {
 		m.close()
-		return nil, fmt.Errorf("destination: %w", err)
+		return nil, &destError{err}
+	}
+	if cfg.Dest.Resolve != nil {
+		// A Sentinel that has not heard of a failover names the old
+		// master, which may be a replica by now (or writable by mistake).
+		if err := keyspace.CheckMaster(ctx, dstClient); err != nil {
+			m.close()
+			return nil, &destError{fmt.Errorf("%s: %w", cfg.Dest.Addr, keyspace.Explain(err))}
+		}
 	}
 	return m, nil
 }
+
+// rejoined connects as connect does, carrying over the run in progress
+// (checkpoint, report, sample) from prev. For a destination reached
+// through Sentinels it follows the master while connecting fails like a
+// failover, and binds the checkpoint to the master it connected to
+// (keyspace.State.On): one read while copying to another starts over,
+// and SET NX finds what survived in sync.
+func rejoined(ctx context.Context, cfg Config, prev *migration, rejoin *keyspace.Rejoin) (*migration, error) {
+	for {
+		m, err := connect(ctx, cfg)
+		if err != nil {
+			if cfg.Dest, err = rejoin.After(ctx, cfg.Dest, err, &prev.rep.Outcome); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		m.st, m.path, m.rep, m.rejoin, m.sample, m.absolute = prev.st, prev.path, prev.rep, rejoin, prev.sample, prev.absolute
+		if prev.limit != nil {
+			m.limit = prev.limit // one rate over the whole run
+		}
+		m.rep.Destination = fmt.Sprintf("%s db %d", cfg.Dest.Addr, cfg.DestDB)
+		// After a failover rejoin.After has said that the copy starts over.
+		first := prev.dstClient == nil
+		if cfg.Dest.Resolve != nil && m.st.On(cfg.Dest.Addr) && first && cfg.Note != nil {
+			cfg.Note(fmt.Sprintf("the checkpoint was read while copying to another master than %s: copying from the start (keys copied already count as in sync)", cfg.Dest.Addr))
+		}
+		return m, nil
+	}
+}
+
+// destError is a failure on the destination: the side that a failover
+// can move (Config.Dest reached through Sentinels).
+type destError struct{ err error }
+
+func (e *destError) Error() string { return "destination: " + e.err.Error() }
+func (e *destError) Unwrap() error { return e.err }
 
 // walk copies the keys of m.units[ui], from the checkpoint's cursor when
 // it is the unit the checkpoint stands in.
@@ -131,6 +176,9 @@ func (m *migration) batch(ctx context.Context, src *source, where string, ui int
 			return keyspace.Explain(err)
 		}
 	}
+	if err := m.rejoin.Batch(ctx, m.cfg.Dest); err != nil {
+		return &destError{err}
+	}
 	m.st.Counts.Add(n)
 	m.st.DBIndex, m.st.Cursor = ui, b.Cursor
 	if b.Cursor == 0 {
@@ -187,7 +235,7 @@ func (m *migration) copy(ctx context.Context, src *source, where string, keys []
 	}
 	outcomes, err := bounded(ctx, m.cfg.Timeout, "writing a batch", func(ctx context.Context) ([]outcome, error) { return m.dst.apply(ctx, plans) })
 	if err != nil {
-		return fmt.Errorf("destination: %w", err)
+		return &destError{err}
 	}
 	for i, p := range plans {
 		switch outcomes[i] {
