@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 )
 
 // Sentinels is how to reach the Sentinels of a REDIS_URL with master_set=,
@@ -111,7 +110,7 @@ func (s *Sentinels) askMaster(ctx context.Context, addr string, fixedName bool) 
 	if v.Nil || len(v.Elems) != 2 {
 		return "", fmt.Errorf("does not know master set %q", s.MasterSet)
 	}
-	return sentinelNodeAddr(v.Elems[0].Str, v.Elems[1].Str)
+	return sentinelinfo.Addr(v.Elems[0].Str, v.Elems[1].Str)
 }
 
 // SentinelView is what one Sentinel says of the master set: every address
@@ -157,24 +156,19 @@ func (s *Sentinels) view(ctx context.Context, addr string, fixedName bool) (*Sen
 		return nil, fmt.Errorf("does not know master set %q", s.MasterSet)
 	}
 	v := &SentinelView{Sentinel: addr}
-	if v.Master, err = sentinelNodeAddr(vs[0].Elems[0].Str, vs[0].Elems[1].Str); err != nil {
+	if v.Master, err = sentinelinfo.Addr(vs[0].Elems[0].Str, vs[0].Elems[1].Str); err != nil {
 		return nil, err
 	}
-	for i, list := range []*[]string{&v.Replicas, &v.Sentinels} {
-		entries := vs[i+1].Elems
-		if len(entries) > maxSentinelNodes {
-			return nil, fmt.Errorf("names %d nodes, more than the %d redsafe takes", len(entries), maxSentinelNodes)
+	for i, q := range []struct {
+		cmd  string
+		list *[]string
+	}{{"REPLICAS", &v.Replicas}, {"SENTINELS", &v.Sentinels}} {
+		nodes, err := sentinelinfo.Instances(vs[i+1], maxSentinelNodes)
+		if err != nil {
+			return nil, fmt.Errorf("SENTINEL %s: %w", q.cmd, err)
 		}
-		for _, e := range entries {
-			f := map[string]string{}
-			for j := 0; j+1 < len(e.Elems); j += 2 {
-				f[e.Elems[j].Str] = e.Elems[j+1].Str
-			}
-			a, err := sentinelNodeAddr(f["ip"], f["port"])
-			if err != nil {
-				return nil, err
-			}
-			*list = append(*list, a)
+		for _, n := range nodes {
+			*q.list = append(*q.list, n.Addr)
 		}
 	}
 	return v, nil
@@ -218,13 +212,4 @@ func (s *Sentinels) ask(ctx context.Context, addr string, fixedName bool, cmds .
 		vs = vs[1:]
 	}
 	return vs, nil
-}
-
-// sentinelNodeAddr is host:port of a node a Sentinel named, refused
-// unless it is one.
-func sentinelNodeAddr(host, port string) (string, error) {
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" || len(host) > 255 || strings.ContainsAny(host, " \r\n/@?#[]") {
-		return "", fmt.Errorf("named no valid node address")
-	}
-	return net.JoinHostPort(host, port), nil
 }

@@ -2,13 +2,15 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/redsafe/redsafe"
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 )
 
 // A Sentinel deployment (REDIS_URL with master_set=) is audited node by
@@ -19,10 +21,10 @@ import (
 // credentials, the data nodes with the audited (admin) user's.
 //
 // What a Sentinel reports is hostile input: an address must be a plain
-// host:port (reportedAddr), the deployment is bounded by maxSentinelNodes,
-// and a node only a Sentinel named gets the CA file's roots alone, so that
-// a forged report cannot collect the password from a host with a public
-// certificate.
+// host:port (sentinelinfo.ParseInstance), the deployment is bounded by
+// maxSentinelNodes, and a node only a Sentinel named gets the CA file's
+// roots alone, so that a forged report cannot collect the password from a
+// host with a public certificate.
 
 // maxSentinelNodes bounds the nodes of a Sentinel deployment the audit
 // visits, Sentinels and data nodes together.
@@ -48,7 +50,7 @@ type deployment struct {
 	sentinels []string // the URL's first, then those reported, each once
 	replicas  []string
 	master    string
-	runIDs    map[string]bool // the 8-character run id prefixes Sentinels name their links with
+	runIDs    map[string]bool // the Sentinels' run ids, which name their links (sentinelinfo.LinkUsers)
 }
 
 func (d *deployment) size() int { return len(d.sentinels) + 1 + len(d.replicas) }
@@ -129,16 +131,15 @@ func checkSentinelTopology(r *run) {
 				full = true
 				break
 			}
-			m := pairs(e)
-			addr, ok := reportedAddr(m["ip"].Str, m["port"].Str)
-			if !ok {
-				refused = append(refused, strconv.Quote(firstWords(m["ip"].Str+":"+m["port"].Str, 1)))
+			in, err := sentinelinfo.ParseInstance(e)
+			if err != nil {
+				refused = append(refused, strconv.Quote(firstWords(reported(err), 1)))
 				continue
 			}
 			if q.cmd == "SENTINELS" {
-				d.addRunID(m["runid"].Str)
+				d.addRunID(in.RunID)
 			}
-			full = d.add(q.list, addr) || full
+			full = d.add(q.list, in.Addr) || full
 		}
 	}
 	if len(refused) == 0 && !full {
@@ -156,42 +157,28 @@ func checkSentinelTopology(r *run) {
 		"check what the Sentinel reports (SENTINEL SENTINELS and SENTINEL REPLICAS of the master set); a node that is gone: SENTINEL RESET the master set on each Sentinel; an address that makes no sense may be a forged hello message (see sentinel.hello-publish)")
 }
 
-// addRunID records the prefix of a Sentinel's run id (40 hex digits) that
-// it names its links with: sentinel-PREFIX-cmd and sentinel-PREFIX-pubsub.
+// addRunID records a Sentinel's run id, when it is one (sentinelinfo.RunID),
+// up to the deployment's bound.
 func (d *deployment) addRunID(id string) {
-	if len(id) != 40 || strings.Trim(strings.ToLower(id), "0123456789abcdef") != "" || len(d.runIDs) >= maxSentinelNodes {
-		return
+	if id, ok := sentinelinfo.RunID(id); ok && len(d.runIDs) < maxSentinelNodes {
+		d.runIDs[id] = true
 	}
-	d.runIDs[strings.ToLower(id[:8])] = true
 }
 
-// reportedAddr is host:port as a Sentinel reported it, when it is one the
-// audit may dial: a port in range, and an IP address that names one host
-// (not 0.0.0.0, not multicast) or a host name of letters, digits, dots,
-// hyphens and underscores.
-func reportedAddr(host, port string) (string, bool) {
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != port || host == "" || len(host) > 253 {
-		return "", false
+// reported is the address an entry of a Sentinel's report gave, when err
+// refused it for that address, for quoting: hostile text.
+func reported(err error) string {
+	var ae *sentinelinfo.AddrError
+	if errors.As(err, &ae) {
+		return ae.Host + ":" + ae.Port
 	}
-	if ip := net.ParseIP(host); ip != nil {
-		if ip.IsUnspecified() || ip.IsMulticast() {
-			return "", false
-		}
-		return net.JoinHostPort(host, port), true
-	}
-	for _, c := range host {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			return "", false
-		}
-	}
-	return net.JoinHostPort(host, port), true
+	return ""
 }
 
 // sentinelLinkUsers are the users the deployment's Sentinels are logged
-// in as on r's node: those of the connections CLIENT LIST names
-// sentinel-PREFIX-cmd or -pubsub, PREFIX the start of the run id of a
-// Sentinel the audit was told about. Those are the Sentinels' own users
+// in as on r's node: those of the connections CLIENT LIST names after the
+// run id of a Sentinel the audit was told about (sentinelinfo.LinkUsers,
+// a forged name included). Those are the Sentinels' own users
 // (sentinel auth-user on a data node, sentinel-user on a Sentinel).
 func (r *run) sentinelLinkUsers() (map[string]bool, error) {
 	v, err := r.do("CLIENT", "LIST")
@@ -199,24 +186,10 @@ func (r *run) sentinelLinkUsers() (map[string]bool, error) {
 		return nil, fmt.Errorf("CLIENT LIST: %s", why(v, err))
 	}
 	users := map[string]bool{}
-	for _, line := range strings.Split(v.Str, "\n") {
-		f := clientFields(line)
-		rest, ok := strings.CutPrefix(f["name"], "sentinel-")
-		prefix, kind, _ := strings.Cut(rest, "-")
-		if ok && (kind == "cmd" || kind == "pubsub") && r.deployment.runIDs[prefix] && f["user"] != "" {
-			users[f["user"]] = true
+	for _, us := range sentinelinfo.LinkUsers(v.Str, slices.Collect(maps.Keys(r.deployment.runIDs))) {
+		for _, u := range us {
+			users[u] = true
 		}
 	}
 	return users, nil
-}
-
-// clientFields reads one line of CLIENT LIST (name=value pairs).
-func clientFields(line string) map[string]string {
-	m := map[string]string{}
-	for _, kv := range strings.Fields(line) {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
 }

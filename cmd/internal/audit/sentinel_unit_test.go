@@ -6,35 +6,6 @@ import (
 	"testing"
 )
 
-// A Sentinel's report is hostile input: only a plain host:port is dialed.
-func TestReportedAddr(t *testing.T) {
-	for _, c := range []struct {
-		host, port, want string
-	}{
-		{"10.0.0.7", "26379", "10.0.0.7:26379"},
-		{"::1", "6380", "[::1]:6380"},
-		{"redis-1.internal", "6380", "redis-1.internal:6380"},
-		{"10.0.0.7", "0", ""},
-		{"10.0.0.7", "65536", ""},
-		{"10.0.0.7", "+6380", ""},
-		{"10.0.0.7", "06380", ""},
-		{"", "6380", ""},
-		{"0.0.0.0", "6380", ""},
-		{"::", "6380", ""},
-		{"224.0.0.1", "6380", ""},
-		{"evil host", "6380", ""},
-		{"a/b", "6380", ""},
-		{"user@host", "6380", ""},
-		{"host\r\nINFO", "6380", ""},
-		{strings.Repeat("a", 254), "6380", ""},
-	} {
-		got, ok := reportedAddr(c.host, c.port)
-		if got != c.want || ok != (c.want != "") {
-			t.Errorf("reportedAddr(%q, %q) = %q, %v; want %q", c.host, c.port, got, ok, c.want)
-		}
-	}
-}
-
 // However many nodes the Sentinels report, the audit visits at most
 // maxSentinelNodes, each once.
 func TestDeploymentBound(t *testing.T) {
@@ -52,13 +23,21 @@ func TestDeploymentBound(t *testing.T) {
 	}
 }
 
-// Only a Sentinel's 40-hex run id names its links.
+// Only a Sentinel's 40-hex run id is recorded (lower case, as its links
+// are named), and no more of them than the deployment's bound.
 func TestAddRunID(t *testing.T) {
+	const id = "c9b317e8b5adcdd2051e93f9b48be27eec09e79f"
 	d := &deployment{runIDs: map[string]bool{}}
-	d.addRunID("C9B317E8b5adcdd2051e93f9b48be27eec09e79f")
+	d.addRunID(strings.ToUpper(id[:8]) + id[8:])
 	d.addRunID("not-a-run-id")
 	d.addRunID(strings.Repeat("z", 40))
-	if len(d.runIDs) != 1 || !d.runIDs["c9b317e8"] {
-		t.Fatalf("run ids %v, want only c9b317e8", d.runIDs)
+	if len(d.runIDs) != 1 || !d.runIDs[id] {
+		t.Fatalf("run ids %v, want only %s", d.runIDs, id)
+	}
+	for i := range 2 * maxSentinelNodes {
+		d.addRunID(fmt.Sprintf("%040x", i))
+	}
+	if len(d.runIDs) != maxSentinelNodes {
+		t.Fatalf("%d run ids recorded, want at most %d", len(d.runIDs), maxSentinelNodes)
 	}
 }

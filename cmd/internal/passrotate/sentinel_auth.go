@@ -3,8 +3,13 @@ package passrotate
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/redsafe/redsafe/cmd/internal/topology"
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 )
 
 // defaultSettle is how long a Sentinel may take to log into the data nodes
@@ -12,14 +17,13 @@ import (
 // reconnects, and PINGs once a second (Redis 7.0's ping period).
 const defaultSettle = 10 * time.Second
 
-// MonitorLinks reads, on the master, which user each Sentinel logs in as:
-// a Sentinel names its command link to a data node sentinel-<the first 8
-// characters of its id>-cmd. Redis 7.0 shows a Sentinel's auth-user
-// nowhere else (SENTINEL MASTER and SENTINEL CONFIG GET leave it out).
-// users maps each Sentinel address whose link was found to the user;
-// unseen are the Sentinels with no link on the master (down, or failing
-// to log in), of which nothing can be said. A Sentinel id seen logged in
-// as two users is an error: someone else named a connection like it.
+// MonitorLinks reads, on the master, which user each Sentinel logs in as,
+// from the connections named after its id (sentinelinfo.LinkUsers): Redis
+// 7.0 shows a Sentinel's auth-user nowhere else. users maps each Sentinel
+// address whose link was found to the user; unseen are the Sentinels with
+// no link on the master (down, or failing to log in), of which nothing can
+// be said. A Sentinel id seen logged in as two users is an error: someone
+// else named a connection like it.
 func (d *SentinelDeployment) MonitorLinks() (users map[string]string, unseen []string, err error) {
 	c, err := d.Data[0].admin()
 	if err != nil {
@@ -33,37 +37,16 @@ func (d *SentinelDeployment) MonitorLinks() (users map[string]string, unseen []s
 	if v.IsError() {
 		return nil, nil, fmt.Errorf("CLIENT LIST on %s: %s; the operations user needs CLIENT LIST to tell which user the Sentinels log in as", d.Data[0].Addr, errorCode("-"+v.Str))
 	}
-	byName := map[string]string{} // link name -> user
-	for line := range strings.SplitSeq(v.Str, "\n") {
-		var name, user string
-		for field := range strings.SplitSeq(strings.TrimSpace(line), " ") { // client names hold no spaces
-			k, val, _ := strings.Cut(field, "=")
-			switch k {
-			case "name":
-				name = val
-			case "user":
-				user = val
-			}
-		}
-		if !strings.HasPrefix(name, "sentinel-") || !strings.HasSuffix(name, "-cmd") {
-			continue
-		}
-		if prev, ok := byName[name]; ok && prev != user {
-			return nil, nil, fmt.Errorf("two connections to %s are named %s and log in as different users: cannot tell which user the Sentinels log in as", d.Data[0].Addr, name)
-		}
-		byName[name] = user
-	}
+	byID := sentinelinfo.LinkUsers(v.Str, slices.Collect(maps.Values(d.ids)))
 	users = map[string]string{}
 	for _, s := range d.Sentinels {
-		id, ok := d.ids[s.Addr]
-		if !ok {
+		switch u := byID[d.ids[s.Addr]]; len(u) {
+		case 0: // no id, or no link
 			unseen = append(unseen, s.Addr)
-			continue
-		}
-		if u, ok := byName["sentinel-"+id[:8]+"-cmd"]; ok {
-			users[s.Addr] = u
-		} else {
-			unseen = append(unseen, s.Addr)
+		case 1:
+			users[s.Addr] = u[0]
+		default:
+			return nil, nil, fmt.Errorf("connections to %s named as Sentinel %s's links (sentinel-%s-cmd, -pubsub) log in as different users: cannot tell which user the Sentinels log in as", d.Data[0].Addr, s.Addr, d.ids[s.Addr][:8])
 		}
 	}
 	return users, unseen, nil
@@ -166,24 +149,24 @@ func (d *SentinelDeployment) healthySince(s Server, since time.Duration) (int, e
 			return 0, fmt.Errorf("refused: %s", errorCode("-"+v.Str))
 		}
 	}
-	master, err := parseInstance(vs[0])
+	master, err := sentinelinfo.ParseInstance(vs[0])
 	if err != nil {
 		return 0, err
 	}
-	replicas, err := instances(vs[1])
+	replicas, err := sentinelinfo.Instances(vs[1], topology.MaxNodes)
 	if err != nil {
 		return 0, err
 	}
-	for i, in := range append([]instance{master}, replicas...) {
+	for i, in := range append([]sentinelinfo.Instance{master}, replicas...) {
 		role := "the master"
 		if i > 0 {
 			role = "replica"
 		}
-		if bad := badFlags(in.flags); bad != "" {
-			return 0, fmt.Errorf("it sees %s %s as %s", role, in.addr, bad)
+		if bad := badFlags(in.Flags); bad != "" {
+			return 0, fmt.Errorf("it sees %s %s as %s", role, in.Addr, bad)
 		}
-		if in.lastOKPing < 0 || time.Duration(in.lastOKPing)*time.Millisecond >= since {
-			return 0, fmt.Errorf("%s %s has answered no PING since", role, in.addr)
+		if in.LastOKPing < 0 || time.Duration(in.LastOKPing)*time.Millisecond >= since {
+			return 0, fmt.Errorf("%s %s has answered no PING since", role, in.Addr)
 		}
 	}
 	return len(replicas), nil

@@ -3,14 +3,11 @@ package passrotate
 import (
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe/cmd/internal/topology"
-	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 )
 
 // SentinelDeployment is every process a rotation changes in a Redis
@@ -83,28 +80,28 @@ func (d *SentinelDeployment) ask(s, master, first Server) error {
 			return fmt.Errorf("refused: %s", errorCode("-"+v.Str))
 		}
 	}
-	if id := vs[0].Str; validID(id) {
+	if id, ok := sentinelinfo.RunID(vs[0].Str); ok {
 		d.ids[s.Addr] = id
 	}
-	replicas, err := instances(vs[1])
+	replicas, err := sentinelinfo.Instances(vs[1], topology.MaxNodes)
 	if err != nil {
 		return fmt.Errorf("SENTINEL REPLICAS: %w", err)
 	}
 	for _, r := range replicas {
-		if !slices.ContainsFunc(d.Data, func(n Server) bool { return n.Addr == r.addr }) {
-			d.Data = append(d.Data, master.at(r.addr))
+		if !slices.ContainsFunc(d.Data, func(n Server) bool { return n.Addr == r.Addr }) {
+			d.Data = append(d.Data, master.at(r.Addr))
 		}
 	}
-	others, err := instances(vs[2])
+	others, err := sentinelinfo.Instances(vs[2], topology.MaxNodes)
 	if err != nil {
 		return fmt.Errorf("SENTINEL SENTINELS: %w", err)
 	}
 	for _, o := range others {
 		n := first
-		n.Addr, n.TLS, n.Sentinel = o.addr, topology.TLSFor(first.TLS, first.NodeRoots, first.Addr, o.addr), true
+		n.Addr, n.TLS, n.Sentinel = o.Addr, topology.TLSFor(first.TLS, first.NodeRoots, first.Addr, o.Addr), true
 		d.addSentinel(n)
-		if validID(o.runid) {
-			d.ids[o.addr] = o.runid
+		if o.RunID != "" {
+			d.ids[o.Addr] = o.RunID
 		}
 	}
 	return nil
@@ -114,68 +111,4 @@ func (d *SentinelDeployment) addSentinel(s Server) {
 	if !slices.ContainsFunc(d.Sentinels, func(n Server) bool { return n.Addr == s.Addr }) {
 		d.Sentinels = append(d.Sentinels, s)
 	}
-}
-
-// instance is one entry of SENTINEL REPLICAS or SENTINEL SENTINELS.
-type instance struct {
-	addr, runid, flags string
-	lastOKPing         int // ms since the last PING answered well; -1 unknown
-}
-
-// instances parses a SENTINEL REPLICAS, SENTINELS (or, as a list of one,
-// MASTER) reply: at most topology.MaxNodes entries, each naming host:port.
-func instances(v resp.Value) ([]instance, error) {
-	if v.Type != '*' || len(v.Elems) > topology.MaxNodes {
-		return nil, fmt.Errorf("not a list of at most %d instances", topology.MaxNodes)
-	}
-	out := make([]instance, 0, len(v.Elems))
-	for _, e := range v.Elems {
-		in, err := parseInstance(e)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, nil
-}
-
-func parseInstance(v resp.Value) (instance, error) {
-	if v.Type != '*' || len(v.Elems)%2 != 0 || len(v.Elems) > 200 {
-		return instance{}, errors.New("an instance that is not a list of fields")
-	}
-	f := map[string]string{}
-	for i := 0; i+1 < len(v.Elems); i += 2 {
-		f[v.Elems[i].Str] = v.Elems[i+1].Str
-	}
-	addr, err := hostPort(f["ip"], f["port"])
-	if err != nil {
-		return instance{}, err
-	}
-	in := instance{addr: addr, runid: f["runid"], flags: f["flags"], lastOKPing: -1}
-	if n, err := strconv.Atoi(f["last-ok-ping-reply"]); err == nil && n >= 0 {
-		in.lastOKPing = n
-	}
-	return in, nil
-}
-
-// hostPort is host:port when both are what an address may hold.
-func hostPort(host, port string) (string, error) {
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 || host == "" || len(host) > 255 || strings.ContainsAny(host, " /\\@?#[]\r\n\t\x00") {
-		return "", errors.New("an instance that is not host:port")
-	}
-	return net.JoinHostPort(host, strconv.Itoa(p)), nil
-}
-
-// validID is a Sentinel id: 40 hex digits.
-func validID(id string) bool {
-	if len(id) != 40 {
-		return false
-	}
-	for _, c := range id {
-		if !strings.ContainsRune("0123456789abcdef", c) {
-			return false
-		}
-	}
-	return true
 }

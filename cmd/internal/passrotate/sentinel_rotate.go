@@ -3,6 +3,8 @@ package passrotate
 import (
 	"fmt"
 	"strings"
+
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 )
 
 // AddMonitor rotates the user the Sentinels log into the data nodes as:
@@ -111,9 +113,9 @@ func (d *SentinelDeployment) masterFlags(s Server) (string, error) {
 	if v.IsError() {
 		return "", fmt.Errorf("SENTINEL MASTER: %s", errorCode("-"+v.Str))
 	}
-	in, err := parseInstance(v)
+	in, err := sentinelinfo.ParseInstance(v)
 	if err != nil {
 		return "", err
 	}
-	return in.flags, nil
+	return in.Flags, nil
 }
