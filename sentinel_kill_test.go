@@ -18,6 +18,13 @@ import (
 // measured here are those of its deployment.
 const killDownAfter = 2 * time.Second
 
+// resumeBound is the resume time the test accepts: the master seen down,
+// then a failover that may fail once (its election split, on a loaded
+// machine: seen at 22.8 s with the whole package's tests running), which
+// the Sentinels try again twice failover-timeout after it began, plus
+// time for the second to finish.
+const resumeBound = killDownAfter + 2*redisserver.SentinelFailoverTimeout + 8*time.Second
+
 // TestSentinelKillMaster: writers and readers run through the library
 // while the master is killed with SIGKILL, several times (3 runs, or
 // REDSAFE_FAILOVER_RUNS), each on its own deployment. Calls resume
@@ -45,8 +52,8 @@ func TestSentinelKillMaster(t *testing.T) {
 			r := killMaster(t)
 			t.Logf("failover run %d/%d: resumed after %.2fs, %d failed calls, lost acked writes: %d plain, %d with WAIT",
 				i, runs, r.resumed.Seconds(), r.failed, r.plain.lost, r.wait.lost)
-			t.Logf("failover run %d/%d detail: failures by class %v; acked %d plain, %d with WAIT; %d SetWait not replicated (the new master has no replica); %v",
-				i, runs, r.classes, r.plain.acked, r.wait.acked, r.notReplicated, r.loop)
+			t.Logf("failover run %d/%d detail: %d failover attempts aborted (Sentinel logs); failures by class %v; acked %d plain, %d with WAIT; %d SetWait not replicated (the new master has no replica); %v",
+				i, runs, r.aborted, r.classes, r.plain.acked, r.wait.acked, r.notReplicated, r.loop)
 			results = append(results, r)
 		})
 	}
@@ -81,6 +88,7 @@ type killRun struct {
 	failed        int           // calls that failed, of every writer and reader
 	classes       map[ErrorClass]int
 	notReplicated int // SetWait calls that got ErrNotReplicated
+	aborted       int // failover attempts the Sentinels logged as aborted
 	plain, wait   ackedWrites
 	loop          calls
 }
@@ -124,11 +132,11 @@ func killMaster(t *testing.T) killRun {
 	sn.Master.Kill()
 	reaped := time.Now() // no Set started after this can reach the old master
 	replica := sn.Replicas[0]
-	waitUntil(t, 30*time.Second, "the replica to be promoted", func() bool {
+	waitUntil(t, resumeBound, "the replica to be promoted", func() bool {
 		role, _ := replica.Ask("ROLE")
 		return strings.HasPrefix(role, "master\n")
 	})
-	waitUntil(t, 20*time.Second, "a write through the Cache to reach the new master", func() bool {
+	waitUntil(t, resumeBound, "a write through the Cache to reach the new master", func() bool {
 		if c.Set(ctx, "after-kill", []byte("x"), time.Minute) != nil {
 			return false
 		}
@@ -146,8 +154,11 @@ func killMaster(t *testing.T) killRun {
 		t.Fatal("no write of the writers succeeded after the kill")
 	}
 	r.resumed = resumedAt.Sub(killedAt)
-	if r.resumed > 20*time.Second {
-		t.Errorf("writes resumed %v after the kill; the bound is 20 s", r.resumed)
+	if r.resumed > resumeBound {
+		t.Errorf("writes resumed %v after the kill; the bound is %v", r.resumed, resumeBound)
+	}
+	for _, s := range sn.Sentinels {
+		r.aborted += strings.Count(s.LogTail(500), "-failover-abort")
 	}
 	r.classes = map[ErrorClass]int{}
 	for _, f := range []failures{r.loop.failures, r.plain.failures, r.wait.failures} {

@@ -209,6 +209,10 @@ func (s *Server) process() *Process {
 	return s.proc
 }
 
+// LogTail returns the last n lines of the server's log: what a Sentinel
+// did during a failover, say.
+func (s *Server) LogTail(n int) string { return s.process().LogTail(n) }
+
 // Pid is the redis-server process id.
 func (s *Server) Pid() int {
 	s.mu.Lock()
