@@ -33,16 +33,17 @@ import (
 type ErrorClass string
 
 const (
-	ClassTimeout       ErrorClass = "timeout"       // a deadline passed: the server is slow or silent
-	ClassUnreachable   ErrorClass = "unreachable"   // the connection was refused, reset or closed
-	ClassTLS           ErrorClass = "tls"           // the handshake failed: certificate, version, or not TLS
-	ClassAuth          ErrorClass = "auth"          // the server refused the credentials, or wants some
-	ClassPermission    ErrorClass = "permission"    // the ACL user may not run the command or touch the key
-	ClassServer        ErrorClass = "server"        // any other error reply from Redis
-	ClassUndecryptable ErrorClass = "undecryptable" // a stored value failed authentication (a *DecryptError)
-	ClassCanceled      ErrorClass = "canceled"      // the caller canceled its context
-	ClassProtocol      ErrorClass = "protocol"      // the server's reply broke a reply limit or was not RESP (a *ReplyError)
-	ClassOther         ErrorClass = "other"         // anything else, such as an invalid argument
+	ClassTimeout       ErrorClass = "timeout"        // a deadline passed: the server is slow or silent
+	ClassUnreachable   ErrorClass = "unreachable"    // the connection was refused, reset or closed
+	ClassTLS           ErrorClass = "tls"            // the handshake failed: certificate, version, or not TLS
+	ClassAuth          ErrorClass = "auth"           // the server refused the credentials, or wants some
+	ClassPermission    ErrorClass = "permission"     // the ACL user may not run the command or touch the key
+	ClassServer        ErrorClass = "server"         // any other error reply from Redis
+	ClassUndecryptable ErrorClass = "undecryptable"  // a stored value failed authentication (a *DecryptError)
+	ClassCanceled      ErrorClass = "canceled"       // the caller canceled its context
+	ClassProtocol      ErrorClass = "protocol"       // the server's reply broke a reply limit or was not RESP (a *ReplyError)
+	ClassNotReplicated ErrorClass = "not_replicated" // SetWait: fewer replicas acknowledged the write than asked (a *ReplicationError)
+	ClassOther         ErrorClass = "other"          // anything else, such as an invalid argument
 )
 
 // ClassifyError returns the class of an error from a Cache method, Open or
@@ -72,7 +73,7 @@ func ClassifyError(err error) ErrorClass {
 var errConnectFailed = errors.New("connection failed")
 
 // causeOf names what err is: a cause sentinel of errors.go, ErrNotFound,
-// ErrUndecryptable, ErrReplyRefused, context.Canceled, or nil for an error
+// ErrUndecryptable, ErrReplyRefused, ErrNotReplicated, context.Canceled, or nil for an error
 // that is none of these (an invalid argument, a caller's own error). The
 // checks run from the most specific evidence to the least: the library's
 // own errors, then the caller's context, then TLS, then the server's
@@ -83,7 +84,7 @@ func causeOf(err error) error {
 	if errors.As(err, &ce) {
 		return ce.Cause
 	}
-	for _, own := range [...]error{ErrNotFound, ErrUndecryptable, ErrReplyRefused, ErrCredentialsRejected, ErrUnreachable} {
+	for _, own := range [...]error{ErrNotFound, ErrUndecryptable, ErrReplyRefused, ErrNotReplicated, ErrCredentialsRejected, ErrUnreachable} {
 		if errors.Is(err, own) {
 			return own
 		}
@@ -179,6 +180,8 @@ func classOf(cause error) ErrorClass {
 		return ClassUndecryptable
 	case ErrReplyRefused:
 		return ClassProtocol
+	case ErrNotReplicated:
+		return ClassNotReplicated
 	case context.Canceled:
 		return ClassCanceled
 	case ErrTimeout:
@@ -234,6 +237,9 @@ func fixFor(cause, err error, d *dialer) string {
 	case ErrNoPermission:
 		if err != nil && strings.Contains(err.Error(), "TRACKING") {
 			return "allow the user CLIENT TRACKING (+client, as the app user of `redsafe conf` has), which Options.LocalCache needs, or switch the local cache off"
+		}
+		if err != nil && strings.Contains(err.Error(), "'wait'") {
+			return "allow the user WAIT (+wait), which SetWait needs, or use Set"
 		}
 		return "allow the user the commands of a cache: +@read +@write +@connection and its key pattern"
 	case ErrUnreachable:
@@ -294,7 +300,7 @@ func isDialError(err error) bool {
 // (nil, ErrNotFound, a *DecryptError) pass through without allocating.
 func (c *Cache) opError(err error) error {
 	switch err.(type) {
-	case nil, *DecryptError, *ConnectError, *ReplyError:
+	case nil, *DecryptError, *ConnectError, *ReplyError, *ReplicationError:
 		return err
 	}
 	if err == ErrNotFound {

@@ -45,6 +45,7 @@ func TestClassifyError(t *testing.T) {
 		{&ConnectError{Cause: ErrReplyRefused, Err: &ReplyError{Limit: ReplyLimitDepth}}, ClassProtocol},
 		{fmt.Errorf("get: %w", &ReplyError{Limit: ReplyLimitBulk, err: errors.New("resp: reply string longer than 512 bytes")}), ClassProtocol},
 		{errors.New("redsafe: negative ttl"), ClassOther},
+		{&ReplicationError{Wanted: 1}, ClassNotReplicated},
 	} {
 		if got := ClassifyError(tc.err); got != tc.want {
 			t.Errorf("ClassifyError(%v) = %q, want %q", tc.err, got, tc.want)

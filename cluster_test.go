@@ -273,6 +273,15 @@ func TestClusterManualFailover(t *testing.T) {
 	c := openCache(t, clusterOptions(cl, cl.URL("app")))
 	ctx := testContext(t)
 
+	// SetWait's WAIT goes to the key's master, on the SET's connection,
+	// and counts that master's replica.
+	if n, err := c.SetWait(ctx, keys[0], []byte("acknowledged"), time.Minute, 1, time.Second); err != nil || n != 1 {
+		t.Fatalf("SetWait on the cluster = %d, %v; want 1 replica", n, err)
+	}
+	if n := replica.Do(t, "DBSIZE"); n != ":1" { // a cluster replica redirects a GET
+		t.Fatalf("right after SetWait the key's replica holds %s keys, want the 1 written", n)
+	}
+
 	stop := startCalls(t, ctx, c, keys)
 	time.Sleep(200 * time.Millisecond)
 	failoverAt := time.Now()

@@ -24,6 +24,7 @@ const (
 	EnvTLSMinVersion          = "REDIS_TLS_MIN_VERSION"
 	EnvTLSServerName          = "REDIS_TLS_SERVER_NAME"
 	EnvInsecureAllowPlaintext = "REDIS_INSECURE_ALLOW_PLAINTEXT"
+	EnvReadFromReplicas       = "REDIS_READ_FROM_REPLICAS"
 )
 
 // OptionsFromEnv reads the environment contract from the process
@@ -77,6 +78,7 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 	}
 	o.TLS.Enabled = o.envBool(get, EnvTLSEnabled)
 	o.AllowInsecurePlaintext = o.envBool(get, EnvInsecureAllowPlaintext)
+	o.ReadFromReplicas = o.envBool(get, EnvReadFromReplicas)
 	if v := get(EnvTLSCertReqs); v != "" {
 		switch m := VerifyMode(strings.ToLower(v)); m {
 		case VerifyRequired, VerifyOptional, VerifyNone:

@@ -53,6 +53,7 @@ func TestOptionsFromLookup(t *testing.T) {
 		"REDIS_TLS_MIN_VERSION":          "1.3",
 		"REDIS_TLS_SERVER_NAME":          "redis.internal",
 		"REDIS_INSECURE_ALLOW_PLAINTEXT": "1",
+		"REDIS_READ_FROM_REPLICAS":       "on",
 	}))
 	want := TLSOptions{Enabled: true, CAFile: "/ca.pem", CertFile: "/c.pem", KeyFile: "/c.key",
 		Verify: VerifyOptional, MinVersion: tls.VersionTLS13, ServerName: "redis.internal"}
@@ -60,7 +61,7 @@ func TestOptionsFromLookup(t *testing.T) {
 		t.Errorf("TLS = %+v, want %+v", o.TLS, want)
 	}
 	if o.Environment != Staging || o.URL != "rediss://h:6380/1" || o.Username != "app" ||
-		o.Password != " spaced password " || o.EncryptionKey != "k1" || !o.AllowInsecurePlaintext {
+		o.Password != " spaced password " || o.EncryptionKey != "k1" || !o.AllowInsecurePlaintext || !o.ReadFromReplicas {
 		t.Errorf("options = %+v", o)
 	}
 	if len(o.PreviousEncryptionKeys) != 2 || o.PreviousEncryptionKeys[0] != "k2" || o.PreviousEncryptionKeys[1] != "k3" {
@@ -77,6 +78,7 @@ func TestOptionsFromLookupRefusesNonsense(t *testing.T) {
 		"REDIS_TLS_CERT_REQS":            "CERT_NONE",
 		"REDIS_TLS_MIN_VERSION":          "1.0",
 		"REDIS_INSECURE_ALLOW_PLAINTEXT": "sure",
+		"REDIS_READ_FROM_REPLICAS":       "replica",
 		"REDIS_USERNAME":                 "a",
 		"REDIS_ACL_USERNAME":             "b",
 	}))
@@ -87,13 +89,13 @@ func TestOptionsFromLookupRefusesNonsense(t *testing.T) {
 		}
 		got[f.ID]++
 	}
-	want := map[string]int{"env.invalid-bool": 2, "tls.verify-invalid": 1, "tls.min-version-invalid": 1, "auth.username-conflict": 1}
+	want := map[string]int{"env.invalid-bool": 3, "tls.verify-invalid": 1, "tls.min-version-invalid": 1, "auth.username-conflict": 1}
 	for id, n := range want {
 		if got[id] != n {
 			t.Errorf("%s found %d times, want %d (all: %v)", id, got[id], n, got)
 		}
 	}
-	if o.AllowInsecurePlaintext || o.TLS.Enabled {
+	if o.AllowInsecurePlaintext || o.TLS.Enabled || o.ReadFromReplicas {
 		t.Error("an unparseable boolean must not turn anything on")
 	}
 	// The findings reach the report.

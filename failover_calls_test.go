@@ -2,6 +2,7 @@ package redsafe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"testing"
@@ -11,12 +12,65 @@ import (
 // calls is what a client doing Set then Get in a loop saw during a
 // failover (startCalls).
 type calls struct {
-	n, failed int
-	firstErr  error
-	longest   time.Duration // the longest Set+Get
+	n int
+	failures
+	longest time.Duration // the longest Set+Get
 	// stale counts Gets that returned an earlier value of the key than
 	// the Set just acknowledged: that Set went to a master that lost it.
 	stale int
+	// sets are the Sets that succeeded, when each started and ended.
+	sets []span
+}
+
+// span is when one call started and when it returned.
+type span struct{ start, end time.Time }
+
+// failures counts the calls of a loop that failed, by ErrorClass, and
+// keeps those a caller could not retry.
+type failures struct {
+	failed   int
+	firstErr error
+	classes  map[ErrorClass]int
+	// unretryable are failures (the first few) that are neither
+	// ErrUnreachable nor ErrTimeout nor one of the errors add was told a
+	// caller expects.
+	unretryable []error
+}
+
+func (f *failures) add(err error, expected ...error) {
+	f.failed++
+	if f.firstErr == nil {
+		f.firstErr = err
+	}
+	if f.classes == nil {
+		f.classes = map[ErrorClass]int{}
+	}
+	f.classes[ClassifyError(err)]++
+	if retryable(err, expected...) || len(f.unretryable) >= 5 {
+		return
+	}
+	f.unretryable = append(f.unretryable, err)
+}
+
+// retryable reports whether err is a typed failure a caller can retry:
+// the server was unreachable or slow, or one of expected.
+func retryable(err error, expected ...error) bool {
+	for _, e := range append([]error{ErrUnreachable, ErrTimeout}, expected...) {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstSetAfter is when the first Set that started after t returned.
+func (o calls) firstSetAfter(t time.Time) (time.Time, bool) {
+	for _, s := range o.sets {
+		if s.start.After(t) {
+			return s.end, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // startCalls runs Set then Get of keys in turn on c until stop is
@@ -39,6 +93,7 @@ func startCalls(t *testing.T, ctx context.Context, c *Cache, keys []string) (sto
 			k := keys[i%len(keys)]
 			err := c.Set(ctx, k, []byte(strconv.Itoa(i)), time.Minute)
 			if err == nil {
+				o.sets = append(o.sets, span{start, time.Now()})
 				var v []byte
 				v, err = c.Get(ctx, k)
 				if n, perr := strconv.Atoi(string(v)); err == nil && n != i {
@@ -51,10 +106,7 @@ func startCalls(t *testing.T, ctx context.Context, c *Cache, keys []string) (sto
 			o.n++
 			o.longest = max(o.longest, time.Since(start))
 			if err != nil {
-				o.failed++
-				if o.firstErr == nil {
-					o.firstErr = err
-				}
+				o.add(err)
 				time.Sleep(10 * time.Millisecond)
 			}
 		}

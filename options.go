@@ -105,6 +105,19 @@ type Options struct {
 	// local copy. The zero value, the default, switches it off.
 	LocalCache LocalCacheOptions
 
+	// ReadFromReplicas sends reads (Get, GetMany, Exists, TTL, and the
+	// reads of Fetch and LocalCache) to a replica, and writes to the
+	// master, through Sentinels (a URL with master_set=) or on a Redis
+	// Cluster. Off by default, and for a reason: replication is
+	// asynchronous, so a replica can be behind the master, and a read
+	// from it can return an older value than the last write, or miss a key
+	// just written, even one this process wrote a moment ago. Turn it on
+	// only for data that may be read stale. Through Sentinels, keep at
+	// least two replicas (readreplicas.go says why).
+	// On one server without Sentinels there is no replica to read from:
+	// it does nothing, and Validate warns.
+	ReadFromReplicas bool
+
 	// Clock replaces time.Now, for tests of TokenTTL.
 	Clock func() time.Time
 

@@ -39,6 +39,7 @@ type optionsView struct {
 	CommandTimeout         string         `json:"command_timeout,omitempty"`
 	MaxReplyBytes          int64          `json:"max_reply_bytes,omitempty"`
 	LocalCache             localCacheView `json:"local_cache"`
+	ReadFromReplicas       bool           `json:"read_from_replicas,omitempty"`
 	Sentinel               sentinelView   `json:"sentinel"`
 }
 
@@ -84,6 +85,7 @@ func (o Options) view() optionsView {
 		CommandTimeout:         durationText(o.CommandTimeout),
 		MaxReplyBytes:          o.MaxReplyBytes,
 		LocalCache:             localCacheView{MaxBytes: o.LocalCache.MaxBytes, TTL: durationText(o.LocalCache.TTL), TopologyCheck: durationText(o.LocalCache.TopologyCheck)},
+		ReadFromReplicas:       o.ReadFromReplicas,
 		Sentinel:               o.Sentinel.view(),
 	}
 	if o.TLS.MinVersion != 0 {

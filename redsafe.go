@@ -167,6 +167,7 @@ func (c *Cache) clientOption(s *config) rueidis.ClientOption {
 		c.local.clientOption(&opt)
 	}
 	c.sentinelOption(s, &opt)
+	s.replicaOption(&opt)
 	credentials := s.credentials
 	if credentials == nil && s.sentinel != nil && s.sentinel.file != "" {
 		// The Sentinels' password file is read for every connection to

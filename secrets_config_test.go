@@ -93,6 +93,7 @@ func TestMisplacedSecretNotEchoed(t *testing.T) {
 		{EnvTLSMinVersion, "tls.min-version-invalid"},
 		{EnvTLSEnabled, "env.invalid-bool"},
 		{EnvInsecureAllowPlaintext, "env.invalid-bool"},
+		{EnvReadFromReplicas, "env.invalid-bool"},
 		{"ENVIRONMENT", "env.unrecognized"},
 		{"APP_ENV", "env.unrecognized"},
 		{"NODE_ENV", "env.unrecognized"},

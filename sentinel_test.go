@@ -23,7 +23,13 @@ var (
 
 func startSentinel(t *testing.T) *redisserver.Sentinel {
 	t.Helper()
-	return redisserver.StartSentinel(t, redisserver.SentinelConfig{
+	return redisserver.StartSentinel(t, sentinelDeployment())
+}
+
+// sentinelDeployment is the deployment of startSentinel, for a test that
+// changes some of it.
+func sentinelDeployment() redisserver.SentinelConfig {
+	return redisserver.SentinelConfig{
 		Users: []redisserver.User{
 			{Name: "admin", Password: GeneratePassword(Production), Rules: "~* &* +@all"},
 			{Name: "app", Password: sentinelAppPassword, Rules: "~* +@all -@dangerous +role"}, // rueidis asks ROLE of the master it is sent to
@@ -35,7 +41,7 @@ func startSentinel(t *testing.T) *redisserver.Sentinel {
 			// channels rueidis subscribes to for failovers.
 			{Name: "client", Password: sentinelClientPassword, Rules: "+@all " + sentinelClientChannels},
 		},
-	})
+	}
 }
 
 // sentinelClientChannels are the channels rueidis subscribes to on a

@@ -69,8 +69,10 @@ type config struct {
 	log         *slog.Logger
 	obs         Observer
 	localCache  LocalCacheOptions
-	sentinel    *sentinelConfig  // nil: no Sentinels
-	clock       func() time.Time // nil: time.Now
+	sentinel    *sentinelConfig // nil: no Sentinels
+	// readFromReplicas: reads go to replicas (Options.ReadFromReplicas).
+	readFromReplicas bool
+	clock            func() time.Time // nil: time.Now
 }
 
 // topology is where the servers are: the URL's host, then each addr= of
@@ -109,6 +111,7 @@ func newConfig(o Options) (*config, Report) {
 	c.checkTLS(o, &r)
 	c.checkSentinel(o, &r) // after TLS: it judges how the Sentinels are reached
 	checkLocalCache(o.LocalCache, &r)
+	c.checkReadFromReplicas(o, &r)
 	checkMaxReplyBytes(o.MaxReplyBytes, &r)
 	c.passThrough(o)
 	c.report = r

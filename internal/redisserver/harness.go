@@ -84,10 +84,7 @@ func start(t testing.TB, cfg Config, pick func(n int) ([]int, error)) *Server {
 // reportCrash logs a server that died without Stop, with its log tail, so
 // that a test failing on "connection refused" says why.
 func (s *Server) reportCrash(t testing.TB) {
-	s.mu.Lock()
-	pr := s.proc
-	s.mu.Unlock()
-	if err := pr.Crashed(); err != nil {
+	if err := s.process().Crashed(); err != nil {
 		t.Logf("redisserver: %v", err)
 	}
 }
@@ -191,13 +188,30 @@ func (s *Server) ping(ctx context.Context) error {
 // Stop terminates the server (SIGTERM, then SIGKILL after 5 s) and waits for
 // it to exit. Idempotent.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	pr := s.proc
-	s.mu.Unlock()
-	if pr != nil {
+	if pr := s.process(); pr != nil {
 		pr.Stop()
 	}
 }
+
+// Kill ends the server with SIGKILL, as a crash would, and waits for it
+// to exit: a master that dies without a word, for failover tests. Only its
+// own pid is signalled. Stop (and t.Cleanup's) after it does nothing more.
+func (s *Server) Kill() {
+	if pr := s.process(); pr != nil {
+		pr.Kill()
+	}
+}
+
+// process is the running process, nil before the first launch.
+func (s *Server) process() *Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc
+}
+
+// LogTail returns the last n lines of the server's log: what a Sentinel
+// did during a failover, say.
+func (s *Server) LogTail(n int) string { return s.process().LogTail(n) }
 
 // Pid is the redis-server process id.
 func (s *Server) Pid() int {

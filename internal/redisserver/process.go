@@ -206,13 +206,23 @@ func (p *Process) Crashed() error {
 
 // Stop terminates the process by its own pid (SIGTERM, then SIGKILL after
 // 5 s) and waits until it is reaped. Idempotent and safe for concurrent use.
-func (p *Process) Stop() {
+func (p *Process) Stop() { p.end(syscall.SIGTERM) }
+
+// Kill ends the process by its own pid with SIGKILL, as a crash would (no
+// shutdown, no final save, its connections reset), and waits until it is
+// reaped. It counts as asked for: Crashed stays nil. Stop after it, or
+// Kill after Stop, only waits; safe for concurrent use.
+func (p *Process) Kill() { p.end(syscall.SIGKILL) }
+
+// end sends sig once, the first time Stop or Kill is called, then SIGKILL
+// should the process outlive stopGrace; every call waits for the reaping.
+func (p *Process) end(sig syscall.Signal) {
 	p.once.Do(func() {
 		close(p.stopped)
 		if p.Exited() {
 			return
 		}
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		_ = p.cmd.Process.Signal(sig)
 		select {
 		case <-p.done:
 		case <-time.After(stopGrace):

@@ -43,6 +43,11 @@ type Sentinel struct {
 	MonitorUser, MonitorPassword string
 }
 
+// SentinelFailoverTimeout is the Sentinels' failover-timeout. A failover
+// that fails (an election no Sentinel wins, on a busy machine) is tried
+// again only twice this long after it began.
+const SentinelFailoverTimeout = 10 * time.Second
+
 // MasterSetName is the master set of StartSentinel's deployments.
 const MasterSetName = "redsafe"
 
@@ -168,7 +173,7 @@ func sentinelConf(c Config, f files, p ports) string {
 	line("tls-replication", "yes") // the Sentinel's own links to the data nodes
 	line("sentinel", "monitor", MasterSetName, host, port, fmt.Sprint(n.quorum))
 	line("sentinel", "down-after-milliseconds", MasterSetName, fmt.Sprint(n.downAfter.Milliseconds()))
-	line("sentinel", "failover-timeout", MasterSetName, "10000")
+	line("sentinel", "failover-timeout", MasterSetName, fmt.Sprint(SentinelFailoverTimeout.Milliseconds()))
 	line("sentinel", "auth-user", MasterSetName, n.authUser)
 	line("sentinel", "auth-pass", MasterSetName, ConfQuote(n.authPass))
 	line("sentinel", "sentinel-user", n.peerUser)

@@ -68,6 +68,7 @@ const HealthRules = "resetkeys resetchannels -@all +ping"
 //   - transactions: WATCH/UNWATCH/MULTI/EXEC/DISCARD, for check-and-set
 //     without Lua (key rotation) and for rueidis's client-side caching,
 //     which reads "PTTL key; GET key" inside MULTI/EXEC.
+//   - WAIT: Cache.SetWait asks how many replicas acknowledged a write.
 //   - UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE: rueidis sends them when it
 //     recycles a connection; with no channels they can do nothing else.
 var appCommands = []string{
@@ -76,6 +77,7 @@ var appCommands = []string{
 	"+del", "+unlink", "+exists", "+type", "+ttl", "+pttl", "+expiretime", "+pexpiretime",
 	"+expire", "+pexpire", "+expireat", "+pexpireat", "+persist", "+scan",
 	"+watch", "+unwatch", "+multi", "+exec", "+discard",
+	"+wait", // Cache.SetWait: how many replicas hold a write; it blocks only its own connection
 	"+unsubscribe", "+punsubscribe", "+sunsubscribe",
 	// CLUSTER SLOTS and SHARDS: how rueidis learns a cluster's nodes, and
 	// that a server is not one. Read-only, and in neither @dangerous nor
