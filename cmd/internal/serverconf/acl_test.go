@@ -252,7 +252,7 @@ func TestACLOnServer(t *testing.T) {
 			{"INCR", "svc:1"}, {"APPEND", "svc:1", "x"}, {"SETRANGE", "svc:1", "0", "x"},
 			{"SUBSCRIBE", "ch"}, {"PSUBSCRIBE", "*"}, {"PUBLISH", "ch", "x"}, {"SPUBLISH", "ch", "x"},
 			{"HSET", "svc:h", "f", "v"}, {"LPUSH", "svc:l", "x"}, {"XADD", "svc:s", "*", "f", "v"},
-			{"WAIT", "1", "0"}, {"BLPOP", "svc:l", "0"},
+			{"BLPOP", "svc:l", "0"},
 		} {
 			refused(app, args...)
 		}
@@ -275,7 +275,7 @@ func TestACLOnServer(t *testing.T) {
 			{"EXISTS", "svc:1"}, {"TYPE", "svc:1"}, {"TTL", "svc:1"}, {"PTTL", "svc:1"}, {"EXPIRETIME", "svc:1"}, {"PEXPIRETIME", "svc:1"},
 			{"EXPIRE", "svc:1", "10"}, {"PEXPIRE", "svc:1", "10"}, {"EXPIREAT", "svc:1", "1"}, {"PEXPIREAT", "svc:1", "1"}, {"PERSIST", "svc:1"},
 			{"SCAN", "0"}, {"SCAN", "0", "MATCH", "svc:*", "COUNT", "100"},
-			{"WATCH", "svc:1"}, {"UNWATCH"}, {"MULTI"}, {"EXEC"}, {"DISCARD"},
+			{"WATCH", "svc:1"}, {"UNWATCH"}, {"MULTI"}, {"EXEC"}, {"DISCARD"}, {"WAIT", "1", "100"},
 			{"CLIENT", "TRACKING", "ON", "OPTIN"}, {"CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "svc:"}, {"CLIENT", "CACHING", "YES"},
 			{"CLIENT", "ID"}, {"CLIENT", "SETNAME", "x"}, {"CLIENT", "GETNAME"}, {"CLIENT", "INFO"},
 			{"HELLO", "3"}, {"PING"}, {"ECHO", "x"}, {"SELECT", "0"},
