@@ -36,6 +36,9 @@ symbolic link. Existing files are refused; nothing is ever deleted:
              client's) signed by the existing ca.key, so every client's
              ca.crt keeps working. Use it when a certificate expires or
              needs other hosts; it keeps the old hosts unless --hosts.
+             Restart each redis-server to load it; Sentinels (up
+             --sentinel) cannot reload a certificate at all (Redis has no
+             SENTINEL CONFIG SET for tls-*): restart them one at a time.
   --new-ca   replaces the CA and every certificate. Every client then needs
              the new ca.crt (REDIS_TLS_CA_CERT): use it only when the CA
              itself expires or its key may have leaked.
@@ -156,7 +159,7 @@ func runCerts(c *cli, cmd *command, args []string) int {
 		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_KEY (0600)\n", files.ClientKey)
 	}
 	if *renew {
-		fmt.Fprintf(c.stdout, "next: restart redis-server so it loads the new certificate, then `redsafe certs check --dir %s`\n", *dir)
+		fmt.Fprintf(c.stdout, "next: restart redis-server so it loads the new certificate (Sentinels too, one at a time: a Sentinel cannot reload one), then `redsafe certs check --dir %s`\n", *dir)
 	} else {
 		fmt.Fprintf(c.stdout, "next: redsafe conf, or check them with `redsafe certs check --dir %s`\n", *dir)
 	}
