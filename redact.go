@@ -160,6 +160,34 @@ func (s SentinelOptions) LogValue() slog.Value { return redact.LogValue(s.view()
 // MarshalJSON writes the safe fields only.
 func (s SentinelOptions) MarshalJSON() ([]byte, error) { return json.Marshal(s.view()) }
 
+type sentinelsView struct {
+	MasterSet string   `json:"master_set"`
+	Addrs     []string `json:"addrs"`
+	TLS       string   `json:"tls"`
+	Username  string   `json:"username,omitempty"`
+	Password  string   `json:"password,omitempty"`
+}
+
+func (s Sentinels) safe() sentinelsView {
+	return sentinelsView{MasterSet: s.MasterSet, Addrs: s.Addrs, TLS: redact.TLS(s.TLS), Username: s.Username, Password: redact.Secret(s.Password)}
+}
+
+// String names the Sentinels, the master set and the user, never the
+// password.
+func (s Sentinels) String() string { return redact.String("redsafe.Sentinels", s.safe()) }
+
+// GoString is String, so that %#v shows no password either.
+func (s Sentinels) GoString() string { return s.String() }
+
+// Format prints String under every verb.
+func (s Sentinels) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }
+
+// LogValue logs the safe fields.
+func (s Sentinels) LogValue() slog.Value { return redact.LogValue(s.safe()) }
+
+// MarshalJSON writes the safe fields only.
+func (s Sentinels) MarshalJSON() ([]byte, error) { return json.Marshal(s.safe()) }
+
 type connectionView struct {
 	Addr     string `json:"addr"`
 	DB       int    `json:"db"`

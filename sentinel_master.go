@@ -15,7 +15,8 @@ import (
 
 // Sentinels is how to reach the Sentinels of a REDIS_URL with master_set=,
 // for clients that must find the master as Open does (the operator
-// commands). It prints without its password.
+// commands). It prints, logs and marshals without its password
+// (redact.go).
 type Sentinels struct {
 	MasterSet string
 	Addrs     []string // each Sentinel the URL names, in its order
@@ -23,14 +24,6 @@ type Sentinels struct {
 	Password  string      // the Sentinels' own, never the application's
 	TLS       *tls.Config // nil in plaintext; verified per address (TLSFor)
 }
-
-// String names the Sentinels and the master set, never the password.
-func (s *Sentinels) String() string {
-	return fmt.Sprintf("Sentinels %v (master set %q, user %q)", s.Addrs, s.MasterSet, s.Username)
-}
-
-// Format prints s as String does for every verb, %+v and %#v included.
-func (s *Sentinels) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 
 // ErrNoMaster is returned by MasterConnection when no Sentinel named a
 // master: none answered, none knows the master set, or each refused.

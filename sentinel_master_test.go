@@ -1,8 +1,11 @@
 package redsafe
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -30,9 +33,13 @@ func TestMasterConnection(t *testing.T) {
 	if conn.TLS == nil || conn.TLS.ServerName != "127.0.0.1" {
 		t.Fatalf("the master's TLS config verifies %v, want 127.0.0.1", conn.TLS)
 	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		if s := fmt.Sprintf(verb, conn.Sentinels); strings.Contains(s, sentinelClientPassword) {
-			t.Fatalf("%s of Sentinels prints the password: %s", verb, s)
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("sentinels", "value", *conn.Sentinels, "pointer", conn.Sentinels)
+	asJSON, _ := json.Marshal(conn.Sentinels)
+	for _, out := range []string{fmt.Sprintf("%v", conn.Sentinels), fmt.Sprintf("%+v", *conn.Sentinels), fmt.Sprintf("%#v", *conn.Sentinels),
+		fmt.Sprintf("%s", conn.Sentinels), fmt.Sprintf("%v", *conn), logged.String(), string(asJSON)} {
+		if strings.Contains(out, sentinelClientPassword) || strings.Contains(out, sentinelAppPassword) || !strings.Contains(out, "127.0.0.1") {
+			t.Fatalf("Sentinels print a password, or nothing useful: %s", out)
 		}
 	}
 

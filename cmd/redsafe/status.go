@@ -226,7 +226,9 @@ func sentinelRoles(top string, servers []redisserver.Dir) (roles map[string]node
 	for _, srv := range servers {
 		listen := "127.0.0.1:" + filepath.Base(srv.Dir)
 		if srv.Sentinel {
-			roles[listen] = nodeRole{role: "sentinel"}
+			if reply, err := admin.do(srv, "ROLE"); err == nil && strings.HasPrefix(reply, "sentinel") {
+				roles[listen] = nodeRole{role: "sentinel"}
+			}
 			if reply, err := admin.do(srv, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", serverconf.DefaultMasterSet); err == nil && master == "" {
 				if hp := strings.Split(reply, "\n"); len(hp) == 2 {
 					master = termsafe.Escape(net.JoinHostPort(hp[0], hp[1]))

@@ -65,11 +65,13 @@ Sentinels log in as (Redis's documented minimal set, with only the
 __sentinel__:hello channel). The Sentinels have their own users: admin,
 sentinel-client (where the master is, and the failover channels; nothing
 that changes the deployment) and sentinel-peer (the Sentinels' own
-logins to each other, the only user that may publish hellos). A master
+logins to each other: PING, their hellos, the failover vote). A master
 that does not answer for 2 s (down-after-milliseconds 2000) is failed
 over when two Sentinels agree. .env.secure names the Sentinels in
 REDIS_URL (?master_set=redsafe&addr=...), with REDIS_SENTINEL_USERNAME
-and REDIS_SENTINEL_PASSWORD_FILE.
+and REDIS_SENTINEL_PASSWORD_FILE. Run again after a failover, up waits
+for the Sentinels to fail over from a dead master before restarting it,
+and brings it back as a replica of the new master.
 
 Then it runs every check of redsafe verify and prints each as it passes.
 Running it again while the server is up changes nothing and verifies again.

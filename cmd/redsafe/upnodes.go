@@ -195,6 +195,12 @@ func (l *local) start(ctx context.Context, out io.Writer) (err error) {
 			fmt.Fprintf(out, "stopped the %d redis-server process(es) this run started\n", len(started))
 		}
 	}()
+	master := ""
+	if l.shape.sentinel {
+		if master, err = l.awaitFailover(ctx, out, stopped); err != nil {
+			return err
+		}
+	}
 	for _, n := range stopped {
 		p, err := n.server.Start(ctx, l.ready(n.port))
 		if err != nil {
@@ -206,6 +212,9 @@ func (l *local) start(ctx context.Context, out io.Writer) (err error) {
 		}
 	}
 	if l.shape.sentinel {
+		if err := l.rejoin(master, started, out); err != nil {
+			return err
+		}
 		return l.watched(ctx, out)
 	}
 	if l.shape.masters == 0 {

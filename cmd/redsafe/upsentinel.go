@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,7 +112,101 @@ func (l *local) watched(ctx context.Context, out io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(out, "the %d Sentinels see the master, its %d replica(s) and each other; the master is %s now\n", len(l.sentinels), l.shape.replicas, master)
+	// Then every replica's link is up: until then it holds no data, and
+	// a failover onto it would lose everything.
+	for _, n := range l.nodes {
+		if hostPort("127.0.0.1", n.port) == master {
+			continue
+		}
+		for {
+			role, err := l.adminDo(n.port, "ROLE")
+			lines := strings.Split(role, "\n")
+			if err == nil && len(lines) >= 4 && lines[0] == "slave" && hostPort(lines[1], mustPort(strings.TrimPrefix(lines[2], ":"))) == master && lines[3] == "connected" {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("replica 127.0.0.1:%d did not link to the master %s (ROLE: %q): %w; its log is %s", n.port, master, strings.ReplaceAll(role, "\n", " "), ctx.Err(), rel(n.server.LogFile))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	fmt.Fprintf(out, "the %d Sentinels see the master, its %d replica(s) and each other; the master is %s now, every replica linked\n", len(l.sentinels), l.shape.replicas, master)
+	return nil
+}
+
+// awaitFailover is where the running Sentinels say the master is, ""
+// when none runs. When they name a data node that is stopped while
+// another runs, it waits (up to ctx) for them to fail over first: with
+// persistence off, the old master would come back empty, still named the
+// master, and its replicas would copy that.
+func (l *local) awaitFailover(ctx context.Context, out io.Writer, stopped []localNode) (string, error) {
+	isStopped := func(addr string) bool {
+		return slices.ContainsFunc(stopped, func(n localNode) bool { return hostPort("127.0.0.1", n.port) == addr })
+	}
+	anyDataRunning := slices.ContainsFunc(l.nodes, func(n localNode) bool { return !isStopped(hostPort("127.0.0.1", n.port)) })
+	said := false
+	for {
+		master := l.sentinelsMaster()
+		if master == "" || !isStopped(master) || !anyDataRunning {
+			return master, nil
+		}
+		if !said {
+			fmt.Fprintf(out, "the Sentinels still name %s, which is stopped, as the master: waiting for them to fail over to a running replica before restarting it (it would come back empty)\n", master)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("the Sentinels did not fail over from the stopped master %s: %w; check `redsafe status`", master, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// sentinelsMaster is the master the first running Sentinel names, or "".
+func (l *local) sentinelsMaster() string {
+	for _, s := range l.sentinels {
+		if _, running := s.server.Pid(); !running {
+			continue
+		}
+		if reply, err := l.adminDo(s.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", serverconf.DefaultMasterSet); err == nil {
+			if hp := strings.Split(reply, "\n"); len(hp) == 2 {
+				return hostPort(hp[0], mustPort(hp[1]))
+			}
+		}
+	}
+	return ""
+}
+
+func mustPort(s string) int {
+	p, _ := strconv.Atoi(s)
+	return p
+}
+
+// rejoin makes every data node this run started that is not the master
+// the Sentinels name a replica of it at once: its redis.conf may still
+// say it is the master (it was stopped before the Sentinels could rewrite
+// it), and until they notice, it would serve an empty keyspace as one.
+func (l *local) rejoin(master string, started []localNode, out io.Writer) error {
+	host, port, ok := strings.Cut(master, ":")
+	if !ok {
+		return nil
+	}
+	for _, n := range started {
+		if n.server.Sentinel || hostPort("127.0.0.1", n.port) == master {
+			continue
+		}
+		role, err := l.adminDo(n.port, "ROLE")
+		if err != nil {
+			return fmt.Errorf("node 127.0.0.1:%d: %w", n.port, err)
+		}
+		if strings.HasPrefix(role, "master") {
+			if _, err := l.adminDo(n.port, "REPLICAOF", host, port); err != nil {
+				return fmt.Errorf("node 127.0.0.1:%d: REPLICAOF %s: %w", n.port, master, err)
+			}
+			fmt.Fprintf(out, "127.0.0.1:%d came back as a master; made it a replica of %s, the master the Sentinels name\n", n.port, master)
+		}
+	}
 	return nil
 }
 

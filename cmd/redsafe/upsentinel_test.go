@@ -21,10 +21,19 @@ import (
 // .env.secure opens the library through the Sentinels; redis-cli --tls to
 // a Sentinel with the Sentinels' client user answers SENTINEL
 // get-master-addr-by-name, and is refused without a password, with the
-// application's password, and for SENTINEL FAILOVER; after a failover
-// status names the new master and verify passes again; down leaves no
-// process.
+// application's password, and for SENTINEL FAILOVER; the master killed,
+// the Sentinels fail over (as their narrow peer user), status names the
+// new master, and up again brings the old master back as a replica, with
+// no dump.rdb written; a replica cut off from its master fails verify;
+// down leaves no process.
 func TestUpSentinel(t *testing.T) {
+	l := func(t *testing.T, dir string, i int) redisserver.Dir {
+		servers, err := upServers(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return servers[3+i] // after the 3 Sentinels
+	}
 	t.Parallel()
 	redisserver.RedisServerPath(t)
 	cliPath := redisCLIPath(t)
@@ -33,8 +42,8 @@ func TestUpSentinel(t *testing.T) {
 	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
 
 	code, out, errOut := runCLI(t, "up", "--sentinel", "--dir", dir, "--port", strconv.Itoa(base), "--timeout", "30s")
-	// 8 checks on the master, 7 on the replica, 6 on each Sentinel.
-	if code != 0 || !strings.Contains(out, "the master is 127.0.0.1:"+strconv.Itoa(base)+" now") || !strings.Contains(out, "OK: all 33 checks passed") {
+	// 8 checks on the master, 8 on the replica, 6 on each Sentinel.
+	if code != 0 || !strings.Contains(out, "the master is 127.0.0.1:"+strconv.Itoa(base)+" now") || !strings.Contains(out, "OK: all 34 checks passed") {
 		t.Fatalf("up --sentinel: exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, conf := range []string{"nodes/" + strconv.Itoa(base) + "/redis.conf", "nodes/" + strconv.Itoa(base+1) + "/redis.conf",
@@ -100,19 +109,24 @@ func TestUpSentinel(t *testing.T) {
 		t.Fatalf("the app user may publish to the Sentinels' hello channel: %q", got)
 	}
 
-	// A failover: status names the new master, the library follows, and
-	// verify passes against the new master.
-	if got := cli(sentinelPort, "admin", secret("admin"), "SENTINEL", "FAILOVER", "redsafe"); got != "OK" {
-		t.Fatalf("SENTINEL FAILOVER as admin: %q", got)
+	// The master dies (SIGKILL of its own pid): the Sentinels agree, as
+	// their peer user, that it is down and promote the replica; status
+	// names the new master, the library follows.
+	oldPid, running := l(t, dir, 0).Pid()
+	if !running {
+		t.Fatal("the master is not running")
+	}
+	if err := syscall.Kill(oldPid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
 	newMaster := "127.0.0.1:" + strconv.Itoa(base+1)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		_, out, _ = runCLI(t, "status", "--dir", dir)
 		if strings.Contains(out, "the Sentinels name "+newMaster+" as the master") && c.Set(ctx, "after", []byte("failover"), time.Minute) == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no failover to %s within 30s:\n%s", newMaster, out)
+			t.Fatalf("no failover to %s within 40s of killing the master:\n%s", newMaster, out)
 		}
 	}
 	if strings.Count(out, " sentinel ") != 3 {
@@ -121,9 +135,36 @@ func TestUpSentinel(t *testing.T) {
 	if got, err := c.Get(ctx, "greeting"); err != nil || string(got) != "hello" {
 		t.Fatalf("after the failover, Get(greeting) = %q, %v", got, err)
 	}
-	if code, out, errOut := runCLI(t, "verify", "--env-file", filepath.Join(dir, ".env.secure")); code != 0 || !strings.Contains(out, "TLS 1.2 with "+newMaster) && !strings.Contains(out, "TLS 1.3 with "+newMaster) {
-		t.Fatalf("verify after the failover: exit %d\n%s\n%s", code, out, errOut)
+	// up again restarts the old master as a replica of the new one (its
+	// redis.conf still says master: it died before anyone rewrote it), and
+	// verifies every process, the replica's link included.
+	code, out, errOut = runCLI(t, "up", "--sentinel", "--dir", dir, "--port", strconv.Itoa(base), "--timeout", "30s")
+	if code != 0 || !strings.Contains(out, "made it a replica of "+newMaster) || !strings.Contains(out, "OK: all 34 checks passed") ||
+		!strings.Contains(out, "replicates the master "+newMaster+", link up") {
+		t.Fatalf("up after the failover: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if got, err := c.Get(ctx, "after"); err != nil || string(got) != "failover" {
+		t.Fatalf("after the old master came back, Get(after) = %q, %v", got, err)
+	}
+	for i := range 2 {
+		if _, err := os.Stat(filepath.Join(dir, "nodes", strconv.Itoa(base+i), "dump.rdb")); err == nil {
+			t.Errorf("node %d wrote a dump.rdb: a full sync must not touch the disk", base+i)
+		}
+	}
+	// A replica whose link is down fails verify: it would hold stale data.
+	oldMaster := strconv.Itoa(base)
+	cli(oldMaster, "admin", secret("admin"), "CONFIG", "SET", "masterauth", "wrong-"+secret("admin"))
+	cli(strconv.Itoa(base+1), "admin", secret("admin"), "CLIENT", "KILL", "TYPE", "replica")
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, out, _ = runCLI(t, "verify", "--env-file", filepath.Join(dir, ".env.secure"))
+		if code != 0 && strings.Contains(out, "sentinel.replica") && strings.Contains(out, "not connected") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("verify with a replica cut off from its master: exit %d\n%s", code, out)
+		}
+	}
+	cli(oldMaster, "admin", secret("admin"), "CONFIG", "SET", "masterauth", secret("replication"))
 
 	var pids []int
 	servers, err := upServers(dir)

@@ -24,6 +24,9 @@ type Instance struct {
 	RunID      string // as RunID returns it; "" when absent or not a run id
 	Flags      string // comma-separated: master, slave, s_down, disconnected...
 	LastOKPing int    // ms since a PING was last answered well; -1 unknown
+	// OtherSentinels is SENTINEL MASTER's num-other-sentinels: how many
+	// Sentinels this one hears from about the master; -1 unknown.
+	OtherSentinels int
 }
 
 // maxFields bounds the fields of one entry: Redis 7 sends about 40
@@ -67,10 +70,13 @@ func ParseInstance(v resp.Value) (Instance, error) {
 	if err != nil {
 		return Instance{}, err
 	}
-	in := Instance{Addr: addr, Flags: f["flags"], LastOKPing: -1}
+	in := Instance{Addr: addr, Flags: f["flags"], LastOKPing: -1, OtherSentinels: -1}
 	in.RunID, _ = RunID(f["runid"])
 	if n, err := strconv.Atoi(f["last-ok-ping-reply"]); err == nil && n >= 0 {
 		in.LastOKPing = n
+	}
+	if n, err := strconv.Atoi(f["num-other-sentinels"]); err == nil && n >= 0 {
+		in.OtherSentinels = n
 	}
 	return in, nil
 }

@@ -31,6 +31,11 @@ func RedisConf(s Spec) ([]byte, error) {
 			"run PSYNC, REPLCONF and PING only. This line makes the file a secret.")
 		set("masteruser", u.Name)
 		set("masterauth", redisserver.ConfQuote(u.Password))
+		comment("A replica loads a full sync straight from the socket, never through",
+			"a dump.rdb on disk: persistence is off, and such a file would hold",
+			"every key name and reload stale data after a restart.")
+		set("repl-diskless-sync", "yes")
+		set("repl-diskless-load", "swapdb")
 	}
 	section := func(title string) {
 		b.WriteString("\n# --- " + title + " " + strings.Repeat("-", 60-len(title)) + "\n")

@@ -54,9 +54,12 @@ const (
 	SentinelClientRules = "resetchannels &+sentinel &+slave &-sdown &+sdown &+switch-master &+reboot -@all +hello +ping +client|setname" +
 		" +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves +sentinel|master" +
 		" +subscribe +unsubscribe"
-	// SentinelPeerRules are what Sentinels send each other; they also
-	// PUBLISH hellos to each other, the one user that may.
-	SentinelPeerRules = "resetchannels &__sentinel__:hello +@all"
+	// SentinelPeerRules are what Sentinels send each other: PING, their
+	// hellos (PUBLISH __sentinel__:hello), the vote of a failover
+	// (SENTINEL IS-MASTER-DOWN-BY-ADDR) and the name of their link. Its
+	// password is in every sentinel.conf in plaintext (sentinel-pass), so
+	// it may do nothing else: no SENTINEL SET, FAILOVER or ACL.
+	SentinelPeerRules = "resetchannels &__sentinel__:hello -@all +ping +publish +client|setname +sentinel|is-master-down-by-addr"
 	// SentinelAdminRules: every Sentinel command, for operations.
 	SentinelAdminRules = "&* +@all"
 )

@@ -79,7 +79,7 @@ func TestMonitoredNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"replicaof 127.0.0.1 6380\n", "masteruser replication\n", "tls-replication yes\n"} {
+	for _, want := range []string{"replicaof 127.0.0.1 6380\n", "masteruser replication\n", "tls-replication yes\n", "repl-diskless-load swapdb\n"} {
 		if !strings.Contains(string(conf), want) {
 			t.Errorf("redis.conf lacks %q", want)
 		}

@@ -23,9 +23,11 @@ type run struct {
 	target Target
 	node   string // another node of the cluster or Sentinel deployment to check; "" for the URL's
 	// sentinel: node is a Sentinel, logged into as the Sentinels' user;
-	// master is where the first Sentinel asked said the master is.
+	// master is where the first Sentinel asked said the master is (what a
+	// Sentinel must name too, and a replica replicate).
 	sentinel bool
 	master   string
+	peers    int // the other Sentinels a Sentinel must hear from
 	conn     *redsafe.Connection
 	state    *tls.ConnectionState
 }
