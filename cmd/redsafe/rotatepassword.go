@@ -54,7 +54,20 @@ the password it keeps, proves the same, and only then removes the others.
 With --sentinels the user is one of the Sentinels' own (default
 REDIS_SENTINEL_USERNAME, written to REDIS_SENTINEL_PASSWORD_FILE): ACL
 SETUSER on every Sentinel, saved with SENTINEL FLUSHCONFIG. The admin user
-and password are the same on the Sentinels (redsafe up --sentinel).
+and password are the same on the Sentinels (redsafe up --sentinel), so
+rotating the admin user (--user admin --password-file F with F the
+--admin-password-file) changes it on every data node and every Sentinel.
+
+The user replicas log into their master as (masteruser, the replication
+user of redsafe up --cluster and --sentinel) is found on the nodes (CONFIG
+GET masteruser, and the user of their replica connections): --add then
+sets the new password as every node's masterauth (CONFIG SET, then CONFIG
+REWRITE when the node has a configuration file, whose mode is narrowed
+back to 0600 when it is on this machine), cuts every replica's link on its
+master and waits until each has logged in again; --remove-old does the
+same with the password it keeps before removing the others, and once
+more after. A single master whose replicas are not found (no cluster, no
+Sentinels) is refused: their masterauth cannot be changed from here.
 
 Every step is verified on fresh connections, and saved with ACL SAVE when the
 server keeps an ACL file. The changes need an operations user (admin in a
@@ -176,9 +189,9 @@ func runRotatePassword(c *cli, cmd *command, args []string) int {
 	srv := passrotate.Server{Addr: conn.Addr, TLS: conn.TLS, NodeRoots: conn.NodeRootCAs, AdminUser: *adminUser, AdminPassword: adminPassword}
 	var rot *rotation
 	if conn.Sentinels != nil {
-		rot, err = sentinelRotation(srv, conn, *user, *onSentinels, *removeOld)
+		rot, err = sentinelRotation(srv, conn, *user, current, *onSentinels, *removeOld)
 	} else {
-		rot, err = plainRotation(srv)
+		rot, err = plainRotation(srv, *user)
 	}
 	if err != nil {
 		c.errorf("rotate-password: %v; nothing was changed", termsafe.Error(err))

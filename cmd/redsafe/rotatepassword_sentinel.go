@@ -21,16 +21,17 @@ type rotation struct {
 	// every process.
 	sentinels   *passrotate.SentinelDeployment
 	onSentinels bool
+	replication bool // the user replicas log into their master as
 }
 
 // plainRotation is a single server's or a cluster's: every node, masters
 // and replicas, since ACLs are per node.
-func plainRotation(srv passrotate.Server) (*rotation, error) {
+func plainRotation(srv passrotate.Server, user string) (*rotation, error) {
 	nodes, err := srv.Nodes()
 	if err != nil {
 		return nil, err
 	}
-	return rotationOn("the data nodes", nodes), nil
+	return dataRotation(nodes, user)
 }
 
 // rotationOn changes the user on every one of nodes, each in turn.
@@ -41,15 +42,43 @@ func rotationOn(what string, nodes []passrotate.Server) *rotation {
 	}
 }
 
+// dataRotation changes a user of the data nodes on every one of them and,
+// when it is the user replicas log into their master as
+// (passrotate.ReplicatesAs), every node's masterauth too.
+func dataRotation(nodes []passrotate.Server, user string) (*rotation, error) {
+	r := rotationOn("the data nodes", nodes)
+	replication, err := passrotate.ReplicatesAs(nodes, user)
+	if err != nil || !replication {
+		return r, err
+	}
+	r.what = "the data nodes and every node's masterauth"
+	r.add = func(u, cur, next string) (*passrotate.Result, error) {
+		return passrotate.AddReplication(nodes, u, cur, next)
+	}
+	r.remove = func(u, keep string) (*passrotate.Result, error) {
+		return passrotate.RemoveOthersReplication(nodes, u, keep)
+	}
+	r.replication = true
+	return r, nil
+}
+
 // sentinelRotation finds every data node and Sentinel of the deployment
 // from the Sentinels the URL names, and picks what the user is:
 //   - a user of the Sentinels (onSentinels): ACL SETUSER on every Sentinel;
 //   - the user the Sentinels log into the data nodes as (found on the
 //     master, MonitorLinks): every data node, then every Sentinel's
 //     auth-pass;
+//   - the user replicas log into their master as (ReplicatesAs): every
+//     data node, then every node's masterauth;
 //   - any other data user (the application's): every data node, after
 //     proving, before anything is removed, that no Sentinel logs in as it.
-func sentinelRotation(master passrotate.Server, conn *redsafe.Connection, user string, onSentinels, removing bool) (*rotation, error) {
+//
+// The operations user itself, with its current password, is rotated on
+// the data nodes and the Sentinels at once: one --admin-password-file
+// logs into both (redsafe up --sentinel gives them the same admin), and
+// rotated on one side only, the other would refuse the file --add
+// rewrote, and every later status or rotation with it.
+func sentinelRotation(master passrotate.Server, conn *redsafe.Connection, user, current string, onSentinels, removing bool) (*rotation, error) {
 	sn := conn.Sentinels
 	seeds := make([]passrotate.Server, len(sn.Addrs))
 	for i, a := range sn.Addrs {
@@ -63,21 +92,35 @@ func sentinelRotation(master passrotate.Server, conn *redsafe.Connection, user s
 		return nil, err
 	}
 	var r *rotation
+	monitor := false
 	if onSentinels {
 		if err := d.CheckNotPeerUser(user); err != nil {
 			return nil, err
 		}
 		r = rotationOn("the Sentinels", d.Sentinels)
 	} else {
-		monitor, err := d.SentinelsLogInAs(user, removing)
-		if err != nil {
+		if monitor, err = d.SentinelsLogInAs(user, removing); err != nil {
 			return nil, err
 		}
-		r = rotationOn("the data nodes", d.Data)
+		if r, err = dataRotation(d.Data, user); err != nil {
+			return nil, err
+		}
+		if monitor && r.replication {
+			return nil, fmt.Errorf("%s is both the user the Sentinels log into the data nodes as and the one replicas log into their master as: give each role its own user (sentinel auth-user, masteruser) before rotating either", user)
+		}
 		if monitor {
 			r.what = "the data nodes and every Sentinel's auth-pass"
 			r.add, r.remove = d.AddMonitor, d.RemoveOthersMonitor
 		}
+	}
+	if user == master.AdminUser && current == master.AdminPassword {
+		// Both sides take this password: FindSentinelDeployment logged
+		// into the Sentinels with it, and every step logs into the data
+		// nodes with it.
+		if monitor || r.replication {
+			return nil, fmt.Errorf("%s is the operations user and the Sentinels or the replicas log into the data nodes as it: give each role its own user before rotating it", user)
+		}
+		r = rotationOn("the data nodes and the Sentinels (the operations user "+user+" and its password are shared by both)", append(append([]passrotate.Server{}, d.Data...), d.Sentinels...))
 	}
 	r.sentinels, r.onSentinels = d, onSentinels
 	return r, nil

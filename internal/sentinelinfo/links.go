@@ -50,3 +50,21 @@ func clientFields(line string) map[string]string {
 	}
 	return m
 }
+
+// OwnUsers splits what LinkUsers found: own are the users of the run ids
+// whose links are all logged in as one user, the Sentinels' own; forged
+// are the run ids whose links show more than one user (a connection named
+// like that Sentinel's link by someone else), with those users, none of
+// which is trusted through that id. A user is still own when another run
+// id's links vouch for it alone.
+func OwnUsers(byID map[string][]string) (own map[string]bool, forged map[string][]string) {
+	own, forged = map[string]bool{}, map[string][]string{}
+	for id, users := range byID {
+		if len(users) == 1 {
+			own[users[0]] = true
+		} else if len(users) > 1 {
+			forged[id] = users
+		}
+	}
+	return own, forged
+}

@@ -27,3 +27,19 @@ func TestLinkUsers(t *testing.T) {
 		t.Fatalf("LinkUsers with no run ids = %v", got)
 	}
 }
+
+// A run id whose links show two users vouches for neither; one that shows
+// one user vouches for it, even when that user is also on a forged id.
+func TestOwnUsers(t *testing.T) {
+	const other = "0123456789abcdef0123456789abcdef01234567"
+	own, forged := OwnUsers(map[string][]string{runID: {"forger", "sentinel"}, other: {"sentinel"}, "empty": nil})
+	if want := map[string]bool{"sentinel": true}; !maps.Equal(own, want) {
+		t.Fatalf("own = %v, want %v", own, want)
+	}
+	if want := map[string][]string{runID: {"forger", "sentinel"}}; !maps.EqualFunc(forged, want, slices.Equal) {
+		t.Fatalf("forged = %v, want %v", forged, want)
+	}
+	if own, _ := OwnUsers(map[string][]string{runID: {"forger", "sentinel"}}); len(own) != 0 {
+		t.Fatalf("own = %v from a forged id alone", own)
+	}
+}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -37,11 +38,12 @@ func checkHelloChannel(r *run) {
 		r.cannotSee(id, "who may publish to "+helloChannel+" is read with ACL LIST and ACL DRYRUN")
 		return
 	}
-	own, err := r.sentinelLinkUsers()
+	own, forged, err := r.sentinelLinkUsers()
 	if err != nil {
 		r.cannotSee(id, "the Sentinels' own user is the one their connections show in "+err.Error())
 		return
 	}
+	reportForgedLinks(r, id, forged)
 	other := []string{"REPLICAOF", "NO", "ONE"}
 	if r.sentinel {
 		other = []string{"SENTINEL", "FAILOVER", r.deployment.sn.MasterSet}
@@ -93,4 +95,22 @@ func checkHelloChannel(r *run) {
 		r.add(id, sevNotice, "administrators may publish to the Sentinels' hello channel",
 			fmt.Sprintf("%s may PUBLISH to %s (ACL DRYRUN) and %s; they may also run %s, so the channel gives them no power they lack", strings.Join(admins, ", "), helloChannel, ownUsers, strings.Join(other, " ")), fix)
 	}
+}
+
+// reportForgedLinks reports the Sentinel run ids whose links on r's node
+// are logged in as more than one user: a client named its connection like
+// that Sentinel's (CLIENT SETNAME sentinel-<id>-cmd), which would pass it
+// off as the Sentinels' own user, the one user allowed the hello channel.
+func reportForgedLinks(r *run, id string, forged map[string][]string) {
+	if len(forged) == 0 {
+		return
+	}
+	ids := slices.Sorted(maps.Keys(forged))
+	var seen []string
+	for _, runID := range ids {
+		seen = append(seen, fmt.Sprintf("sentinel-%s-cmd/-pubsub as %s", runID[:8], strings.Join(forged[runID], " and ")))
+	}
+	r.add(id, sevError, "a connection impersonates a Sentinel's link",
+		fmt.Sprintf("connections named like a Sentinel's links are logged in as more than one user (%s): a Sentinel logs in as one user, so another client named its connection like the Sentinel's; none of these users is taken for the Sentinels' own, and each that may publish to %s is reported", strings.Join(seen, "; "), helloChannel),
+		"find the impostor in CLIENT LIST (its addr= and user=), close it (CLIENT KILL ID) and take CLIENT SETNAME and the hello channel from that user; the Sentinels' own user is the one their sentinel.conf names (sentinel auth-user on the data nodes, sentinel-user on the Sentinels)")
 }

@@ -177,19 +177,16 @@ func reported(err error) string {
 
 // sentinelLinkUsers are the users the deployment's Sentinels are logged
 // in as on r's node: those of the connections CLIENT LIST names after the
-// run id of a Sentinel the audit was told about (sentinelinfo.LinkUsers,
-// a forged name included). Those are the Sentinels' own users
-// (sentinel auth-user on a data node, sentinel-user on a Sentinel).
-func (r *run) sentinelLinkUsers() (map[string]bool, error) {
+// run id of a Sentinel the audit was told about (sentinelinfo.LinkUsers).
+// Those are the Sentinels' own users (sentinel auth-user on a data node,
+// sentinel-user on a Sentinel). Any client may name its connection so
+// (CLIENT SETNAME): a run id whose links show more than one user vouches
+// for none of them, and is returned in forged (sentinelinfo.OwnUsers).
+func (r *run) sentinelLinkUsers() (own map[string]bool, forged map[string][]string, err error) {
 	v, err := r.do("CLIENT", "LIST")
 	if err != nil || v.IsError() {
-		return nil, fmt.Errorf("CLIENT LIST: %s", why(v, err))
+		return nil, nil, fmt.Errorf("CLIENT LIST: %s", why(v, err))
 	}
-	users := map[string]bool{}
-	for _, us := range sentinelinfo.LinkUsers(v.Str, slices.Collect(maps.Keys(r.deployment.runIDs))) {
-		for _, u := range us {
-			users[u] = true
-		}
-	}
-	return users, nil
+	own, forged = sentinelinfo.OwnUsers(sentinelinfo.LinkUsers(v.Str, slices.Collect(maps.Keys(r.deployment.runIDs))))
+	return own, forged, nil
 }
