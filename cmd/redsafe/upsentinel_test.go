@@ -146,6 +146,14 @@ func TestUpSentinel(t *testing.T) {
 	if got, err := c.Get(ctx, "after"); err != nil || string(got) != "failover" {
 		t.Fatalf("after the old master came back, Get(after) = %q, %v", got, err)
 	}
+	for _, conf := range []string{"nodes/" + strconv.Itoa(base) + "/redis.conf", "nodes/" + strconv.Itoa(base+1) + "/redis.conf",
+		"sentinels/" + strconv.Itoa(base+sentinelPortOffset) + "/sentinel.conf"} {
+		// Rewritten by the Sentinels during the failover (CONFIG REWRITE):
+		// still private, as redis-server runs under umask 077.
+		if fi, err := os.Stat(filepath.Join(dir, conf)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("after the failover %s: %v, %v, want 0600", conf, fi.Mode(), err)
+		}
+	}
 	for i := range 2 {
 		if _, err := os.Stat(filepath.Join(dir, "nodes", strconv.Itoa(base+i), "dump.rdb")); err == nil {
 			t.Errorf("node %d wrote a dump.rdb: a full sync must not touch the disk", base+i)
