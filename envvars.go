@@ -16,6 +16,15 @@ const (
 	EnvPasswordFile           = "REDIS_PASSWORD_FILE"
 	EnvEncryptionKey          = "REDIS_ENCRYPTION_KEY"
 	EnvEncryptionPreviousKeys = "REDIS_ENCRYPTION_PREVIOUS_KEYS"
+	// The _FILE forms name a file that holds the value (one line; for the
+	// previous keys, one key a line or comma-separated), read at Open with
+	// the mode checks of REDIS_PASSWORD_FILE. Setting a variable and its
+	// _FILE form both is an error.
+	EnvEncryptionKeyFile          = "REDIS_ENCRYPTION_KEY_FILE"
+	EnvEncryptionPreviousKeysFile = "REDIS_ENCRYPTION_PREVIOUS_KEYS_FILE"
+	// EnvKeyNameKey is the key of hashed key names (Options.KeyNameKey).
+	EnvKeyNameKey             = "REDIS_KEY_NAME_KEY"
+	EnvKeyNameKeyFile         = "REDIS_KEY_NAME_KEY_FILE"
 	EnvTLSEnabled             = "REDIS_TLS_ENABLED"
 	EnvTLSCACert              = "REDIS_TLS_CA_CERT"
 	EnvTLSCert                = "REDIS_TLS_CERT"
@@ -46,6 +55,13 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 		Username:      get(EnvUsername),
 		PasswordFile:  get(EnvPasswordFile),
 		EncryptionKey: get(EnvEncryptionKey),
+		// Paths are trimmed like every other value; a key file's content
+		// is judged when it is read, at Open.
+		EncryptionKeyFile:          get(EnvEncryptionKeyFile),
+		PreviousEncryptionKeys:     splitKeyList(get(EnvEncryptionPreviousKeys)),
+		PreviousEncryptionKeysFile: get(EnvEncryptionPreviousKeysFile),
+		KeyNameKey:                 get(EnvKeyNameKey),
+		KeyNameKeyFile:             get(EnvKeyNameKeyFile),
 		TLS: TLSOptions{
 			CAFile:     get(EnvTLSCACert),
 			CertFile:   get(EnvTLSCert),
@@ -69,11 +85,6 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 		}
 		if o.Username == "" {
 			o.Username = alias
-		}
-	}
-	for _, k := range strings.Split(get(EnvEncryptionPreviousKeys), ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			o.PreviousEncryptionKeys = append(o.PreviousEncryptionKeys, k)
 		}
 	}
 	o.TLS.Enabled = o.envBool(get, EnvTLSEnabled)

@@ -45,6 +45,7 @@ func TestOptionsFromLookup(t *testing.T) {
 		"REDIS_PASSWORD":                 " spaced password ",
 		"REDIS_ENCRYPTION_KEY":           "k1",
 		"REDIS_ENCRYPTION_PREVIOUS_KEYS": "k2, k3 ,,",
+		"REDIS_KEY_NAME_KEY":             " k4 ",
 		"REDIS_TLS_ENABLED":              "yes",
 		"REDIS_TLS_CA_CERT":              "/ca.pem",
 		"REDIS_TLS_CERT":                 "/c.pem",
@@ -61,7 +62,7 @@ func TestOptionsFromLookup(t *testing.T) {
 		t.Errorf("TLS = %+v, want %+v", o.TLS, want)
 	}
 	if o.Environment != Staging || o.URL != "rediss://h:6380/1" || o.Username != "app" ||
-		o.Password != " spaced password " || o.EncryptionKey != "k1" || !o.AllowInsecurePlaintext || !o.ReadFromReplicas {
+		o.Password != " spaced password " || o.EncryptionKey != "k1" || o.KeyNameKey != "k4" || !o.AllowInsecurePlaintext || !o.ReadFromReplicas {
 		t.Errorf("options = %+v", o)
 	}
 	if len(o.PreviousEncryptionKeys) != 2 || o.PreviousEncryptionKeys[0] != "k2" || o.PreviousEncryptionKeys[1] != "k3" {

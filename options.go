@@ -38,12 +38,50 @@ type Options struct {
 	PasswordFile string
 
 	// EncryptionKey is the primary Fernet key (base64 of 32 bytes, see seal.ParseKey):
-	// every value is sealed with it. Required in every environment.
+	// every value is sealed with it. Required in every environment, here
+	// or in EncryptionKeyFile.
 	EncryptionKey string
+
+	// EncryptionKeyFile names a file holding EncryptionKey on one line,
+	// with the rules of PasswordFile: mode 0600 (production and staging
+	// refuse a file others can read, development and testing warn), links
+	// followed. Use it instead of EncryptionKey, not with it.
+	//
+	// Unlike PasswordFile, key files are read once, at Open, and not
+	// again: a key change needs a restart. A password belongs to a
+	// connection, and rotate-password keeps the old and new ones valid
+	// while connections move over; the key ring belongs to every value
+	// stored. A service that picked up a new primary key by itself, the
+	// moment a file changed, would seal values that the services still on
+	// the old ring cannot open, and a half-written or wrong file would cut
+	// it off from its own data mid-run. So a key change is a deploy: the
+	// new key as the primary with the old one among the previous keys,
+	// everywhere, then `redsafe rotate-key` (README, "Runbook: rotating
+	// the encryption key and the password").
+	EncryptionKeyFile string
 
 	// PreviousEncryptionKeys are only used to open values sealed before a
 	// key rotation, tried in order after EncryptionKey.
 	PreviousEncryptionKeys []string
+
+	// PreviousEncryptionKeysFile names a file holding the previous keys,
+	// one a line or separated by commas (as REDIS_ENCRYPTION_PREVIOUS_KEYS
+	// is), with the rules and the single read of EncryptionKeyFile. Use it
+	// instead of PreviousEncryptionKeys, not with it.
+	PreviousEncryptionKeysFile string
+
+	// KeyNameKey is the key of hashed key names (docs/FORMAT.md, "Key
+	// names"): 32 random bytes written as a Fernet key (`redsafe keygen`),
+	// never one of the encryption keys. Without it the name key is derived
+	// from EncryptionKey, so rotating that key would rename every hashed
+	// key: set one of its own before the first rotation. Parsed and
+	// checked as EncryptionKey is.
+	KeyNameKey string
+
+	// KeyNameKeyFile names a file holding KeyNameKey on one line, with the
+	// rules and the single read of EncryptionKeyFile. Use it instead of
+	// KeyNameKey, not with it.
+	KeyNameKeyFile string
 
 	TLS TLSOptions
 

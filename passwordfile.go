@@ -19,23 +19,48 @@ func (s *config) checkPasswordFile(o Options, r *Report) {
 			"%s is set, and so is another source of the password", EnvPasswordFile)
 		return
 	}
-	var exposed []*secretfile.ExposedError
-	password, err := readPasswordFile(o.PasswordFile, EnvPasswordFile, s.policy, func(e *secretfile.ExposedError) { exposed = append(exposed, e) })
-	var e *secretfile.ExposedError
-	if errors.As(err, &e) {
-		r.add("auth.password-file-mode", SeverityError, exposedFix(e), "%s %s (refused in %s)", e.Path, e.Problem, s.policy.Environment)
+	f := secretFile{variable: EnvPasswordFile, path: o.PasswordFile, id: "auth.password-file",
+		fix: "create it with `redsafe password --environment " + string(s.policy.Environment) + " > FILE; chmod 600 FILE`, or fix " + EnvPasswordFile}
+	password, ok := f.read(s.policy, secretfile.ReadLine, r)
+	if !ok {
 		return
-	}
-	if err != nil {
-		r.add("auth.password-file", SeverityError, "create it with `redsafe password --environment "+string(s.policy.Environment)+" > FILE; chmod 600 FILE`, or fix "+EnvPasswordFile,
-			"%v", err)
-		return
-	}
-	for _, e := range exposed {
-		r.add("auth.password-file-mode", SeverityWarning, exposedFix(e), "%s %s (refused in production and staging)", e.Path, e.Problem)
 	}
 	s.password = password
 	r.Findings = append(r.Findings, passwordFindings(password, s.policy)...)
+}
+
+// secretFile is a file of secrets that a variable names (a password, a
+// key, a list of keys), and how its problems are reported: id for a file
+// that cannot be read or holds something else than it should, id+"-mode"
+// for one others could read or replace.
+type secretFile struct {
+	variable string // the variable or option naming it
+	path     string
+	id       string
+	fix      string // how to make a good one
+}
+
+// read returns the file's content, read by read (secretfile.ReadLine, or
+// readWhole for a list) with the checks of readSecret. Every problem is a
+// finding, which names the variable and the path, never the content: an
+// exposed file is an error under a policy with PrivateSecretFiles and a
+// warning otherwise. ok is false when the content is unusable.
+func (f secretFile) read(p Policy, read func(string, secretfile.Options) (string, error), r *Report) (content string, ok bool) {
+	var exposed []*secretfile.ExposedError
+	content, err := readSecret(f.path, f.variable, p, func(e *secretfile.ExposedError) { exposed = append(exposed, e) }, read)
+	var e *secretfile.ExposedError
+	if errors.As(err, &e) {
+		r.add(f.id+"-mode", SeverityError, exposedFix(e), "%s: %s %s (refused in %s)", f.variable, e.Path, e.Problem, p.Environment)
+		return "", false
+	}
+	if err != nil {
+		r.add(f.id, SeverityError, f.fix, "%v", err)
+		return "", false
+	}
+	for _, e := range exposed {
+		r.add(f.id+"-mode", SeverityWarning, exposedFix(e), "%s: %s %s (refused in production and staging)", f.variable, e.Path, e.Problem)
+	}
+	return content, true
 }
 
 func exposedFix(e *secretfile.ExposedError) string {
@@ -48,13 +73,20 @@ func exposedFix(e *secretfile.ExposedError) string {
 }
 
 // readPasswordFile returns the password in path: one line, read by the one
-// reader of secret files (secretfile.ReadLine), which checks on the opened
-// file that it is owned by this user or root, not readable by others, and
-// in a directory nobody else can write to. Links are followed: Kubernetes
-// secret volumes are links into a root-owned ..data directory. Under a
-// policy without PrivateSecretFiles an exposure goes to tolerate (nil:
-// ignored) instead of failing. The error never contains the file's content.
+// reader of secret files (secretfile.ReadLine) with the checks of
+// readSecret. The error never contains the file's content.
 func readPasswordFile(path, variable string, p Policy, tolerate func(*secretfile.ExposedError)) (string, error) {
+	return readSecret(path, variable, p, tolerate, secretfile.ReadLine)
+}
+
+// readSecret reads the secret file path that variable names with read,
+// which checks on the opened file that it is owned by this user or root,
+// not readable by others, and in a directory nobody else can write to.
+// Links are followed: Kubernetes secret volumes are links into a
+// root-owned ..data directory. Under a policy without PrivateSecretFiles an
+// exposure goes to tolerate (nil: ignored) instead of failing. The error
+// names variable and path, never the file's content.
+func readSecret(path, variable string, p Policy, tolerate func(*secretfile.ExposedError), read func(string, secretfile.Options) (string, error)) (string, error) {
 	o := secretfile.Named
 	if !p.PrivateSecretFiles {
 		o.Tolerate = func(e *secretfile.ExposedError) {
@@ -63,7 +95,7 @@ func readPasswordFile(path, variable string, p Policy, tolerate func(*secretfile
 			}
 		}
 	}
-	line, err := secretfile.ReadLine(path, o)
+	content, err := read(path, o)
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return "", fmt.Errorf("cannot read %s (%s): %w", variable, path, pe.Err)
@@ -71,7 +103,15 @@ func readPasswordFile(path, variable string, p Policy, tolerate func(*secretfile
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", variable, err)
 	}
-	return line, nil
+	return content, nil
+}
+
+// readWhole reads a secret file that may hold more than one line (a list
+// of keys), with the checks of secretfile.Read.
+func readWhole(path string, o secretfile.Options) (string, error) {
+	data, err := secretfile.Read(path, o)
+	defer clear(data)
+	return string(data), err
 }
 
 // passwordFileCredentials reads the password file for every new connection,

@@ -41,6 +41,12 @@ type optionsView struct {
 	LocalCache             localCacheView `json:"local_cache"`
 	ReadFromReplicas       bool           `json:"read_from_replicas,omitempty"`
 	Sentinel               sentinelView   `json:"sentinel"`
+
+	// The key files are paths; the key-name key is shown by its ID.
+	EncryptionKeyFile          string `json:"encryption_key_file,omitempty"`
+	PreviousEncryptionKeysFile string `json:"previous_encryption_keys_file,omitempty"`
+	KeyNameKey                 string `json:"key_name_key,omitempty"`
+	KeyNameKeyFile             string `json:"key_name_key_file,omitempty"`
 }
 
 type sentinelView struct {
@@ -91,6 +97,8 @@ func (o Options) view() optionsView {
 	if o.TLS.MinVersion != 0 {
 		v.TLS.MinVersion = tlsVersionName(o.TLS.MinVersion)
 	}
+	v.EncryptionKeyFile, v.PreviousEncryptionKeysFile = o.EncryptionKeyFile, o.PreviousEncryptionKeysFile
+	v.KeyNameKey, v.KeyNameKeyFile = redact.KeyID(o.KeyNameKey), o.KeyNameKeyFile
 	return v
 }
 

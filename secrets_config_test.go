@@ -123,3 +123,24 @@ func TestMisplacedSecretNotEchoed(t *testing.T) {
 		t.Errorf("known value not quoted:\n%s", text)
 	}
 }
+
+// TestKeyVariablesNotEchoed puts a password where a key belongs, inline:
+// the finding names the variable and shows no part of the value.
+func TestKeyVariablesNotEchoed(t *testing.T) {
+	const pw = "Zq9xK2mW7pLr4vNtB8cDZq9xK2mW7pLr4vNtB8cD"
+	for _, tc := range []struct{ name, id string }{
+		{EnvEncryptionKey, "encryption.key-invalid"},
+		{EnvEncryptionPreviousKeys, "encryption.previous-key-invalid"},
+		{EnvKeyNameKey, "keyname.key-invalid"},
+	} {
+		vars := map[string]string{EnvURL: "rediss://app@redis.example:6380/0", EnvPassword: testPassword,
+			EnvEncryptionKey: testKey, tc.name: pw}
+		o := OptionsFromLookup(lookupMap(vars))
+		r := Validate(o)
+		text := reportText(t, r)
+		assertNoChunk(t, tc.name+"=<password>", text+fmt.Sprintf("%v %+v %#v", o, o, o), pw)
+		if !r.has(tc.id) || !strings.Contains(text, tc.name) {
+			t.Errorf("%s=<password>: no %s finding naming %s:\n%s", tc.name, tc.id, tc.name, text)
+		}
+	}
+}

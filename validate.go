@@ -56,6 +56,10 @@ type config struct {
 	// sealer is the key ring: the primary key, then the previous keys,
 	// parsed once. nil when the keys are unusable (an error finding).
 	sealer *seal.Sealer
+	// nameKey is the key of hashed key names when one of its own is
+	// configured (Options.KeyNameKey); nil means: derive it from the
+	// primary key (docs/FORMAT.md, "Key names").
+	nameKey *seal.Key
 
 	topology topology
 
@@ -107,7 +111,8 @@ func newConfig(o Options) (*config, Report) {
 
 	c.url = checkURL(o.URL, &r)
 	c.checkCredentials(o, &r)
-	c.sealer = keyRing(o.EncryptionKey, o.PreviousEncryptionKeys, &r)
+	c.sealer = keyRingOf(o, c.policy, &r)
+	c.nameKey = nameKeyOf(o, c.policy, c.sealer, &r)
 	c.checkTLS(o, &r)
 	c.checkSentinel(o, &r) // after TLS: it judges how the Sentinels are reached
 	checkLocalCache(o.LocalCache, &r)

@@ -22,9 +22,14 @@ var envCmd = &command{
 
 Writes every REDIS_* variable a service needs for ENV: a rediss:// URL, a
 password that meets ENV's policy, a new encryption key, and the TLS settings.
-The file is validated before it is written, and written with mode 0600. An
-existing file is refused unless --force, which moves it to a timestamped
-backup first. Nothing secret is printed.
+The key goes to a file of its own beside the env file, OUTPUT.encryption.key,
+which REDIS_ENCRYPTION_KEY_FILE names (with --key-file, that file is named
+instead); --inline-key writes REDIS_ENCRYPTION_KEY into the env file instead,
+for a platform that passes the variables but not the files (docker compose's
+env_file for a container that does not mount the key file).
+The files are validated before they are written, and written with mode 0600,
+never through a link. An existing file is refused unless --force, which moves
+it to a timestamped backup first. Nothing secret is printed.
 
 Values are written single-quoted, in the one format that sh, docker compose's
 env_file and systemd's EnvironmentFile read alike (README, "Env files"); a
@@ -42,7 +47,10 @@ Flags:
   --user NAME           the ACL user (default app)
   --password-file FILE  use the password in FILE (such as secrets/app.password
                         from redsafe conf) instead of generating one
-  --key-file FILE       use the encryption key in FILE instead of a new one
+  --key-file FILE       use the encryption key in FILE instead of a new one:
+                        REDIS_ENCRYPTION_KEY_FILE names FILE
+  --inline-key          write the key into the env file (REDIS_ENCRYPTION_KEY)
+                        instead of naming a key file
   --certs DIR           where redsafe certs wrote ca.crt (default certs)
   --client NAME         add DIR/NAME.crt and DIR/NAME.key for mutual TLS
 
@@ -66,6 +74,7 @@ func runEnv(c *cli, cmd *command, args []string) int {
 	user := fs.String("user", "app", "")
 	passwordFile := fs.String("password-file", "", "")
 	keyFile := fs.String("key-file", "", "")
+	inlineKey := fs.Bool("inline-key", false, "")
 	certsDir := fs.String("certs", "certs", "")
 	client := fs.String("client", "", "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
@@ -100,7 +109,8 @@ func runEnv(c *cli, cmd *command, args []string) int {
 		c.errorf("env: %v", err)
 		return 1
 	}
-	if spec.Key, err = secretFrom(*keyFile, func() string { return seal.GenerateKey().Encode() }); err != nil {
+	newKeyFile, err := spec.keyFrom(*keyFile, *output, *inlineKey)
+	if err != nil {
 		c.errorf("env: %v", err)
 		return 1
 	}
@@ -123,13 +133,28 @@ func runEnv(c *cli, cmd *command, args []string) int {
 		c.errorf("env: refusing to write %s: %v", *output, err)
 		return 1
 	}
-	backupPath, err := writeSecretFile(*output, data, *force)
-	if err != nil {
-		c.errorf("env: %v", err)
-		return 1
+	// The key file first, so that the env file never names a file that
+	// is not there; both are refused before either is written.
+	var files []pendingFile
+	if newKeyFile != "" {
+		files = append(files, pendingFile{newKeyFile, []byte(spec.Key + "\n")})
 	}
-	if backupPath != "" {
-		fmt.Fprintf(c.stdout, "moved the old file to %s\n", backupPath)
+	files = append(files, pendingFile{*output, data})
+	for _, f := range files {
+		if err := refuseExisting(f.path, *force); err != nil {
+			c.errorf("env: %v", err)
+			return 1
+		}
+	}
+	for _, f := range files {
+		backupPath, err := writeSecretFile(f.path, f.data, *force)
+		if err != nil {
+			c.errorf("env: %v", err)
+			return 1
+		}
+		if backupPath != "" {
+			fmt.Fprintf(c.stdout, "moved the old file to %s\n", backupPath)
+		}
 	}
 	var fresh []string
 	if *passwordFile == "" {
@@ -144,8 +169,38 @@ func runEnv(c *cli, cmd *command, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "wrote %s (mode 0600) for %s: REDIS_URL=rediss://%s@%s/0%s\n",
 		*output, env, *user, hostPort(*host, *port), what)
+	if newKeyFile != "" {
+		fmt.Fprintf(c.stdout, "wrote the encryption key to %s (mode 0600), which %s names\n", newKeyFile, redsafe.EnvEncryptionKeyFile)
+	}
 	fmt.Fprintf(c.stdout, "load it with: set -a; . %s; set +a\n", shellPath(*output))
 	return 0
+}
+
+// keyFrom sets the spec's encryption key: the key file named (by path,
+// or inline with inline), or a new key, inline or in a new file beside the
+// env file output. It returns the path of that new file, for the caller to
+// write once the spec is validated; "" when there is none to write.
+func (s *envSpec) keyFrom(keyFile, output string, inline bool) (newFile string, err error) {
+	switch {
+	case inline:
+		s.Key, err = secretFrom(keyFile, func() string { return seal.GenerateKey().Encode() })
+		return "", err
+	case keyFile != "":
+		// Named where it is: the service reads the one copy there is.
+		s.EncryptionKeyFile, err = filepath.Abs(keyFile)
+		return "", err
+	}
+	s.Key, newFile = seal.GenerateKey().Encode(), output+".encryption.key"
+	if s.EncryptionKeyFile, err = filepath.Abs(newFile); err != nil {
+		return "", err
+	}
+	return newFile, nil
+}
+
+// pendingFile is a file of secrets to write once everything is checked.
+type pendingFile struct {
+	path string
+	data []byte
 }
 
 // secretFrom reads a one-line secret from path, or generates one when path

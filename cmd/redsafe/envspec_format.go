@@ -24,12 +24,15 @@ type envSpecView struct {
 	KeyFile      string
 	MasterSet    string `json:",omitempty"`
 	SentinelUser string `json:",omitempty"`
+	// EncryptionKeyFile is a path, shown as it is.
+	EncryptionKeyFile string `json:",omitempty"`
 }
 
 func (s envSpec) view() envSpecView {
 	return envSpecView{Environment: string(s.Environment), Host: s.Host, Port: s.Port, Addrs: s.Addrs, User: s.User,
 		Password: redact.Secret(s.Password), PasswordFile: s.PasswordFile, Key: redact.KeyID(s.Key),
-		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile, MasterSet: s.MasterSet, SentinelUser: s.SentinelUser}
+		CAFile: s.CAFile, CertFile: s.CertFile, KeyFile: s.KeyFile, MasterSet: s.MasterSet, SentinelUser: s.SentinelUser,
+		EncryptionKeyFile: s.EncryptionKeyFile}
 }
 
 func (s envSpec) String() string                { return redact.String("envSpec", s.view()) }

@@ -10,10 +10,11 @@ import (
 )
 
 // sealerFromEnv builds the Sealer that encrypt and decrypt use, from
-// --key-file or REDIS_ENCRYPTION_KEY, plus REDIS_ENCRYPTION_PREVIOUS_KEYS.
-// Keys are never taken from argv, where other users could read them. The
-// keys are parsed by the library's one key-ring parser (Options.KeyRing),
-// so encrypt, decrypt, check, rotate-key and a service read them alike.
+// --key-file, REDIS_ENCRYPTION_KEY or REDIS_ENCRYPTION_KEY_FILE, plus
+// REDIS_ENCRYPTION_PREVIOUS_KEYS (or its _FILE form). Keys are never taken
+// from argv, where other users could read them. The keys are parsed by the
+// library's one key-ring parser (Options.KeyRing), so encrypt, decrypt,
+// check, rotate-key and a service read them alike.
 func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
 	opts := redsafe.OptionsFromLookup(c.lookupEnv)
 	if keyFile != "" {
@@ -23,9 +24,11 @@ func (c *cli) sealerFromEnv(keyFile string) (*seal.Sealer, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.EncryptionKey = strings.TrimSpace(line)
+		// The flag replaces the primary key wherever the environment
+		// keeps it.
+		opts.EncryptionKey, opts.EncryptionKeyFile = strings.TrimSpace(line), ""
 	}
-	if opts.EncryptionKey == "" {
+	if opts.EncryptionKey == "" && opts.EncryptionKeyFile == "" {
 		return nil, errors.New(redsafe.EnvEncryptionKey + " is not set; generate a key with `redsafe keygen`")
 	}
 	s, err := opts.KeyRing()

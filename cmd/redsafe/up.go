@@ -41,7 +41,9 @@ background, and proves it is secure:
   DIR/secrets/           admin, app and health passwords, the encryption key (0600)
   DIR/redis.conf         TLS port only (port 0), protected mode, limits
   DIR/users.acl          default user off; app user without dangerous commands
-  DIR/.env.secure        the REDIS_* variables for your service (0600)
+  DIR/.env.secure        the REDIS_* variables for your service (0600); it names
+                         the app password and key files (REDIS_PASSWORD_FILE,
+                         REDIS_ENCRYPTION_KEY_FILE) instead of holding them
   DIR/redis.pid, redis.log
 
 With --cluster N it starts a Redis Cluster instead: N masters with
@@ -276,7 +278,8 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 	if err != nil {
 		return nil, err
 	}
-	key, keyCreated, err := loadOrCreate(guard, filepath.Join(secrets, "encryption.key"), func() string { return seal.GenerateKey().Encode() })
+	keyFile := filepath.Join(secrets, "encryption.key")
+	_, keyCreated, err := loadOrCreate(guard, keyFile, func() string { return seal.GenerateKey().Encode() })
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +370,7 @@ func prepareLocal(c *cli, dir string, env redsafe.Environment, keyType certs.Key
 
 	if _, err := os.Stat(l.envFile); errors.Is(err, fs.ErrNotExist) {
 		s := envSpec{Environment: env, Host: "127.0.0.1", Port: l.nodes[0].port, User: l.users.App.Name,
-			PasswordFile: filepath.Join(secrets, l.users.App.Name+".password"), Key: key, CAFile: filepath.Join(certDir, "ca.crt")}
+			PasswordFile: filepath.Join(secrets, l.users.App.Name+".password"), EncryptionKeyFile: keyFile, CAFile: filepath.Join(certDir, "ca.crt")}
 		for _, m := range l.masters()[1:] {
 			s.Addrs = append(s.Addrs, hostPort("127.0.0.1", m.port))
 		}

@@ -54,8 +54,9 @@ func resolveEndpoint(ctx context.Context, o redsafe.Options) (*endpoint, error) 
 	if err != nil {
 		relaxed := o
 		relaxed.Environment = redsafe.Testing
-		relaxed.EncryptionKey = seal.GenerateKey().Encode()
-		relaxed.PreviousEncryptionKeys = nil
+		relaxed.EncryptionKey, relaxed.EncryptionKeyFile = seal.GenerateKey().Encode(), ""
+		relaxed.PreviousEncryptionKeys, relaxed.PreviousEncryptionKeysFile = nil, ""
+		relaxed.KeyNameKey, relaxed.KeyNameKeyFile = "", ""
 		// Credentials only stop the password from being judged here; the
 		// URL, the variables and the password file are read below. The
 		// file goes too: with Credentials set it would be a second source

@@ -250,7 +250,7 @@ func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 				})
 				continue
 			}
-			s, err = newGoRedis(r.conn, r.cfg.Options.EncryptionKey, r.wire)
+			s, err = newGoRedis(r.conn, r.wire)
 		default:
 			err = fmt.Errorf("unknown stack %q", name)
 		}

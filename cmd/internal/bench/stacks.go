@@ -234,9 +234,13 @@ type goRedisStack struct {
 }
 
 // newGoRedis is go-redis with fernet-go on one server (Run leaves it out
-// on a cluster).
-func newGoRedis(conn *redsafe.Connection, encryptionKey string, w *wire) (*goRedisStack, error) {
-	k, err := fernet.DecodeKey(encryptionKey)
+// on a cluster), with the primary key of conn's key ring: the key as the
+// library read it, inline or from REDIS_ENCRYPTION_KEY_FILE.
+func newGoRedis(conn *redsafe.Connection, w *wire) (*goRedisStack, error) {
+	if conn.Sealer == nil {
+		return nil, errors.New("fernet-go: no encryption key is configured")
+	}
+	k, err := fernet.DecodeKey(conn.Sealer.Keys()[0].Encode())
 	if err != nil {
 		return nil, fmt.Errorf("fernet-go cannot read the encryption key: %w", err)
 	}
