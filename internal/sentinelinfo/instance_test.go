@@ -65,14 +65,14 @@ func TestAddr(t *testing.T) {
 // What a Sentinel names is bounded and must be host:port before anything
 // dials it; one bad entry refuses the reply.
 func TestInstancesRefusesHostileReplies(t *testing.T) {
-	got, err := Instances(arr(entry("10.0.0.2", "6380"), entry("::1", "6381", "runid", strings.ToUpper(runID), "last-ok-ping-reply", "42")), 2)
+	got, err := Instances(arr(entry("10.0.0.2", "6380"), entry("::1", "6381", "runid", strings.ToUpper(runID), "last-ok-ping-reply", "42", "num-other-sentinels", "2")), 2)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("Instances = %+v, %v", got, err)
 	}
-	if want := (Instance{Addr: "10.0.0.2:6380", Flags: "slave", LastOKPing: -1}); got[0] != want {
+	if want := (Instance{Addr: "10.0.0.2:6380", Flags: "slave", LastOKPing: -1, OtherSentinels: -1}); got[0] != want {
 		t.Errorf("first instance %+v, want %+v", got[0], want)
 	}
-	if want := (Instance{Addr: "[::1]:6381", RunID: runID, Flags: "slave", LastOKPing: 42}); got[1] != want {
+	if want := (Instance{Addr: "[::1]:6381", RunID: runID, Flags: "slave", LastOKPing: 42, OtherSentinels: 2}); got[1] != want {
 		t.Errorf("second instance %+v, want %+v", got[1], want)
 	}
 	for name, v := range map[string]resp.Value{
