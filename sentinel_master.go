@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/redsafe/redsafe/internal/resp"
@@ -23,6 +24,13 @@ type Sentinels struct {
 	Username  string
 	Password  string      // the Sentinels' own, never the application's
 	TLS       *tls.Config // nil in plaintext; verified per address (TLSFor)
+}
+
+// Describe names the Sentinels and the master set for people, and as the
+// scope of an operator job's checkpoint: nothing secret, and nothing that
+// changes in a failover.
+func (s Sentinels) Describe() string {
+	return fmt.Sprintf("Sentinels %s (master set %q)", strings.Join(s.Addrs, ", "), s.MasterSet)
 }
 
 // ErrNoMaster is returned by MasterConnection when no Sentinel named a

@@ -29,7 +29,7 @@ func FromOptions(ctx context.Context, opts redsafe.Options, name string, timeout
 		t.Username, t.Password = cr.Username, cr.Password
 	}
 	if conn.Sentinels != nil {
-		t.Sentinels = conn.Sentinels.String()
+		t.Sentinels = conn.Sentinels.Describe()
 		// Asking again as MasterConnection did: the Sentinels' password
 		// file is read again, and the master verified the same way.
 		t.Resolve = func(ctx context.Context) (string, *tls.Config, error) {
