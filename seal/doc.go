@@ -27,6 +27,17 @@
 // forged or sealed under an unknown key is [ErrAuthentication]. Python checks
 // the timestamp first; both orders accept exactly the same tokens.
 //
+// The sealed format, docs/FORMAT.md, is the opt-in alternative
+// ([Sealer.WithFormat] with [Sealed]): binary tokens sealed with
+// XAES-256-GCM under a key derived from the same Fernet key, carrying a key
+// ID so that a reader picks the key without trying each one, and binding
+// the full Redis key name into the associated data so that a token copied
+// to another key fails authentication (a copied Fernet token opens).
+// [Sealer.SealFor], [Sealer.OpenFor] and [Sealer.RotateFor] take that name,
+// read both formats, told apart by their first byte ([TokenFormat]), and
+// write the configured one; [HashedName] computes hashed key names. The
+// Python reference in examples/python reads and writes the same tokens.
+//
 // Compared with Python, decoding is stricter: a token must be canonical
 // padded url-safe base64 with no surrounding whitespace, whereas Python
 // silently skips characters outside the alphabet and also accepts '+' and

@@ -1,6 +1,9 @@
 package seal
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrInvalidToken is matched, through errors.Is, by every error that reports
 // a token that cannot be opened. The more specific errors below say why, so
@@ -11,10 +14,14 @@ var ErrInvalidToken = errors.New("seal: invalid token")
 var (
 	// ErrMalformed reports a token that is not a structurally valid Fernet
 	// token: bad base64, too short, wrong version byte, or a ciphertext
-	// that is not a whole number of AES blocks.
+	// that is not a whole number of AES blocks; or a sealed token that is
+	// too short, or authentic but with flags this version does not know or
+	// a compressed value that does not inflate to its declared length.
 	ErrMalformed error = &tokenError{"seal: malformed token", ErrInvalidToken}
 
-	// ErrAuthentication reports that the HMAC matched none of the keys.
+	// ErrAuthentication reports that the HMAC matched none of the keys, or
+	// that a sealed token failed authentication: altered, sealed under a
+	// key the Sealer does not have, or moved to another key name.
 	ErrAuthentication error = &tokenError{"seal: token authentication failed: tampered or encrypted with a different key", ErrInvalidToken}
 
 	// ErrExpired reports an authentic token older than the ttl given to Open.
@@ -38,7 +45,23 @@ var (
 	errTooShort  error = &tokenError{"seal: malformed token: too short", ErrMalformed}
 	errVersion   error = &tokenError{"seal: malformed token: unknown version byte", ErrMalformed}
 	errBlockSize error = &tokenError{"seal: malformed token: ciphertext is not a whole number of blocks", ErrMalformed}
+
+	errSealedTooShort error = &tokenError{"seal: malformed sealed token: shorter than 54 bytes", ErrMalformed}
+	errSealedFlags    error = &tokenError{"seal: malformed sealed token: unknown flags (sealed by a newer version?)", ErrMalformed}
+	errDeclaredLen    error = &tokenError{"seal: malformed sealed token: compressed value declares more than 512 MiB", ErrMalformed}
+	errInflate        error = &tokenError{"seal: malformed sealed token: compressed value does not inflate to exactly its declared length", ErrMalformed}
 )
+
+// unknownKeyError reports a sealed token whose key ID matches no key of the
+// Sealer. The ID is not secret, and naming it tells an operator which
+// service's key is missing.
+type unknownKeyError struct{ id [sealedIDLen]byte }
+
+func (e *unknownKeyError) Error() string {
+	return fmt.Sprintf("seal: token authentication failed: sealed under a key this ring does not have (sealed key id %x)", e.id[:])
+}
+
+func (e *unknownKeyError) Unwrap() error { return ErrAuthentication }
 
 // ErrInvalidKey is matched by every error from ParseKey.
 var ErrInvalidKey = errors.New("seal: invalid key")

@@ -36,6 +36,8 @@ type keyData struct {
 	raw   [rawKeyLen]byte
 	block cipher.Block
 	id    string
+	// sealed is what the sealed format derives from raw, once per key.
+	sealed sealedKey
 	// Workers carry the per-call state (HMAC with its precomputed pads, CBC
 	// modes, scratch) so that Seal and Open allocate nothing in steady state.
 	pool sync.Pool
@@ -144,7 +146,7 @@ func newKey(raw [rawKeyLen]byte) *Key {
 	h := sha256.New()
 	h.Write([]byte(keyIDPrefix))
 	h.Write(raw[:])
-	d := &keyData{raw: raw, block: block, id: hex.EncodeToString(h.Sum(nil)[:4])}
+	d := &keyData{raw: raw, block: block, id: hex.EncodeToString(h.Sum(nil)[:4]), sealed: deriveSealedKey(raw[:])}
 	d.pool.New = func() any { return d.newWorker() }
 	return &Key{d: d}
 }

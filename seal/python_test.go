@@ -88,27 +88,34 @@ func (r pyResult) bytes(t testing.TB) []byte {
 
 func runPython(t testing.TB, ops []pyOp) []pyResult {
 	t.Helper()
-	py := findPython(t)
-	in, err := json.Marshal(ops)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(py, "-c", pyHelper)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python helper: %v\n%s", err, stderr.Bytes())
-	}
 	var res []pyResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("python helper output: %v", err)
-	}
+	runPythonJSON(t, ops, &res, "-c", pyHelper)
 	if len(res) != len(ops) {
 		t.Fatalf("python helper returned %d results for %d ops", len(res), len(ops))
 	}
 	return res
+}
+
+// runPythonJSON runs Python with args, in as JSON on stdin, and decodes
+// stdout as JSON into out.
+func runPythonJSON(t testing.TB, in, out any, args ...string) {
+	t.Helper()
+	py := findPython(t)
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, args...)
+	cmd.Stdin = bytes.NewReader(data)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python %s: %v\n%s", args[0], err, stderr.Bytes())
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("python %s output: %v", args[0], err)
+	}
 }
 
 func i64(v int64) *int64 { return &v }

@@ -11,8 +11,10 @@ import (
 // previous key, like Python's MultiFernet. It is safe for concurrent use.
 // The zero value has no keys and panics; use New.
 type Sealer struct {
-	keys []*Key
-	now  func() time.Time
+	keys     []*Key
+	now      func() time.Time
+	format   Format // what SealFor and RotateFor write; Seal always writes Fernet
+	compress bool   // whether sealed tokens compress large values
 }
 
 // New returns a Sealer that seals with primary and opens tokens sealed with
