@@ -34,6 +34,8 @@ test: deps vet
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./seal/
 	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./seal/
+	$(GO) test -run='^$$' -fuzz='^FuzzOpenFor$$' -fuzztime=$(FUZZTIME) ./seal/
+	$(GO) test -run='^$$' -fuzz='^FuzzSealForRoundTrip$$' -fuzztime=$(FUZZTIME) ./seal/
 	$(GO) test -run='^$$' -fuzz='^FuzzRedact$$' -fuzztime=$(FUZZTIME) ./internal/redisurl/
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/resp/
 	$(GO) test -run='^$$' -fuzz='^FuzzEscape$$' -fuzztime=$(FUZZTIME) ./internal/termsafe/

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/redsafe/redsafe/seal"
 )
 
 // NoExpiry is what TTL returns for a key that never expires.
@@ -23,7 +22,7 @@ func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 	if c.local != nil {
 		return c.getLocal(ctx, key)
 	}
-	token, err := c.do(ctx, c.client.B().Get().Key(c.prefix+key).Build()).AsBytes()
+	token, err := c.do(ctx, c.client.B().Get().Key(c.name(key)).Build()).AsBytes()
 	if err != nil {
 		if rueidis.IsRedisNil(err) {
 			return nil, ErrNotFound
@@ -43,8 +42,8 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 		return err
 	}
 	if c.local != nil {
-		c.local.Drop(c.prefix + key)
-		defer c.local.Drop(c.prefix + key)
+		c.local.Drop(c.name(key))
+		defer c.local.Drop(c.name(key))
 	}
 	return c.do(ctx, cmd).Error()
 }
@@ -64,7 +63,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (_ int64, err error)
 		c.dropLocal(keys)
 		defer c.dropLocal(keys)
 	}
-	full := c.keys(keys)
+	full := c.names(keys)
 	if c.client.Mode() != rueidis.ClientModeCluster || len(full) == 1 {
 		return c.do(ctx, c.client.B().Del().Key(full...).Build()).AsInt64()
 	}
@@ -103,7 +102,7 @@ func delPerSlot(client rueidis.Client, keys []string) rueidis.Commands {
 func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
 	start := c.begin()
 	defer func() { err = c.opError(err); c.done(CommandExists, start, err) }()
-	n, err := c.do(ctx, c.client.B().Exists().Key(c.prefix+key).Build()).AsInt64()
+	n, err := c.do(ctx, c.client.B().Exists().Key(c.name(key)).Build()).AsInt64()
 	return n > 0, err
 }
 
@@ -112,7 +111,7 @@ func (c *Cache) Exists(ctx context.Context, key string) (_ bool, err error) {
 func (c *Cache) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
 	start := c.begin()
 	defer func() { err = c.opError(err); c.done(CommandTTL, start, err) }()
-	ms, err := c.do(ctx, c.client.B().Pttl().Key(c.prefix+key).Build()).AsInt64()
+	ms, err := c.do(ctx, c.client.B().Pttl().Key(c.name(key)).Build()).AsInt64()
 	switch {
 	case err != nil:
 		return 0, err
@@ -136,7 +135,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (_ map[string][]byte
 	}
 	cmds := make(rueidis.Commands, len(keys))
 	for i, k := range keys {
-		cmds[i] = c.client.B().Get().Key(c.prefix + k).Build()
+		cmds[i] = c.client.B().Get().Key(c.name(k)).Build()
 	}
 	values := make(map[string][]byte, len(keys))
 	var errs []error
@@ -184,11 +183,11 @@ func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.D
 	}
 	if c.local != nil {
 		for k := range items {
-			c.local.Drop(c.prefix + k)
+			c.local.Drop(c.name(k))
 		}
 		defer func() {
 			for k := range items {
-				c.local.Drop(c.prefix + k)
+				c.local.Drop(c.name(k))
 			}
 		}()
 	}
@@ -205,9 +204,10 @@ func (c *Cache) setCommand(key string, value []byte, ttl time.Duration) (rueidis
 		return rueidis.Completed{}, fmt.Errorf("redsafe: negative ttl %v for Set; use 0 for no expiry", ttl)
 	}
 	start := c.begin()
-	token := c.sealer.Seal(make([]byte, 0, seal.SealedLen(len(value))), value)
+	name := c.name(key)
+	token := c.sealer.SealFor(make([]byte, 0, c.sealer.SealedLenFor(len(value))), name, value)
 	c.encrypted(start)
-	set := c.client.B().Set().Key(c.prefix + key).Value(rueidis.BinaryString(token))
+	set := c.client.B().Set().Key(name).Value(rueidis.BinaryString(token))
 	if ttl == 0 {
 		return set.Build(), nil
 	}
@@ -218,11 +218,12 @@ func (c *Cache) setCommand(key string, value []byte, ttl time.Duration) (rueidis
 // failures. It never falls back to treating the bytes as plaintext.
 func (c *Cache) open(ctx context.Context, key string, token []byte) ([]byte, error) {
 	start := c.begin()
-	v, keyIndex, err := c.sealer.OpenKey(nil, token, c.tokenTTL)
+	name := c.name(key)
+	v, keyIndex, err := c.sealer.OpenKeyFor(nil, name, token, c.tokenTTL)
 	c.decrypted(start, err)
 	if err != nil {
 		c.decryptFailures.Add(1)
-		digest := keyDigest(c.prefix + key)
+		digest := keyDigest(name)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "redsafe: stored value refused",
 			slog.String("key_sha256", digest), slog.String("reason", err.Error()))
 		return nil, &DecryptError{Err: err, digest: digest, key: &key}
@@ -231,17 +232,6 @@ func (c *Cache) open(ctx context.Context, key string, token []byte) ([]byte, err
 		c.previousKeyRead(ctx, key)
 	}
 	return v, nil
-}
-
-func (c *Cache) keys(keys []string) []string {
-	if c.prefix == "" {
-		return keys
-	}
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = c.prefix + k
-	}
-	return out
 }
 
 // previousKeyRead counts a value that opened only with a previous key, and
@@ -254,7 +244,7 @@ func (c *Cache) previousKeyRead(ctx context.Context, key string) {
 		level = slog.LevelInfo
 	}
 	c.log.LogAttrs(ctx, level, "redsafe: value opened with a previous encryption key; run `redsafe rotate-key` to re-encrypt",
-		slog.String("key_sha256", keyDigest(c.prefix+key)))
+		slog.String("key_sha256", keyDigest(c.name(key))))
 	if c.obs != nil {
 		c.obs.PreviousKeyRead()
 	}

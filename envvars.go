@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"os"
 	"strings"
+
+	"github.com/redsafe/redsafe/seal"
 )
 
 // The environment contract. The names match the Python services redsafe
@@ -34,6 +36,11 @@ const (
 	EnvTLSServerName          = "REDIS_TLS_SERVER_NAME"
 	EnvInsecureAllowPlaintext = "REDIS_INSECURE_ALLOW_PLAINTEXT"
 	EnvReadFromReplicas       = "REDIS_READ_FROM_REPLICAS"
+	// EnvEncryptionFormat is fernet (the default) or sealed (Options.ValueFormat).
+	EnvEncryptionFormat      = "REDIS_ENCRYPTION_FORMAT"
+	EnvEncryptionCompression = "REDIS_ENCRYPTION_COMPRESSION"
+	// EnvHashedKeyPrefixes is a comma-separated list (Options.HashedKeyPrefixes).
+	EnvHashedKeyPrefixes = "REDIS_HASHED_KEY_PREFIXES"
 )
 
 // OptionsFromEnv reads the environment contract from the process
@@ -90,6 +97,21 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 	o.TLS.Enabled = o.envBool(get, EnvTLSEnabled)
 	o.AllowInsecurePlaintext = o.envBool(get, EnvInsecureAllowPlaintext)
 	o.ReadFromReplicas = o.envBool(get, EnvReadFromReplicas)
+	o.Compress = o.envBool(get, EnvEncryptionCompression)
+	if v := get(EnvEncryptionFormat); v != "" {
+		f, err := seal.ParseFormat(strings.ToLower(v))
+		if err != nil {
+			o.envFindings = append(o.envFindings, Finding{ID: "encryption.format", Severity: SeverityError,
+				Message: notOneOf(EnvEncryptionFormat, "fernet or sealed"),
+				Fix:     "set " + EnvEncryptionFormat + " to fernet (the default, which Python reads) or sealed (docs/FORMAT.md)"})
+		}
+		o.ValueFormat = f
+	}
+	for _, p := range strings.Split(get(EnvHashedKeyPrefixes), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.HashedKeyPrefixes = append(o.HashedKeyPrefixes, p)
+		}
+	}
 	if v := get(EnvTLSCertReqs); v != "" {
 		switch m := VerifyMode(strings.ToLower(v)); m {
 		case VerifyRequired, VerifyOptional, VerifyNone:

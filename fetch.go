@@ -91,7 +91,7 @@ func (c *Cache) leadFetch(ctx context.Context, key string, ttl time.Duration, lo
 			}
 			if serr := c.Set(ctx, key, v, ttl); serr != nil {
 				c.log.LogAttrs(ctx, slog.LevelWarn, "redsafe: Fetch could not store the loaded value",
-					slog.String("key_sha256", keyDigest(c.prefix+key)),
+					slog.String("key_sha256", keyDigest(c.name(key))),
 					slog.String("class", string(ClassifyError(serr))), slog.String("error", serr.Error()))
 			}
 		}

@@ -58,7 +58,7 @@ func FetchJSON[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 func encodeJSON[T any](c *Cache, key string, v T) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("redsafe: cannot encode value for key sha256:%s as JSON: %w", keyDigest(c.prefix+key), err)
+		return nil, fmt.Errorf("redsafe: cannot encode value for key sha256:%s as JSON: %w", keyDigest(c.name(key)), err)
 	}
 	return data, nil
 }
@@ -68,7 +68,7 @@ func decodeJSON[T any](c *Cache, key string, data []byte) (T, error) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		var zero T // Unmarshal may have filled part of v
 		return zero, &jsonError{
-			msg: fmt.Sprintf("redsafe: value of key sha256:%s is not JSON for %T: %s", keyDigest(c.prefix+key), v, jsonProblem(err)),
+			msg: fmt.Sprintf("redsafe: value of key sha256:%s is not JSON for %T: %s", keyDigest(c.name(key)), v, jsonProblem(err)),
 			err: err,
 		}
 	}

@@ -29,7 +29,7 @@ func (l *localCache) clientOption(opt *rueidis.ClientOption) { l.ClientOption(op
 
 // getLocal is Get with the local cache on.
 func (c *Cache) getLocal(ctx context.Context, key string) ([]byte, error) {
-	full := c.prefix + key
+	full := c.name(key)
 	wall := c.wallClock()
 	if v, ok := c.local.Get(full, wall); ok {
 		return v, nil
@@ -57,7 +57,7 @@ func (c *Cache) getLocal(ctx context.Context, key string) ([]byte, error) {
 
 // fill reads key from Redis for the flight f that the caller leads.
 func (c *Cache) fill(ctx context.Context, key string, f *localcache.Flight) ([]byte, error) {
-	full := c.prefix + key
+	full := c.name(key)
 	started := c.local.Now()
 	finished := false
 	defer func() {
@@ -114,7 +114,7 @@ func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]b
 	var lead, wait []miss
 	wall := c.wallClock()
 	for _, k := range keys {
-		full := c.prefix + k
+		full := c.name(k)
 		if v, ok := c.local.Get(full, wall); ok {
 			values[k] = v
 			continue
@@ -134,7 +134,7 @@ func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]b
 	if len(lead) > 0 {
 		cmds := make(rueidis.Commands, 0, 2*len(lead))
 		for _, m := range lead {
-			cmds = append(cmds, c.client.B().Pttl().Key(c.prefix+m.key).Build(), c.client.B().Get().Key(c.prefix+m.key).Build())
+			cmds = append(cmds, c.client.B().Pttl().Key(c.name(m.key)).Build(), c.client.B().Get().Key(c.name(m.key)).Build())
 		}
 		// Every flight led here is finished, whatever happens (a panic in
 		// a caller's Observer or log handler included), or the Gets
@@ -142,14 +142,14 @@ func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]b
 		finished := 0
 		defer func() {
 			for _, m := range lead[finished:] {
-				c.local.Finish(c.prefix+m.key, m.f, nil, localcache.Expiry{}, localcache.ErrLeadAbandoned)
+				c.local.Finish(c.name(m.key), m.f, nil, localcache.Expiry{}, localcache.ErrLeadAbandoned)
 			}
 		}()
 		started := c.local.Now()
 		r := c.doMulti(ctx, cmds...)
 		for i, m := range lead {
 			v, x, err := c.fillResult(ctx, m.key, started, r[2*i], r[2*i+1])
-			c.local.Finish(c.prefix+m.key, m.f, v, x, err)
+			c.local.Finish(c.name(m.key), m.f, v, x, err)
 			finished++
 			switch {
 			case err == nil:
@@ -191,7 +191,7 @@ func (c *Cache) getManyLocal(ctx context.Context, keys []string) (map[string][]b
 // dropLocal drops keys from the local cache, for a write.
 func (c *Cache) dropLocal(keys []string) {
 	for _, k := range keys {
-		c.local.Drop(c.prefix + k)
+		c.local.Drop(c.name(k))
 	}
 }
 

@@ -83,6 +83,29 @@ type Options struct {
 	// KeyNameKey, not with it.
 	KeyNameKeyFile string
 
+	// ValueFormat is how values are sealed: FormatFernet (the default, which
+	// Python's cryptography reads) or FormatSealed (docs/FORMAT.md: bound
+	// to its Redis key, with a key ID, faster). Values of either format
+	// are read whatever ValueFormat says, so a service can switch and let
+	// `redsafe rotate-key` convert what is stored.
+	ValueFormat Format
+
+	// Compress compresses values of 1 KiB or more before sealing them
+	// (FormatSealed only), when that saves space. Off by default: the
+	// length of a compressed value depends on its content, so a value
+	// that mixes attacker-chosen input with a secret leaks the secret
+	// through its length (CRIME, BREACH). Switch it on only for values
+	// nobody outside can influence in part.
+	Compress bool
+
+	// HashedKeyPrefixes stores a key that starts with one of these
+	// prefixes under the prefix and a keyed hash of its name (HMAC-SHA256
+	// under the name key, see KeyNameKey), so that a secret in a key name
+	// (magic_link:<token>, session:<id>) never reaches SCAN, MONITOR, the
+	// slow log or an RDB file. "*" hashes every key. A pattern SCAN then
+	// sees only the prefixes.
+	HashedKeyPrefixes []string
+
 	TLS TLSOptions
 
 	// Sentinel holds the Sentinels' own credentials, for a URL with

@@ -47,6 +47,10 @@ type optionsView struct {
 	PreviousEncryptionKeysFile string `json:"previous_encryption_keys_file,omitempty"`
 	KeyNameKey                 string `json:"key_name_key,omitempty"`
 	KeyNameKeyFile             string `json:"key_name_key_file,omitempty"`
+
+	ValueFormat       string   `json:"value_format,omitempty"`
+	Compress          bool     `json:"compress,omitempty"`
+	HashedKeyPrefixes []string `json:"hashed_key_prefixes,omitempty"`
 }
 
 type sentinelView struct {
@@ -99,6 +103,7 @@ func (o Options) view() optionsView {
 	}
 	v.EncryptionKeyFile, v.PreviousEncryptionKeysFile = o.EncryptionKeyFile, o.PreviousEncryptionKeysFile
 	v.KeyNameKey, v.KeyNameKeyFile = redact.KeyID(o.KeyNameKey), o.KeyNameKeyFile
+	v.ValueFormat, v.Compress, v.HashedKeyPrefixes = o.ValueFormat.String(), o.Compress, o.HashedKeyPrefixes
 	return v
 }
 

@@ -43,13 +43,16 @@ type Cache struct {
 	sealer   *seal.Sealer
 	prefix   string
 	tokenTTL time.Duration
-	log      *slog.Logger
-	addr     string
-	env      Environment
-	dialer   *dialer
-	obs      Observer    // nil: nothing observes
-	local    *localCache // nil: Options.LocalCache is off
-	clock    func() time.Time
+	// hashed and hashNameKey: Options.HashedKeyPrefixes (keynames.go).
+	hashed      []string
+	hashNameKey []byte
+	log         *slog.Logger
+	addr        string
+	env         Environment
+	dialer      *dialer
+	obs         Observer    // nil: nothing observes
+	local       *localCache // nil: Options.LocalCache is off
+	clock       func() time.Time
 
 	// cmdTimeout bounds a command whose context has no deadline.
 	cmdTimeout time.Duration
@@ -91,14 +94,16 @@ func open(ctx context.Context, s *config) (*Cache, error) {
 	}
 
 	c := &Cache{
-		sealer:   s.sealer,
-		prefix:   s.prefix,
-		tokenTTL: s.tokenTTL,
-		log:      log,
-		addr:     s.topology.addrs[0],
-		env:      s.policy.Environment,
-		obs:      s.obs,
-		clock:    time.Now,
+		sealer:      s.sealer,
+		prefix:      s.prefix,
+		tokenTTL:    s.tokenTTL,
+		hashed:      s.hashed,
+		hashNameKey: s.hashNameKey,
+		log:         log,
+		addr:        s.topology.addrs[0],
+		env:         s.policy.Environment,
+		obs:         s.obs,
+		clock:       time.Now,
 	}
 	if s.clock != nil {
 		c.clock = s.clock

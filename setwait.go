@@ -52,8 +52,8 @@ func (c *Cache) SetWait(ctx context.Context, key string, value []byte, ttl time.
 		return 0, err
 	}
 	if c.local != nil {
-		c.local.Drop(c.prefix + key)
-		defer c.local.Drop(c.prefix + key)
+		c.local.Drop(c.name(key))
+		defer c.local.Drop(c.name(key))
 	}
 	wait := c.client.B().Wait().Numreplicas(int64(replicas)).Timeout(ms).Build()
 	var n int64

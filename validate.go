@@ -60,6 +60,10 @@ type config struct {
 	// configured (Options.KeyNameKey); nil means: derive it from the
 	// primary key (docs/FORMAT.md, "Key names").
 	nameKey *seal.Key
+	// hashed are the key prefixes whose keys are stored under a keyed
+	// hash ("" for every key), hashNameKey the HMAC key (FORMAT.md).
+	hashed      []string
+	hashNameKey []byte
 
 	topology topology
 
@@ -113,6 +117,7 @@ func newConfig(o Options) (*config, Report) {
 	c.checkCredentials(o, &r)
 	c.sealer = keyRingOf(o, c.policy, &r)
 	c.nameKey = nameKeyOf(o, c.policy, c.sealer, &r)
+	c.checkFormat(o, &r)
 	c.checkTLS(o, &r)
 	c.checkSentinel(o, &r) // after TLS: it judges how the Sentinels are reached
 	checkLocalCache(o.LocalCache, &r)

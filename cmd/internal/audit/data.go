@@ -14,8 +14,10 @@ import (
 type sample struct {
 	names      int // key names looked at
 	strings    int // string values read
-	plain      int // not a Fernet token
-	foreign    int // a Fernet token that the configured key does not open
+	plain      int // neither a Fernet nor a sealed token
+	foreign    int // a token that the configured keys do not open
+	fernet     int // Fernet tokens, opened or not
+	sealed     int // sealed-format tokens (docs/FORMAT.md), opened or not
 	unreadable int // GET refused (key pattern)
 	outside    int // names whose TYPE is refused: outside the user's key pattern
 	secrets    keyNameFindings
@@ -44,11 +46,15 @@ func checkData(r *run) {
 			"run the audit again when the service has cached data")
 	case s.plain > 0:
 		r.add("data.unencrypted", sevError, "cached values are stored unencrypted",
-			fmt.Sprintf("%d of %d sampled string values in %s (%.0f%%) are not Fernet tokens%s; the values were not printed",
-				s.plain, s.strings, db, 100*float64(s.plain)/float64(s.strings), s.extra()),
+			fmt.Sprintf("%d of %d sampled string values in %s (%.0f%%) are not Fernet or sealed tokens%s; %s; the values were not printed",
+				s.plain, s.strings, db, 100*float64(s.plain)/float64(s.strings), s.extra(), s.shares()),
 			"write values through redsafe (or seal them with package seal / Python's Fernet), and delete or re-write the plaintext keys; values in Redis are readable to anyone with GET, in RDB/AOF files and in backups")
 	case s.strings == 0:
 		r.cannotSee("data.unencrypted", fmt.Sprintf("GET was refused for the %d string values sampled", s.unreadable))
+	default:
+		r.add("data.unencrypted", sevInfo, "every sampled value is sealed",
+			fmt.Sprintf("%d string values sampled in %s%s; %s", s.strings, db, s.extra(), s.shares()),
+			"nothing to do; after switching REDIS_ENCRYPTION_FORMAT, `redsafe rotate-key` converts the values still in the other format")
 	}
 	if f := s.secrets.finding(); f != nil {
 		f.Evidence = fmt.Sprintf("of %d key names in %s: %s", s.names, db, f.Evidence)
@@ -56,11 +62,19 @@ func checkData(r *run) {
 	}
 }
 
+// shares says how many of the sampled values are in each format: what is
+// left for `redsafe rotate-key` to convert after a switch of format.
+func (s sample) shares() string {
+	pct := func(n int) float64 { return 100 * float64(n) / float64(max(s.strings, 1)) }
+	return fmt.Sprintf("formats: %d Fernet (%.0f%%), %d sealed (%.0f%%), %d neither (%.0f%%)",
+		s.fernet, pct(s.fernet), s.sealed, pct(s.sealed), s.plain, pct(s.plain))
+}
+
 // extra describes the tokens from other keys and the unreadable keys.
 func (s sample) extra() string {
 	var parts []string
 	if s.foreign > 0 {
-		parts = append(parts, fmt.Sprintf("%d more are Fernet tokens the configured key does not open", s.foreign))
+		parts = append(parts, fmt.Sprintf("%d more are tokens the configured keys do not open", s.foreign))
 	}
 	if s.unreadable > 0 {
 		parts = append(parts, fmt.Sprintf("GET was refused for %d", s.unreadable))
@@ -126,7 +140,13 @@ func (r *run) judgeValue(s *sample, key string) error {
 		return nil
 	}
 	s.strings++
-	switch kind := tokenKind(r.ep.sealer, []byte(v.Str)); kind {
+	kind := tokenKind(r.ep.sealer, key, []byte(v.Str))
+	if f, _ := seal.TokenFormat([]byte(v.Str)); kind != notToken && f == seal.Sealed {
+		s.sealed++
+	} else if kind != notToken {
+		s.fernet++
+	}
+	switch kind {
 	case notToken:
 		s.plain++
 	case foreignToken:
@@ -147,11 +167,11 @@ const (
 // itself: a structurally valid token under an unknown key fails
 // authentication, anything else is malformed. Without a configured key a
 // throwaway key tells the same.
-func tokenKind(s *seal.Sealer, value []byte) tokenClass {
+func tokenKind(s *seal.Sealer, name string, value []byte) tokenClass {
 	if s == nil {
 		s = seal.New(seal.GenerateKey())
 	}
-	_, err := s.Open(nil, value, 0)
+	_, err := s.OpenFor(nil, name, value, 0)
 	switch {
 	case err == nil, errors.Is(err, seal.ErrBadPadding):
 		return ownToken

@@ -41,24 +41,32 @@ func TestPlaintextValuesPersisted(t *testing.T) {
 	r := auditOK(t, o, secrets...)
 
 	f := want(t, r, "data.unencrypted", sevError)
-	wantContains(t, f, "4 of 7 sampled string values", "(57%)", "1 more are Fernet tokens the configured key does not open")
+	wantContains(t, f, "4 of 7 sampled string values", "(57%)", "1 more are tokens the configured keys do not open", "formats: 3 Fernet (43%), 0 sealed (0%), 4 neither (57%)")
 	wantContains(t, want(t, r, "persistence.plaintext-dump", sevError), "appendonly yes", "4 sampled values")
 	f = want(t, r, "data.secret-in-keyname", sevError)
 	wantContains(t, f, "of 8 key names", "1 name looks like bearer tokens (JWT)", "session:…(",
 		"1 name looks like email addresses", "user:…(22 bytes)", "long random strings")
 }
 
-// Only sealed values: nothing to report, even with persistence on.
+// Only sealed values, in both formats: nothing to fix, even with
+// persistence on, and the share of each format is reported.
 func TestEncryptedValuesPersisted(t *testing.T) {
 	t.Parallel()
 	s := redisserver.Start(t, redisserver.Config{ExtraConfig: []string{"appendonly yes", `save "3600 1"`}})
 	sealer := seal.New(seal.GenerateKey())
+	sealed := sealer.WithFormat(seal.Sealed)
 	for i := range 20 {
-		s.Do(t, "SET", "cache:item:"+itoa(i), string(sealer.Seal(nil, []byte("value"))))
+		name := "cache:item:" + itoa(i)
+		tok := sealer.Seal(nil, []byte("value"))
+		if i%4 == 0 {
+			tok = sealed.SealFor(nil, name, []byte("value"))
+		}
+		s.Do(t, "SET", name, string(tok))
 	}
 	// Without a configured key the audit still tells tokens from plaintext.
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
-	wantNone(t, r, "data.unencrypted", "persistence.plaintext-dump", "data.secret-in-keyname")
+	wantNone(t, r, "persistence.plaintext-dump", "data.secret-in-keyname")
+	wantContains(t, want(t, r, "data.unencrypted", sevInfo), "formats: 15 Fernet (75%), 5 sealed (25%), 0 neither (0%)")
 }
 
 // The sample is bounded: with --sample 5 only five values are read.

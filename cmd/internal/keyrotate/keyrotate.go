@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if st.Done {
 		return rep, nil
 	}
-	r := &run{cfg: cfg, st: st, path: cp.Path, primary: seal.New(keys[0]), limit: keyspace.NewLimiter(cfg.Rate),
+	r := &run{cfg: cfg, st: st, path: cp.Path, limit: keyspace.NewLimiter(cfg.Rate),
 		rejoin: &keyspace.Rejoin{Wait: cfg.FailoverWait, Note: cfg.Note}}
 	if r.aim(cfg.Target) && cfg.Note != nil {
 		cfg.Note(fmt.Sprintf("the checkpoint was read on another master than %s: walking from the start (values rotated already count as current)", cfg.Target.Addr))
@@ -166,15 +166,14 @@ func scope(cfg Config, rep *Report) string {
 }
 
 type run struct {
-	cfg     Config
-	st      *keyspace.State[Counts]
-	path    string
-	primary *seal.Sealer
-	limit   *keyspace.Limiter
-	saved   time.Time // when the state file was last written
-	target  keyspace.Target
-	units   []keyspace.Unit
-	rejoin  *keyspace.Rejoin
+	cfg    Config
+	st     *keyspace.State[Counts]
+	path   string
+	limit  *keyspace.Limiter
+	saved  time.Time // when the state file was last written
+	target keyspace.Target
+	units  []keyspace.Unit
+	rejoin *keyspace.Rejoin
 }
 
 // aim points the run's walks at t. For a master reached through Sentinels
@@ -199,7 +198,7 @@ func (r *run) walk(ctx context.Context, di int) error {
 	// is not reused anyway.
 	conn, _ := client.Dedicate()
 	defer conn.Close()
-	t := &txn{conn: conn, sealer: r.cfg.Sealer, primary: r.primary, dryRun: r.cfg.Mode != Rotate, bySlot: len(r.cfg.Nodes) > 0, beforeExec: r.cfg.beforeExec}
+	t := &txn{conn: conn, sealer: r.cfg.Sealer, dryRun: r.cfg.Mode != Rotate, bySlot: len(r.cfg.Nodes) > 0, beforeExec: r.cfg.beforeExec}
 	if u.Target.Resolve != nil {
 		// A Sentinel that has not heard of a failover names the old
 		// master, which may be a replica by now (or writable by mistake).

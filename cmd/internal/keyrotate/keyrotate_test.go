@@ -1,6 +1,7 @@
 package keyrotate
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -189,5 +190,58 @@ func TestRotateUnderLoad(t *testing.T) {
 		if bad++; bad > 10 {
 			t.Fatal("too many errors")
 		}
+	}
+}
+
+// TestRotateConvertsToSealed: with the sealed format configured, rotate-key
+// converts every Fernet value, under the old key or the primary, into a
+// sealed token bound to its own key name, keeping TTLs and timestamps; a
+// second run finds nothing to do, and each token opens only under its name.
+func TestRotateConvertsToSealed(t *testing.T) {
+	t.Parallel()
+	srv, admin, k, entries := setup(t, "conv:", 300)
+	// A third is already under the new key, still Fernet.
+	for i := 0; i < len(entries); i += 3 {
+		entries[i].Value = string(k.newOnly.Seal(nil, []byte(plaintext(i))))
+	}
+	kt.Put(t, admin, entries)
+	sealed := k.both.WithFormat(seal.Sealed)
+	rep, err := Run(kt.Context(t), Config{Target: srv.App, DBs: []int{0}, Sealer: sealed, StatePath: t.TempDir() + "/state"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete || rep.Rotated != int64(len(entries)) || rep.Current != 0 || rep.Undecryptable != 0 {
+		t.Fatalf("report %+v: every Fernet value is to be converted", rep.Counts)
+	}
+	ctx := kt.Context(t)
+	for i, e := range entries {
+		raw, err := admin.Do(ctx, admin.B().Get().Key(e.Key).Build()).AsBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := seal.TokenFormat(raw); !ok || f != seal.Sealed {
+			t.Fatalf("%s is still %v after the conversion", e.Key, f)
+		}
+		got, err := seal.New(k.new).OpenFor(nil, e.Key, raw, 0)
+		if err != nil || string(got) != plaintext(i) {
+			t.Fatalf("%s: %q, %v", e.Key, got, err)
+		}
+		if _, err := seal.New(k.new).OpenFor(nil, e.Key+"x", raw, 0); !errors.Is(err, seal.ErrAuthentication) {
+			t.Fatalf("%s opened under another name: %v", e.Key, err)
+		}
+		ts, err := seal.New(k.new).TimestampFor(e.Key, raw)
+		if i%3 != 0 && (err != nil || !ts.Equal(k.sealedAt)) {
+			t.Fatalf("%s: timestamp %v, %v; want %v kept", e.Key, ts, err, k.sealedAt)
+		}
+		if e.Deadline != 0 {
+			pttl, _ := admin.Do(ctx, admin.B().Pttl().Key(e.Key).Build()).AsInt64()
+			if pttl <= 0 {
+				t.Fatalf("%s lost its TTL", e.Key)
+			}
+		}
+	}
+	again, err := Run(kt.Context(t), Config{Target: srv.App, DBs: []int{0}, Sealer: sealed, StatePath: t.TempDir() + "/state2"})
+	if err != nil || again.Rotated != 0 || again.Current != int64(len(entries)) {
+		t.Fatalf("second run: %+v, %v", again.Counts, err)
 	}
 }

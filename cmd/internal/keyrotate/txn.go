@@ -27,10 +27,9 @@ const maxAttempts = 6
 // keys still to rotate are read and tried again in halves, down to single
 // keys, so one busy key costs a few round trips and not the batch.
 type txn struct {
-	conn    rueidis.DedicatedClient
-	sealer  *seal.Sealer // all keys, primary first
-	primary *seal.Sealer // the primary key only
-	dryRun  bool
+	conn   rueidis.DedicatedClient
+	sealer *seal.Sealer // all keys, primary first, sealing in the configured format
+	dryRun bool
 	// bySlot: on a cluster node, where WATCH, MGET and a transaction must
 	// keep to one hash slot, each batch is split by slot first.
 	bySlot bool
@@ -128,7 +127,7 @@ func (t *txn) attempt(ctx context.Context, group []*item, n *Counts) (aborted []
 			return nil, err
 		}
 		t.observe(it, v)
-		switch next, err := t.classify(v); {
+		switch next, err := t.classify(it.key, v); {
 		case err == nil && next == "":
 			n.Current++
 			t.changed(it, n)
@@ -202,15 +201,17 @@ func (t *txn) attempt(ctx context.Context, group []*item, n *Counts) (aborted []
 	return aborted, nil
 }
 
-// classify returns "" for a value under the primary key, the re-sealed
-// token for a value under a previous key, and the error of the last key
-// tried for a value no key opens. Re-sealing keeps the token's timestamp.
-func (t *txn) classify(v string) (string, error) {
+// classify returns "" for a value under the primary key in the configured
+// format, the re-sealed token for any other value a key opens (under a
+// previous key, or Fernet where the sealed format is configured), and the
+// error of the last key tried for a value no key opens. Re-sealing keeps
+// the token's timestamp; a sealed token is bound to name, its Redis key.
+func (t *txn) classify(name, v string) (string, error) {
 	token := []byte(v)
-	if _, err := t.primary.Timestamp(token); err == nil {
-		return "", nil
+	if needs, err := t.sealer.NeedsRotation(name, token); err != nil || !needs {
+		return "", err
 	}
-	next, err := t.sealer.Rotate(nil, token)
+	next, err := t.sealer.RotateFor(nil, name, token)
 	if err != nil {
 		return "", err
 	}

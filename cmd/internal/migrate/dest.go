@@ -35,16 +35,16 @@ type plan struct {
 // get the token back instead of the data.
 func prepare(s *seal.Sealer, rec record) plan {
 	p := plan{rec: rec, kind: sealed}
-	plain, idx, err := s.OpenKey(nil, []byte(rec.value), 0)
-	switch {
-	case err == nil && idx == 0:
+	plain, _, err := s.OpenKeyFor(nil, rec.key, []byte(rec.value), 0)
+	switch needs, _ := s.NeedsRotation(rec.key, []byte(rec.value)); {
+	case err == nil && !needs:
 		p.kind, p.value = tokenCopy, rec.value
 	case err == nil:
-		tok, _ := s.Rotate(nil, []byte(rec.value))
+		tok, _ := s.RotateFor(nil, rec.key, []byte(rec.value))
 		p.kind, p.value = tokenCopy, string(tok)
 	default:
 		plain = []byte(rec.value)
-		p.value = string(s.Seal(nil, plain))
+		p.value = string(s.SealFor(nil, rec.key, plain))
 	}
 	p.digest = sha256.Sum256(plain)
 	clear(plain)
@@ -189,7 +189,7 @@ func (d *dest) result(p plan, r rueidis.RedisResult) (outcome, error) {
 	}
 	// NX GET returned the value the destination holds: the same data?
 	old, _ := r.ToString()
-	plain, err := d.sealer.Open(nil, []byte(old), 0)
+	plain, err := d.sealer.OpenFor(nil, p.rec.key, []byte(old), 0)
 	if err == nil && sha256.Sum256(plain) == p.digest {
 		return inSync, nil
 	}

@@ -138,7 +138,7 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 			problem(key, "missing on the destination")
 			continue
 		}
-		plain, err := m.cfg.Sealer.Open(nil, []byte(dv.s), 0)
+		plain, err := m.cfg.Sealer.OpenFor(nil, key, []byte(dv.s), 0)
 		if err != nil {
 			v.Mismatched++
 			problem(key, "the destination's value does not decrypt")
@@ -146,7 +146,7 @@ func (m *migration) verify(ctx context.Context) (*Verification, error) {
 		}
 		srcPlain := []byte(nil)
 		if sv.ok {
-			if p, err := m.cfg.Sealer.Open(nil, []byte(sv.s), 0); err == nil {
+			if p, err := m.cfg.Sealer.OpenFor(nil, key, []byte(sv.s), 0); err == nil {
 				srcPlain = p
 			} else {
 				srcPlain = []byte(sv.s)

@@ -16,6 +16,7 @@ import (
 	"github.com/redsafe/redsafe/cmd/internal/audit"
 	"github.com/redsafe/redsafe/cmd/internal/topology"
 	"github.com/redsafe/redsafe/internal/resp"
+	"github.com/redsafe/redsafe/seal"
 )
 
 // run carries what earlier checks learned.
@@ -352,15 +353,16 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	if err != nil {
 		return Result{Severity: Fail, Message: "raw GET: " + err.Error()}
 	}
-	if bytes.Contains([]byte(raw), plaintext) || !strings.HasPrefix(raw, "gAAAAA") {
-		return Result{Severity: Fail, Message: "the value stored in Redis is not a Fernet token"}
+	format, isToken := seal.TokenFormat([]byte(raw))
+	if bytes.Contains([]byte(raw), plaintext) || !isToken || format != o.ValueFormat {
+		return Result{Severity: Fail, Message: "the value stored in Redis is not a " + o.ValueFormat.String() + " token"}
 	}
 	if ring, err := o.KeyRing(); err != nil {
 		return Result{Severity: Fail, Message: "the encryption keys do not parse: " + err.Error(), Fix: "run `redsafe check` for each key problem and its fix"}
-	} else if pt, err := ring.Open(nil, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
+	} else if pt, err := ring.OpenFor(nil, o.KeyPrefix+key, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
 		return Result{Severity: Fail, Message: "the stored token does not open with the configured encryption keys"}
 	}
-	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte Fernet token, not the plaintext", len(raw))}
+	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte %s token, not the plaintext", len(raw), format)}
 }
 
 // rawGet reads what Redis holds for key, bypassing the library. On a
