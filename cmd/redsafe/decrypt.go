@@ -2,18 +2,23 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"time"
+
+	"github.com/redsafe/redsafe/seal"
 )
 
 var decryptCmd = &command{
 	name:    "decrypt",
 	summary: "open a Fernet token from stdin and write its exact plaintext",
-	usage: `Usage: redsafe decrypt [--ttl SECONDS] [--key-file FILE] < token > plaintext
+	usage: `Usage: redsafe decrypt [--ttl SECONDS] [--key-file FILE] [--key-name NAME] < token > plaintext
 
 Reads one Fernet token from standard input (surrounding whitespace is
 ignored) and writes the exact plaintext bytes to standard output. It tries
 REDIS_ENCRYPTION_KEY, then each of REDIS_ENCRYPTION_PREVIOUS_KEYS, as
-Python's MultiFernet does.
+Python's MultiFernet does. A sealed token (docs/FORMAT.md) opens only under
+the Redis key it was sealed for: give it with --key-name; its key ID picks
+the key.
 
 A token that is malformed, tampered with, sealed with another key or too old
 writes nothing to standard output, one line to standard error, and exits 1.
@@ -22,10 +27,12 @@ So does input longer than a Redis value (512 MB).
 Flags:
   --ttl SECONDS     refuse tokens older than this
   --key-file FILE   read the primary key from FILE instead of REDIS_ENCRYPTION_KEY
+  --key-name NAME   the Redis key a sealed token was stored under (KeyPrefix included)
 
 Examples:
   redis-cli --tls GET session:42 | redsafe decrypt
   redsafe decrypt --ttl 3600 < report.token > report.pdf
+  redis-cli --tls --raw GET acct:alice | redsafe decrypt --key-name acct:alice
 `,
 	run: runDecrypt,
 }
@@ -34,6 +41,7 @@ func runDecrypt(c *cli, cmd *command, args []string) int {
 	fs := c.flags(cmd)
 	ttl := fs.Int64("ttl", 0, "")
 	keyFile := fs.String("key-file", "", "")
+	keyName := fs.String("key-name", "", "")
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
@@ -52,7 +60,7 @@ func runDecrypt(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	// The whole plaintext is authenticated before any of it is written.
-	plaintext, err := sealer.Open(nil, bytes.TrimSpace(input), time.Duration(*ttl)*time.Second)
+	plaintext, err := openInput(sealer, *keyName, input, time.Duration(*ttl)*time.Second)
 	if err != nil {
 		c.errorf("decrypt: %v", err)
 		return 1
@@ -62,4 +70,23 @@ func runDecrypt(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// openInput opens a Fernet token (text: surrounding space is trimmed) or a
+// sealed one (binary, bound to keyName: as given, or without the one
+// newline encrypt and redis-cli add; only the right one authenticates).
+func openInput(s *seal.Sealer, keyName string, input []byte, ttl time.Duration) ([]byte, error) {
+	if f, ok := seal.TokenFormat(input); !ok || f == seal.Fernet {
+		return s.Open(nil, bytes.TrimSpace(input), ttl)
+	}
+	if keyName == "" {
+		return nil, errors.New("this is a sealed token, bound to the Redis key it was stored under: give that key with --key-name NAME (KeyPrefix included)")
+	}
+	plaintext, err := s.OpenFor(nil, keyName, input, ttl)
+	if trimmed, cut := bytes.CutSuffix(input, []byte("\n")); err != nil && cut {
+		if p, err2 := s.OpenFor(nil, keyName, trimmed, ttl); err2 == nil {
+			return p, nil
+		}
+	}
+	return plaintext, err
 }
