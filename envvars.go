@@ -36,7 +36,8 @@ const (
 	EnvTLSServerName          = "REDIS_TLS_SERVER_NAME"
 	EnvInsecureAllowPlaintext = "REDIS_INSECURE_ALLOW_PLAINTEXT"
 	EnvReadFromReplicas       = "REDIS_READ_FROM_REPLICAS"
-	// EnvEncryptionFormat is fernet (the default) or sealed (Options.ValueFormat).
+	// EnvEncryptionFormat is fernet (the default), sealed or sealed-only
+	// (Options.ValueFormat, Options.SealedOnly).
 	EnvEncryptionFormat      = "REDIS_ENCRYPTION_FORMAT"
 	EnvEncryptionCompression = "REDIS_ENCRYPTION_COMPRESSION"
 	// EnvHashedKeyPrefixes is a comma-separated list (Options.HashedKeyPrefixes).
@@ -98,12 +99,14 @@ func OptionsFromLookup(lookup func(string) (string, bool)) Options {
 	o.AllowInsecurePlaintext = o.envBool(get, EnvInsecureAllowPlaintext)
 	o.ReadFromReplicas = o.envBool(get, EnvReadFromReplicas)
 	o.Compress = o.envBool(get, EnvEncryptionCompression)
-	if v := get(EnvEncryptionFormat); v != "" {
-		f, err := seal.ParseFormat(strings.ToLower(v))
+	if v := strings.ToLower(get(EnvEncryptionFormat)); v == "sealed-only" {
+		o.ValueFormat, o.SealedOnly = FormatSealed, true
+	} else if v != "" {
+		f, err := seal.ParseFormat(v)
 		if err != nil {
 			o.envFindings = append(o.envFindings, Finding{ID: "encryption.format", Severity: SeverityError,
-				Message: notOneOf(EnvEncryptionFormat, "fernet or sealed"),
-				Fix:     "set " + EnvEncryptionFormat + " to fernet (the default, which Python reads) or sealed (docs/FORMAT.md)"})
+				Message: notOneOf(EnvEncryptionFormat, "fernet, sealed or sealed-only"),
+				Fix:     "set " + EnvEncryptionFormat + " to fernet (the default, which Python reads), sealed (docs/FORMAT.md) or sealed-only (sealed, and Fernet values refused)"})
 		}
 		o.ValueFormat = f
 	}

@@ -38,8 +38,17 @@ func (c *config) checkFormat(o Options, r *Report) {
 		r.add("encryption.compression", SeverityNotice, "keep it on only for values an attacker cannot influence in part",
 			"values of 1 KiB or more are compressed before sealing: a value's length then depends on its content, which leaks a secret stored beside attacker-chosen input (CRIME, BREACH)")
 	}
+	switch {
+	case o.SealedOnly && o.ValueFormat != FormatSealed:
+		r.add("encryption.sealed-only", SeverityError, "set "+EnvEncryptionFormat+"=sealed-only, which also seals in the sealed format",
+			"Options.SealedOnly refuses Fernet values, but values are sealed as Fernet: the service could not read what it writes")
+		return
+	case o.ValueFormat == FormatSealed && !o.SealedOnly:
+		r.add("encryption.fernet-readable", SeverityNotice, "once `redsafe rotate-key` has converted every value and `redsafe audit` finds no Fernet token, set "+EnvEncryptionFormat+"=sealed-only",
+			"Fernet values are still read: a Fernet token, from before the switch or from a backup, opens under any key, so the binding of values to their keys does not hold yet")
+	}
 	if c.sealer != nil {
-		c.sealer = c.sealer.WithFormat(o.ValueFormat).WithCompression(o.Compress)
+		c.sealer = c.sealer.WithFormat(o.ValueFormat).WithCompression(o.Compress).WithSealedOnly(o.SealedOnly)
 	}
 	for _, p := range o.HashedKeyPrefixes {
 		if p == "" || strings.IndexFunc(p, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {

@@ -37,3 +37,16 @@ func (c *Cache) names(keys []string) []string {
 	}
 	return out
 }
+
+// StoredKey returns the Redis key that key is stored under with o:
+// KeyPrefix, then key, or with HashedKeyPrefixes its keyed hash (the name
+// the library reads and writes, and seals a value for). For tools that
+// reach the raw value; it reads the key files o names.
+func (o Options) StoredKey(key string) (string, error) {
+	s, r := newConfig(o)
+	if err := r.Err(); err != nil {
+		return "", err
+	}
+	c := &Cache{prefix: s.prefix, hashed: s.hashed, hashNameKey: s.hashNameKey}
+	return c.name(key), nil
+}

@@ -214,30 +214,35 @@ func TestLocalCacheExpiry(t *testing.T) {
 	}
 
 	// TokenTTL: once the token is too old, Get refuses it even though a
-	// copy is cached, exactly as without the cache.
-	var mu sync.Mutex
-	now := time.Now()
-	o := e.opts
-	o.TokenTTL = 10 * time.Second
-	o.LocalCache = redsafe.LocalCacheOptions{MaxBytes: 1 << 20, TTL: time.Hour}
-	o.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	tc, err := redsafe.Open(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	if err := tc.Set(ctx, "aging", []byte("v"), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	tc.Get(ctx, "aging")
-	if v, err := tc.Get(ctx, "aging"); err != nil || string(v) != "v" || tc.LocalCacheStats().Hits != 1 {
-		t.Fatalf("Get within TokenTTL = %q, %v, %+v", v, err, tc.LocalCacheStats())
-	}
-	mu.Lock()
-	now = now.Add(12 * time.Second)
-	mu.Unlock()
-	if _, err := tc.Get(ctx, "aging"); !errors.Is(err, seal.ErrExpired) {
-		t.Fatalf("Get of a token older than TokenTTL = %v; want ErrExpired", err)
+	// copy is cached, exactly as without the cache; in both formats (the
+	// local cache reads the age of the token it keeps).
+	for _, format := range []redsafe.Format{redsafe.FormatFernet, redsafe.FormatSealed} {
+		var mu sync.Mutex
+		now := time.Now()
+		o := e.opts
+		o.ValueFormat = format
+		o.TokenTTL = 10 * time.Second
+		o.LocalCache = redsafe.LocalCacheOptions{MaxBytes: 1 << 20, TTL: time.Hour}
+		o.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		tc, err := redsafe.Open(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		key := "aging:" + format.String()
+		if err := tc.Set(ctx, key, []byte("v"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		tc.Get(ctx, key)
+		if v, err := tc.Get(ctx, key); err != nil || string(v) != "v" || tc.LocalCacheStats().Hits != 1 {
+			t.Fatalf("%v: Get within TokenTTL = %q, %v, %+v", format, v, err, tc.LocalCacheStats())
+		}
+		mu.Lock()
+		now = now.Add(12 * time.Second)
+		mu.Unlock()
+		if _, err := tc.Get(ctx, key); !errors.Is(err, seal.ErrExpired) {
+			t.Fatalf("%v: Get of a token older than TokenTTL = %v; want ErrExpired", format, err)
+		}
 	}
 }
 

@@ -90,6 +90,14 @@ type Options struct {
 	// `redsafe rotate-key` convert what is stored.
 	ValueFormat Format
 
+	// SealedOnly, with ValueFormat FormatSealed, refuses Fernet values
+	// (ErrUndecryptable): the binding of a value to its key holds only
+	// then, since a Fernet token, from before the switch or a backup,
+	// opens under any key. Switch to it once `redsafe rotate-key` has
+	// converted every value and `redsafe audit` finds no Fernet token
+	// (REDIS_ENCRYPTION_FORMAT=sealed-only).
+	SealedOnly bool
+
 	// Compress compresses values of 1 KiB or more before sealing them
 	// (FormatSealed only), when that saves space. Off by default: the
 	// length of a compressed value depends on its content, so a value

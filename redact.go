@@ -49,6 +49,7 @@ type optionsView struct {
 	KeyNameKeyFile             string `json:"key_name_key_file,omitempty"`
 
 	ValueFormat       string   `json:"value_format,omitempty"`
+	SealedOnly        bool     `json:"sealed_only,omitempty"`
 	Compress          bool     `json:"compress,omitempty"`
 	HashedKeyPrefixes []string `json:"hashed_key_prefixes,omitempty"`
 }
@@ -103,7 +104,7 @@ func (o Options) view() optionsView {
 	}
 	v.EncryptionKeyFile, v.PreviousEncryptionKeysFile = o.EncryptionKeyFile, o.PreviousEncryptionKeysFile
 	v.KeyNameKey, v.KeyNameKeyFile = redact.KeyID(o.KeyNameKey), o.KeyNameKeyFile
-	v.ValueFormat, v.Compress, v.HashedKeyPrefixes = o.ValueFormat.String(), o.Compress, o.HashedKeyPrefixes
+	v.ValueFormat, v.SealedOnly, v.Compress, v.HashedKeyPrefixes = o.ValueFormat.String(), o.SealedOnly, o.Compress, o.HashedKeyPrefixes
 	return v
 }
 

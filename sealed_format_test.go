@@ -55,6 +55,23 @@ func TestSealedFormat(t *testing.T) {
 	if sealed.Stats().DecryptFailures != before+1 {
 		t.Fatalf("the refused value was not counted: %d failures", sealed.Stats().DecryptFailures)
 	}
+	// While Fernet values are read, a Fernet token copied under a sealed
+	// cache's key opens too: sealed-only refuses it.
+	if r := s.Do(t, "SET", "acct:carol", s.Do(t, "GET", "before:switch")); r != "+OK" {
+		t.Fatal(r)
+	}
+	if got, err := sealed.Get(ctx, "acct:carol"); err != nil || string(got) != "old value" {
+		t.Fatalf("a Fernet token under a sealed cache: %q, %v", got, err)
+	}
+	only := o
+	only.SealedOnly = true
+	strict := openCache(t, only)
+	if got, err := strict.Get(ctx, "acct:carol"); !errors.Is(err, ErrUndecryptable) || !errors.Is(err, seal.ErrFernetRefused) || got != nil {
+		t.Fatalf("sealed-only read a Fernet token: %q, %v", got, err)
+	}
+	if got, err := strict.Get(ctx, "acct:alice"); err != nil || string(got) != `{"balance":100}` {
+		t.Fatalf("sealed-only Get of a sealed value = %q, %v", got, err)
+	}
 	// The same copy under Fernet opens: Fernet binds nothing to the key.
 	if r := s.Do(t, "SET", "acct:mallory", s.Do(t, "GET", "before:switch")); r != "+OK" {
 		t.Fatal(r)
@@ -106,6 +123,9 @@ func TestHashedKeyNames(t *testing.T) {
 func TestFormatOptions(t *testing.T) {
 	lookup := func(m map[string]string) func(string) (string, bool) {
 		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	if o := OptionsFromLookup(lookup(map[string]string{EnvEncryptionFormat: "Sealed-Only"})); o.ValueFormat != FormatSealed || !o.SealedOnly {
+		t.Fatalf("sealed-only: %v %v", o.ValueFormat, o.SealedOnly)
 	}
 	o := OptionsFromLookup(lookup(map[string]string{EnvEncryptionFormat: "sealed", EnvEncryptionCompression: "true", EnvHashedKeyPrefixes: "magic_link:, session:"}))
 	if o.ValueFormat != FormatSealed || !o.Compress || len(o.HashedKeyPrefixes) != 2 || o.HashedKeyPrefixes[1] != "session:" {

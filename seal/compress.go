@@ -34,11 +34,17 @@ func (w *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// maxExpansion bounds how much a DEFLATE stream can expand.
+const maxExpansion = 1032
+
 // compressors pools DEFLATE writers: a new one allocates about 1.2 MB,
 // which made a compressed 1 KiB seal take 400 µs. Reset makes a pooled
 // writer equivalent to a new one, so no value's compression depends on
-// the values before it (its length would otherwise leak across values),
-// and scrub overwrites the plaintext a writer holds before it goes back.
+// the values before it (its length would otherwise leak across values).
+// scrub overwrites the window a writer holds before it goes back, but not
+// all of its state: its token buffer and hash table can keep fragments of
+// the last value in process memory (never in a token) until the writer is
+// reused. Compression is opt-in, for values nobody outside influences.
 var compressors = sync.Pool{New: func() any {
 	w, err := flate.NewWriter(io.Discard, flate.BestSpeed)
 	if err != nil {
@@ -94,6 +100,12 @@ func inflateValue(dst, p []byte) ([]byte, error) {
 	n := binary.BigEndian.Uint32(p)
 	if n > maxDeclaredLen {
 		return nil, errDeclaredLen
+	}
+	// DEFLATE expands at most about 1032:1 (a 258-byte match in under two
+	// bits): a declared length the stream cannot reach is refused before
+	// anything is allocated, so a small token cannot cost a large buffer.
+	if uint64(n) > maxExpansion*uint64(len(p)-lengthLen)+64 {
+		return nil, errInflate
 	}
 	ret, out := sliceForAppend(dst, int(n))
 	// A bytes.Reader is an io.ByteReader, so flate reads no further than

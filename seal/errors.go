@@ -24,6 +24,11 @@ var (
 	// key the Sealer does not have, or moved to another key name.
 	ErrAuthentication error = &tokenError{"seal: token authentication failed: tampered or encrypted with a different key", ErrInvalidToken}
 
+	// ErrFernetRefused reports a Fernet token (or anything not sealed) read
+	// by a Sealer WithSealedOnly: it matches ErrAuthentication, since a
+	// Fernet token can have been copied from any key.
+	ErrFernetRefused error = &tokenError{"seal: a Fernet token, refused: only sealed tokens, bound to their key, are accepted (sealed-only)", ErrAuthentication}
+
 	// ErrExpired reports an authentic token older than the ttl given to Open.
 	ErrExpired error = &tokenError{"seal: token expired", ErrInvalidToken}
 

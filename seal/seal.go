@@ -15,6 +15,10 @@ type Sealer struct {
 	now      func() time.Time
 	format   Format // what SealFor and RotateFor write; Seal always writes Fernet
 	compress bool   // whether sealed tokens compress large values
+	// sealedOnly refuses Fernet tokens in OpenFor and its kin: a Fernet
+	// token binds nothing to its key, so while one is accepted a token
+	// copied from another key opens.
+	sealedOnly bool
 }
 
 // New returns a Sealer that seals with primary and opens tokens sealed with

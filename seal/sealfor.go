@@ -31,6 +31,18 @@ func (s *Sealer) WithCompression(on bool) *Sealer {
 	return &c
 }
 
+// WithSealedOnly returns a copy of s whose OpenFor, OpenKeyFor, RotateFor,
+// NeedsRotation and TimestampFor refuse Fernet tokens (ErrFernetRefused,
+// an ErrAuthentication): the binding of a value to its key holds only once
+// no Fernet token is accepted, since a Fernet token, from before a switch
+// of format or from a backup, opens under any name. Open, OpenKey, Rotate
+// and Timestamp are Fernet's own and stay as they are.
+func (s *Sealer) WithSealedOnly(on bool) *Sealer {
+	c := *s
+	c.sealedOnly = on
+	return &c
+}
+
 // SealingFormat returns the format SealFor and RotateFor write.
 func (s *Sealer) SealingFormat() Format { return s.format }
 
@@ -73,8 +85,11 @@ func (s *Sealer) OpenKeyFor(dst []byte, name string, token []byte, ttl time.Dura
 }
 
 func (s *Sealer) openFor(dst []byte, name string, token []byte, ttl time.Duration) ([]byte, int, uint64, error) {
-	if f, _ := TokenFormat(token); f == Sealed {
+	switch f, ok := TokenFormat(token); {
+	case f == Sealed:
 		return s.openSealed(dst, name, token, ttl)
+	case ok && s.sealedOnly:
+		return nil, -1, 0, ErrFernetRefused
 	}
 	return s.open(dst, token, ttl)
 }
@@ -110,7 +125,10 @@ func (s *Sealer) NeedsRotation(name string, token []byte) (bool, error) {
 // under name was sealed, after authenticating it, as Timestamp does for
 // Fernet.
 func (s *Sealer) TimestampFor(name string, token []byte) (time.Time, error) {
-	if f, _ := TokenFormat(token); f != Sealed {
+	if f, ok := TokenFormat(token); f != Sealed {
+		if ok && s.sealedOnly {
+			return time.Time{}, ErrFernetRefused
+		}
 		return s.Timestamp(token)
 	}
 	plaintext, _, ts, err := s.openSealed(nil, name, token, 0)

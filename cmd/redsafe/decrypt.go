@@ -77,6 +77,9 @@ func runDecrypt(c *cli, cmd *command, args []string) int {
 // newline encrypt and redis-cli add; only the right one authenticates).
 func openInput(s *seal.Sealer, keyName string, input []byte, ttl time.Duration) ([]byte, error) {
 	if f, ok := seal.TokenFormat(input); !ok || f == seal.Fernet {
+		if keyName != "" {
+			return nil, errors.New("--key-name is given, but this is a Fernet token, which binds nothing to a key: it was not checked; drop --key-name to open it anyway")
+		}
 		return s.Open(nil, bytes.TrimSpace(input), ttl)
 	}
 	if keyName == "" {

@@ -18,7 +18,8 @@ cryptography.fernet.Fernet(key).decrypt(token) returns the same bytes.
 
 With --format sealed (or REDIS_ENCRYPTION_FORMAT=sealed) it writes a
 sealed token instead (docs/FORMAT.md: binary, then the newline), bound to
-NAME, the full Redis key it is to be stored under (KeyPrefix included):
+NAME, the full Redis key it is to be stored under (KeyPrefix included,
+and with REDIS_HASHED_KEY_PREFIXES the hashed name the service stores):
 it opens under that name only.
 
 Input longer than 402,653,119 bytes, whose token would not fit in a Redis

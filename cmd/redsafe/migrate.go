@@ -146,6 +146,12 @@ func runMigrate(c *cli, cmd *command, args []string) int {
 	if *to != "" {
 		opts.URL = *to
 	}
+	if len(opts.HashedKeyPrefixes) > 0 {
+		// migrate copies each key under its own name, and seals it for
+		// that name: the service would look for hashed names.
+		c.errorf("migrate: REDIS_HASHED_KEY_PREFIXES is not supported: migrate copies key names as they are, and the service would look for hashed ones; migrating into a deployment with hashed key names is not supported: write those values through the library")
+		return 2
+	}
 	ctx, stop, cleanup := interrupts(context.Background(), c.stderr)
 	defer cleanup()
 	dst, dstDB, sealer, err := keyspace.FromOptions(ctx, opts, "redsafe-migrate", *f.timeout)

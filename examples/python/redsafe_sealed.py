@@ -37,6 +37,7 @@ MIN_TOKEN_LEN = BODY_OFF + TAG_LEN  # 54
 FLAG_COMPRESSED = 0x01
 MIN_COMPRESS_LEN = 1024
 MAX_DECLARED_LEN = 512 << 20
+MAX_EXPANSION = 1032  # DEFLATE expands at most about 1032:1
 MAX_CLOCK_SKEW = 60
 
 
@@ -136,6 +137,8 @@ def _inflate(payload):
     (length,) = struct.unpack(">I", payload[:4])
     if length > MAX_DECLARED_LEN:
         raise InvalidToken("malformed", "compressed value declares more than 512 MiB")
+    if length > MAX_EXPANSION * (len(payload) - 4) + 64:
+        raise InvalidToken("malformed", "compressed value does not inflate to exactly its declared length")
     d = zlib.decompressobj(wbits=-15)
     try:
         out = d.decompress(payload[4:], length + 1)  # at most length + 1 bytes
@@ -165,7 +168,7 @@ def open_payload(keys, name, token):
 
 def open_token(keys, name, token, ttl=None, now=None):
     """The value of token stored under name, or InvalidToken. keys is the
-    ring, primary first; ttl in seconds, None for no limit."""
+    ring, primary first; ttl in seconds, None or 0 for no limit (as in Go)."""
     return open_key(keys, name, token, ttl, now)[0]
 
 
@@ -175,7 +178,7 @@ def open_key(keys, name, token, ttl=None, now=None):
     # Only after authentication: flags, time, decompression.
     if flags & ~FLAG_COMPRESSED:
         raise InvalidToken("malformed", "unknown flags")
-    if ttl is not None:
+    if ttl:  # None or 0: no limit, as in the Go code
         current = int(time.time()) if now is None else now
         if ts + ttl < current:
             raise InvalidToken("expired")

@@ -389,13 +389,15 @@ func (l *Cache) Until(started, pttl int64, token []byte, tokenTTL time.Duration)
 }
 
 // tokenTimestamp reads the timestamp of a token that has been
-// authenticated: the 8 bytes after the version byte.
+// authenticated: the 8 bytes after the version byte of a Fernet token,
+// bytes 6 to 13 of a sealed one.
 func tokenTimestamp(token []byte) (int64, bool) {
 	var head [9]byte
-	if len(token) < 12 {
+	if len(token) >= 14 && token[0] == 0x91 {
+		copy(head[1:], token[6:14]) // binary, after version, key ID and flags
+	} else if len(token) < 12 {
 		return 0, false
-	}
-	if _, err := base64.URLEncoding.Decode(head[:], token[:12]); err != nil {
+	} else if _, err := base64.URLEncoding.Decode(head[:], token[:12]); err != nil {
 		return 0, false
 	}
 	ts := binary.BigEndian.Uint64(head[1:])

@@ -16,8 +16,8 @@ type sample struct {
 	strings    int // string values read
 	plain      int // neither a Fernet nor a sealed token
 	foreign    int // a token that the configured keys do not open
-	fernet     int // Fernet tokens, opened or not
-	sealed     int // sealed-format tokens (docs/FORMAT.md), opened or not
+	fernet     int // Fernet tokens that opened
+	sealed     int // sealed-format tokens (docs/FORMAT.md) that opened
 	unreadable int // GET refused (key pattern)
 	outside    int // names whose TYPE is refused: outside the user's key pattern
 	secrets    keyNameFindings
@@ -52,7 +52,11 @@ func checkData(r *run) {
 	case s.strings == 0:
 		r.cannotSee("data.unencrypted", fmt.Sprintf("GET was refused for the %d string values sampled", s.unreadable))
 	default:
-		r.add("data.unencrypted", sevInfo, "every sampled value is sealed",
+		what := "every sampled value is sealed"
+		if s.foreign > 0 {
+			what = fmt.Sprintf("every sampled value looks sealed; %d could not be opened with the configured keys, so their format is not verified", s.foreign)
+		}
+		r.add("data.unencrypted", sevInfo, what,
 			fmt.Sprintf("%d string values sampled in %s%s; %s", s.strings, db, s.extra(), s.shares()),
 			"nothing to do; after switching REDIS_ENCRYPTION_FORMAT, `redsafe rotate-key` converts the values still in the other format")
 	}
@@ -66,8 +70,8 @@ func checkData(r *run) {
 // left for `redsafe rotate-key` to convert after a switch of format.
 func (s sample) shares() string {
 	pct := func(n int) float64 { return 100 * float64(n) / float64(max(s.strings, 1)) }
-	return fmt.Sprintf("formats: %d Fernet (%.0f%%), %d sealed (%.0f%%), %d neither (%.0f%%)",
-		s.fernet, pct(s.fernet), s.sealed, pct(s.sealed), s.plain, pct(s.plain))
+	return fmt.Sprintf("formats: %d Fernet (%.0f%%), %d sealed (%.0f%%), %d neither (%.0f%%), %d unverified (%.0f%%: tokens of keys this audit does not have)",
+		s.fernet, pct(s.fernet), s.sealed, pct(s.sealed), s.plain, pct(s.plain), s.foreign, pct(s.foreign))
 }
 
 // extra describes the tokens from other keys and the unreadable keys.
@@ -141,9 +145,11 @@ func (r *run) judgeValue(s *sample, key string) error {
 	}
 	s.strings++
 	kind := tokenKind(r.ep.sealer, key, []byte(v.Str))
-	if f, _ := seal.TokenFormat([]byte(v.Str)); kind != notToken && f == seal.Sealed {
+	// Only a value that opened is counted in its format: a first byte
+	// says little (0x91 starts a MessagePack array too).
+	if f, _ := seal.TokenFormat([]byte(v.Str)); kind == ownToken && f == seal.Sealed {
 		s.sealed++
-	} else if kind != notToken {
+	} else if kind == ownToken {
 		s.fernet++
 	}
 	switch kind {

@@ -41,7 +41,7 @@ func TestPlaintextValuesPersisted(t *testing.T) {
 	r := auditOK(t, o, secrets...)
 
 	f := want(t, r, "data.unencrypted", sevError)
-	wantContains(t, f, "4 of 7 sampled string values", "(57%)", "1 more are tokens the configured keys do not open", "formats: 3 Fernet (43%), 0 sealed (0%), 4 neither (57%)")
+	wantContains(t, f, "4 of 7 sampled string values", "(57%)", "1 more are tokens the configured keys do not open", "formats: 2 Fernet (29%), 0 sealed (0%), 4 neither (57%), 1 unverified (14%")
 	wantContains(t, want(t, r, "persistence.plaintext-dump", sevError), "appendonly yes", "4 sampled values")
 	f = want(t, r, "data.secret-in-keyname", sevError)
 	wantContains(t, f, "of 8 key names", "1 name looks like bearer tokens (JWT)", "session:…(",
@@ -63,10 +63,27 @@ func TestEncryptedValuesPersisted(t *testing.T) {
 		}
 		s.Do(t, "SET", name, string(tok))
 	}
-	// Without a configured key the audit still tells tokens from plaintext.
+	// Without a configured key the audit still tells tokens from
+	// plaintext, but not their format.
 	r := auditOK(t, tlsOptions(s, redsafe.Development, "", s.Password))
 	wantNone(t, r, "persistence.plaintext-dump", "data.secret-in-keyname")
-	wantContains(t, want(t, r, "data.unencrypted", sevInfo), "formats: 15 Fernet (75%), 5 sealed (25%), 0 neither (0%)")
+	if f := want(t, r, "data.unencrypted", sevInfo); !strings.Contains(f.Message, "looks sealed; 20 could not be opened") || !strings.Contains(f.Evidence, "20 unverified") {
+		t.Fatalf("without a key: %+v", f)
+	}
+	// With the key, each format's share is counted.
+	o := tlsOptions(s, redsafe.Development, "", s.Password)
+	o.EncryptionKey = sealer.Keys()[0].Encode()
+	r = auditOK(t, o)
+	if f := want(t, r, "data.unencrypted", sevInfo); f.Message != "every sampled value is sealed" || !strings.Contains(f.Evidence, "formats: 15 Fernet (75%), 5 sealed (25%), 0 neither (0%), 0 unverified") {
+		t.Fatalf("with the key: %+v", f)
+	}
+	// Plaintext that starts like a sealed token (a MessagePack array) is
+	// not counted as sealed.
+	s.Do(t, "SET", "cache:msgpack", "\x91"+strings.Repeat("x", 80))
+	r = auditOK(t, o)
+	if f := want(t, r, "data.unencrypted", sevInfo); strings.Contains(f.Message, "every sampled value is sealed") || !strings.Contains(f.Evidence, "5 sealed (24%)") {
+		t.Fatalf("a MessagePack value counted as sealed: %+v", f)
+	}
 }
 
 // The sample is bounded: with --sample 5 only five values are read.

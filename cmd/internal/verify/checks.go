@@ -349,7 +349,11 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	if err != nil || !bytes.Equal(got, plaintext) {
 		return Result{Severity: Fail, Message: "GET through the library did not return the value: " + errText("", err)}
 	}
-	raw, err := r.rawGet(o.KeyPrefix + key)
+	stored, err := o.StoredKey(key)
+	if err != nil {
+		return Result{Severity: Fail, Message: "the configuration is refused by its policy", Fix: "run `redsafe check` for every problem and its fix"}
+	}
+	raw, err := r.rawGet(stored)
 	if err != nil {
 		return Result{Severity: Fail, Message: "raw GET: " + err.Error()}
 	}
@@ -359,10 +363,10 @@ func checkEncryptedRoundTrip(ctx context.Context, r *run) Result {
 	}
 	if ring, err := o.KeyRing(); err != nil {
 		return Result{Severity: Fail, Message: "the encryption keys do not parse: " + err.Error(), Fix: "run `redsafe check` for each key problem and its fix"}
-	} else if pt, err := ring.OpenFor(nil, o.KeyPrefix+key, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
+	} else if pt, err := ring.OpenFor(nil, stored, []byte(raw), 0); err != nil || !bytes.Equal(pt, plaintext) {
 		return Result{Severity: Fail, Message: "the stored token does not open with the configured encryption keys"}
 	}
-	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte %s token, not the plaintext", len(raw), format)}
+	return Result{Severity: Pass, Message: fmt.Sprintf("round trip through the library; Redis holds a %d-byte %s token, not the plaintext", len(raw), map[seal.Format]string{seal.Fernet: "Fernet", seal.Sealed: "sealed"}[format])}
 }
 
 // rawGet reads what Redis holds for key, bypassing the library. On a
