@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/seal"
 )
 
@@ -104,7 +105,9 @@ func (r *run) sampleKeys() (sample, error) {
 		for _, k := range v.Elems[1].Elems {
 			name := k.Str
 			s.names++
-			s.secrets.look(name)
+			if !hashedName(r.target.Options, name) {
+				s.secrets.look(name)
+			}
 			if s.strings+s.unreadable < r.target.Sample {
 				if err := r.judgeValue(&s, name); err != nil {
 					return s, err
@@ -216,4 +219,24 @@ func checkPersistence(r *run) {
 	r.add("persistence.plaintext-dump", sevError, "unencrypted values are written to disk",
 		fmt.Sprintf("%s is on and %d sampled values are plaintext: they persist in %s and in every backup of it", strings.Join(on, " and "), r.plainData, orDefault(dir, "the data directory")),
 		"encrypt the values (see data.unencrypted); for a cache, turn persistence off (`save \"\"`, `appendonly no`); otherwise keep dir on an encrypted volume with mode 0700 and protect the backups")
+}
+
+// hashedName reports whether name is a hashed key name of o's
+// (HashedKeyPrefixes, docs/FORMAT.md): KeyPrefix, a configured prefix and
+// 43 characters of URL-safe base64, the HMAC that hides what the name
+// held. Such a name is the fix for a secret in a key name, not one.
+func hashedName(o redsafe.Options, name string) bool {
+	rest, ok := strings.CutPrefix(name, o.KeyPrefix)
+	if !ok {
+		return false
+	}
+	for _, p := range o.HashedKeyPrefixes {
+		if p == "*" {
+			p = ""
+		}
+		if h, ok := strings.CutPrefix(rest, p); ok && len(h) == 43 && strings.Trim(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == "" {
+			return true
+		}
+	}
+	return false
 }

@@ -102,3 +102,19 @@ func TestSampleSize(t *testing.T) {
 		t.Errorf("evidence shows a value: %s", f.Evidence)
 	}
 }
+
+// TestHashedNamesAreNotSecrets: a hashed key name (REDIS_HASHED_KEY_PREFIXES)
+// is not reported as a secret in a key name; an unhashed one still is.
+func TestHashedNamesAreNotSecrets(t *testing.T) {
+	o := redsafe.Options{KeyPrefix: "svc:", HashedKeyPrefixes: []string{"magic_link:"}}
+	k := seal.GenerateKey()
+	hashed := seal.HashedName(k.NameKey(), "svc:", "magic_link:", "magic_link:4f1c0ffee5ecret")
+	if !hashedName(o, hashed) {
+		t.Fatalf("%s is not recognised as a hashed name", hashed)
+	}
+	for _, name := range []string{"svc:magic_link:4f1c0ffee5ecret9a7d3b2c1e0f5a6b7c8d9e0f1a2b3c", "svc:session:" + hashed[len("svc:magic_link:"):], "magic_link:" + hashed[len("svc:magic_link:"):]} {
+		if hashedName(o, name) {
+			t.Errorf("%s is taken for a hashed name", name)
+		}
+	}
+}
