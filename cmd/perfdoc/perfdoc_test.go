@@ -290,3 +290,22 @@ func TestSealedCodecSection(t *testing.T) {
 		}
 	}
 }
+
+// TestRatioNear: a ratio just under its threshold is not written as the
+// threshold itself, and one comfortably away keeps two decimals.
+func TestRatioNear(t *testing.T) {
+	for _, c := range []struct {
+		v, min float64
+		want   string
+	}{
+		{18947.0 / 19607, 0.97, "0.966"}, // the 1-caller cell of a real run
+		{0.8528, 0.85, "0.85"},
+		{0.8496, 0.85, "0.850"},
+		{0.977, 0.95, "0.98"},
+		{1.0, 0.97, "1.00"},
+	} {
+		if got := ratioNear(c.v, c.min); got != c.want {
+			t.Errorf("ratioNear(%v, %v) = %q, want %q", c.v, c.min, got, c.want)
+		}
+	}
+}
