@@ -2,7 +2,9 @@
 //
 // It measures, on this machine and in one run, everything the document
 // reports: the codec against the standard-library primitives and
-// fernet-go (go test -bench ./internal/bench/ in the cmd module), the end-to-end stacks and the TLS
+// fernet-go (go test -bench ./internal/bench/ in the cmd module), the
+// sealed format beside Fernet and the standard library's AES-256-GCM
+// (package seal's benchmarks), the end-to-end stacks and the TLS
 // handshakes (redsafe bench --local --json --plot), and a CPU profile of
 // the encrypted end-to-end path (go test -cpuprofile ./internal/bench/,
 // summarised with go tool pprof). Then it writes the document, targets and
@@ -51,7 +53,7 @@ func run(redsafeBin, out, png, sizes, callers string, duration time.Duration, co
 	}
 	defer os.RemoveAll(work)
 
-	step("codec benchmarks (go test -bench ./internal/bench/ in the cmd module)")
+	step("codec benchmarks (go test -bench ./internal/bench/ and github.com/redsafe/redsafe/seal, in the cmd module)")
 	codec, err := runCodec(codecCount)
 	if err != nil {
 		return err
@@ -67,7 +69,7 @@ func run(redsafeBin, out, png, sizes, callers string, duration time.Duration, co
 		return err
 	}
 	var doc bytes.Buffer
-	writeDoc(&doc, docInput{codec: codec, report: rep, profile: prof, png: relPath(out, png), took: time.Since(start)})
+	writeDoc(&doc, docInput{codec: codec, codecRuns: codecCount, report: rep, profile: prof, png: relPath(out, png), took: time.Since(start)})
 	if err := os.WriteFile(out, doc.Bytes(), 0o644); err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ BenchmarkRoundTrip1KiB-2   	  200000	      6900 ns/op	 148.40 MB/s	    2560 B/op
 BenchmarkRoundTrip1KiB-2   	  200000	      6700 ns/op	 152.83 MB/s	    2560 B/op	       2 allocs/op
 BenchmarkRoundTrip1KiB-2   	  200000	      9100 ns/op	 112.53 MB/s	    2560 B/op	       3 allocs/op
 BenchmarkRawRoundTrip256KiB-2 	     900	   1172310 ns/op	 223.61 MB/s	    1024 B/op	       2 allocs/op
+BenchmarkGCM/fixed-key/seal/1KiB-2         	 4000000	       281.5 ns/op	3637.34 MB/s	       0 B/op	       0 allocs/op
+BenchmarkGCM/fixed-key/open/1KiB         	 4000000	       290.0 ns/op	3531.03 MB/s	       0 B/op	       0 allocs/op
 PASS
 ok  	github.com/redsafe/redsafe/seal	12.1s
 `
@@ -28,8 +30,13 @@ func TestParseBenchMedian(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2 {
-		t.Fatalf("parsed %d benchmarks, want 2: %v", len(res), res)
+	if len(res) != 4 {
+		t.Fatalf("parsed %d benchmarks, want 4: %v", len(res), res)
+	}
+	// A dash in a sub-benchmark's name is kept, with or without the
+	// GOMAXPROCS suffix (absent at GOMAXPROCS 1).
+	if res["GCM/fixed-key/seal/1KiB"].NsPerOp != 281.5 || res["GCM/fixed-key/open/1KiB"].NsPerOp != 290 {
+		t.Errorf("sub-benchmarks with a dash: %v", res)
 	}
 	if got := res["RoundTrip1KiB"]; got != (codecResult{NsPerOp: 6900, AllocsPerOp: 2, BytesPerOp: 2560}) {
 		t.Errorf("RoundTrip1KiB = %+v, want the median run (6900 ns/op, 2 allocs)", got)
@@ -153,7 +160,7 @@ func TestDocument(t *testing.T) {
 	writeDoc(&doc, docInput{codec: map[string]codecResult{}, report: bench.Report{}, profile: p, png: "bench.png"})
 	s := doc.String()
 	last := -1
-	for _, heading := range []string{"# Performance", "## Targets", "## End to end", "## Codec", "## What the profile shows", "## All measurements", "## Reproduce"} {
+	for _, heading := range []string{"# Performance", "## Targets", "## End to end", "## Codec (package seal)", "## Codec: the sealed format beside Fernet", "## What the profile shows", "## All measurements", "## Reproduce"} {
 		i := strings.Index(s, heading)
 		if i < 0 || i < last {
 			t.Fatalf("heading %q missing or out of order", heading)
@@ -182,6 +189,123 @@ func TestComponentNames(t *testing.T) {
 	} {
 		if got := component(fn); got != want {
 			t.Errorf("component(%q) = %q, want %q", fn, got, want)
+		}
+	}
+}
+
+// sealedCodec is package seal's figures of a plausible run: sealed 1 KiB
+// seal + open 1.66 µs with 4 allocations, Fernet 4.46 µs (2.69×).
+func sealedCodec() map[string]codecResult {
+	return map[string]codecResult{
+		"Seal/1KiB": {NsPerOp: 2440}, "Open/1KiB": {NsPerOp: 2020},
+		"SealFor/sealed/1KiB": {NsPerOp: 860, AllocsPerOp: 2, BytesPerOp: 1280}, "OpenFor/sealed/1KiB": {NsPerOp: 800, AllocsPerOp: 2, BytesPerOp: 1280},
+		"GCM/fixed-key/seal/1KiB": {NsPerOp: 280}, "GCM/fixed-key/open/1KiB": {NsPerOp: 290},
+		"GCM/xaes/seal/1KiB": {NsPerOp: 760, AllocsPerOp: 2}, "GCM/xaes/open/1KiB": {NsPerOp: 960, AllocsPerOp: 2},
+		"GCM/xaes/derive":     {NsPerOp: 610, AllocsPerOp: 2, BytesPerOp: 1280},
+		"SealedRoundTrip1KiB": {NsPerOp: 2600, AllocsPerOp: 6}, "RoundTrip1KiB": {NsPerOp: 5500, AllocsPerOp: 2},
+	}
+}
+
+// TestSealedTargets: the sealed format's targets of issue 14 are judged
+// on their own thresholds, redsafe-sealed over plaintext with Fernet's
+// ratio beside it, and a run without the sealed stack or package seal's
+// figures says "not measured" rather than passing.
+func TestSealedTargets(t *testing.T) {
+	res := func(stack string, size, callers int, ops float64) bench.Result {
+		return bench.Result{Stack: stack, Workload: "setget", Size: size, Callers: callers, OpsPerSec: ops}
+	}
+	rep := bench.Report{Results: []bench.Result{
+		res(bench.StackPlaintext, 1024, 1, 1000), res(bench.StackRedsafe, 1024, 1, 840), res(bench.StackSealed, 1024, 1, 980),
+		res(bench.StackPlaintext, 1024, 256, 1000), res(bench.StackRedsafe, 1024, 256, 1030), res(bench.StackSealed, 1024, 256, 940),
+		res(bench.StackPlaintext, 256<<10, 16, 1000), res(bench.StackRedsafe, 256<<10, 16, 500), res(bench.StackSealed, 256<<10, 16, 850),
+	}}
+	codec := sealedCodec()
+	type want struct{ verdict, measured string }
+	check := func(in docInput, wants map[string]want) {
+		t.Helper()
+		got := map[string]target{}
+		for _, tg := range in.targets() {
+			got[tg.what] = tg
+		}
+		for what, w := range wants {
+			tg, ok := got[what]
+			switch {
+			case !ok:
+				t.Errorf("no target %q", what)
+			case verdict(tg) != w.verdict:
+				t.Errorf("%s: %q (%s), want %q", what, verdict(tg), tg.measured, w.verdict)
+			case !strings.HasPrefix(tg.measured, w.measured):
+				t.Errorf("%s: measured %q, want it to start with %q", what, tg.measured, w.measured)
+			}
+		}
+	}
+	check(docInput{codec: codec, report: rep}, map[string]want{
+		"sealed format, codec: 1 KiB seal + open time":                                          {"met", "1.66 µs (seal 0.86, open 0.80; Fernet 4.46; fixed-key AES-256-GCM 0.57)"},
+		"sealed format, codec: 1 KiB seal + open allocations":                                   {"met", "4 (Fernet 0; on the Cache's path, fresh buffers: 6, Fernet 2)"},
+		"sealed format, codec: 1 KiB seal + open against Fernet's":                              {"met", "2.69× (seal 2.84×, open 2.52×)"},
+		"sealed format, end to end, 1 KiB SET+GET, 1 caller: redsafe-sealed over plaintext":     {"met", "0.98× (Fernet 0.84×)"},
+		"sealed format, end to end, 1 KiB SET+GET, 256 callers: redsafe-sealed over plaintext":  {"**missed**", "0.94× (Fernet 1.03×)"},
+		"sealed format, end to end, 256 KiB SET+GET, 16 callers: redsafe-sealed over plaintext": {"met", "0.85× (Fernet 0.50×)"},
+	})
+
+	// Slower than 2.5 µs, more allocations, and under 2.5× Fernet's.
+	slow := sealedCodec()
+	slow["OpenFor/sealed/1KiB"] = codecResult{NsPerOp: 1700, AllocsPerOp: 3}
+	var noSealed bench.Report
+	for _, r := range rep.Results {
+		if r.Stack != bench.StackSealed {
+			noSealed.Results = append(noSealed.Results, r)
+		}
+	}
+	check(docInput{codec: slow, report: noSealed}, map[string]want{
+		"sealed format, codec: 1 KiB seal + open time":                                          {"**missed**", "2.56 µs"},
+		"sealed format, codec: 1 KiB seal + open allocations":                                   {"**missed**", "5 "},
+		"sealed format, codec: 1 KiB seal + open against Fernet's":                              {"**missed**", "1.74×"},
+		"sealed format, end to end, 1 KiB SET+GET, 1 caller: redsafe-sealed over plaintext":     {"not measured", ""},
+		"sealed format, end to end, 256 KiB SET+GET, 16 callers: redsafe-sealed over plaintext": {"not measured", ""},
+	})
+	check(docInput{codec: map[string]codecResult{}, report: rep}, map[string]want{
+		"sealed format, codec: 1 KiB seal + open time": {"not measured", ""},
+	})
+}
+
+// TestSealedCodecSection: the section computes its ratios and the cost of
+// the per-value key from the run's own figures.
+func TestSealedCodecSection(t *testing.T) {
+	var doc bytes.Buffer
+	writeSealedCodec(&doc, docInput{codec: sealedCodec(), codecRuns: 3})
+	s := doc.String()
+	for _, want := range []string{
+		"median of 3",
+		"| seal | 1KiB | 2.44 | 0.86 | 2.84× faster | 2 | 1280 |",
+		"| seal + open | 1KiB | 4.46 | 1.66 | 2.69× faster | 4 | 2560 |",
+		"| derive (the per-value key alone) | 0.61 | 2 | 1280 |",
+		"0.61 µs and 2 allocations (1280 bytes) each time",
+		"XAES-256-GCM takes 1.72 µs to seal and open 1 KiB against 0.57 µs",
+		"the per-value key, derived once to seal and once to open, is 1.15 µs of the sealed format's\n1.66 µs round trip",
+		"takes\n2.60 µs and 6 allocations, Fernet's 5.50 µs and 2.",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the section lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// TestRatioNear: a ratio just under its threshold is not written as the
+// threshold itself, and one comfortably away keeps two decimals.
+func TestRatioNear(t *testing.T) {
+	for _, c := range []struct {
+		v, min float64
+		want   string
+	}{
+		{18947.0 / 19607, 0.97, "0.966"}, // the 1-caller cell of a real run
+		{0.8528, 0.85, "0.85"},
+		{0.8496, 0.85, "0.850"},
+		{0.977, 0.95, "0.98"},
+		{1.0, 0.97, "1.00"},
+	} {
+		if got := ratioNear(c.v, c.min); got != c.want {
+			t.Errorf("ratioNear(%v, %v) = %q, want %q", c.v, c.min, got, c.want)
 		}
 	}
 }

@@ -21,16 +21,19 @@ import (
 
 var benchCmd = &command{
 	name:    "bench",
-	summary: "measure the cost of encryption: redsafe against plaintext and go-redis+fernet-go",
+	summary: "measure the cost of encryption: redsafe (Fernet and sealed) against plaintext and go-redis+fernet-go",
 	usage: `Usage: redsafe bench [--local] [--env-file FILE] [--sizes 100,1024,16384,262144]
                     [--callers 1,16,256] [--workloads setget,get90,batch,hotget]
-                    [--duration 5s] [--handshakes 30] [--json] [--plot FILE.png]
+                    [--stacks redsafe,redsafe-sealed,...] [--duration 5s]
+                    [--handshakes 30] [--json] [--plot FILE.png]
 
 Measures, on one Redis server, side by side in one process:
 
   plaintext           plaintext values through rueidis, configured as redsafe
                       configures it: the baseline
-  redsafe             the library: every value sealed with Fernet
+  redsafe             the library: every value sealed with Fernet, the default
+  redsafe-sealed      the library with the sealed format (ValueFormat sealed,
+                      docs/FORMAT.md), compression off
   redsafe+localcache  the library with Options.LocalCache (hotget only)
   go-redis+fernet-go  go-redis with fernet-go, the stack a Go team would
                       assemble by hand
@@ -60,9 +63,12 @@ production one, with an ECDSA P-256 certificate, and a second one with
 RSA 4096 for the handshake comparison; both are stopped at the end, on an
 error and on Ctrl-C.
 
+The redsafe stacks use the format their name says, whatever
+REDIS_ENCRYPTION_FORMAT and REDIS_ENCRYPTION_COMPRESSION are set to.
+
 Progress goes to stderr. A run takes about
   sizes x callers x stacks of every workload x (duration + warm-up),
-4 x 3 x 13 x 5.5 s, about 15 minutes, with the defaults; narrow it with
+4 x 3 x 17 x 5.5 s, about 19 minutes, with the defaults; narrow it with
 the flags.
 
 Flags:
@@ -71,6 +77,8 @@ Flags:
   --sizes LIST       value sizes in bytes (default 100,1024,16384,262144)
   --callers LIST     concurrent callers (default 1,16,256; at most 4096)
   --workloads LIST   workloads to run (default all)
+  --stacks LIST      stacks to run in the workloads that have them (default
+                     all); plaintext, the baseline, always runs
   --duration D       measured time per stack per cell (default 5s)
   --handshakes N     connections per handshake measurement (default 30; 0: none)
   --prefix P         prefix of the keys written (default redsafe-bench:)
@@ -80,6 +88,7 @@ Flags:
 Examples:
   redsafe bench --local
   redsafe bench --local --sizes 1024 --callers 1,256 --duration 2s --plot bench.png
+  redsafe bench --local --stacks redsafe,redsafe-sealed --workloads setget
   set -a; . ./.redsafe/.env.secure; set +a; redsafe bench --workloads setget --json
 `,
 	run: runBench,
@@ -92,6 +101,7 @@ func runBench(c *cli, cmd *command, args []string) int {
 	sizesFlag := fs.String("sizes", intList(bench.DefaultSizes), "")
 	callersFlag := fs.String("callers", intList(bench.DefaultCallers), "")
 	workloadsFlag := fs.String("workloads", strings.Join(bench.WorkloadNames(), ","), "")
+	stacksFlag := fs.String("stacks", strings.Join(bench.StackNames(), ","), "")
 	duration := fs.Duration("duration", bench.DefaultDuration, "")
 	handshakes := fs.Int("handshakes", 30, "")
 	prefix := fs.String("prefix", "redsafe-bench:", "")
@@ -100,7 +110,7 @@ func runBench(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	cfg := bench.Config{Duration: *duration, Prefix: *prefix, Workloads: splitList(*workloadsFlag), Progress: c.stderr}
+	cfg := bench.Config{Duration: *duration, Prefix: *prefix, Workloads: splitList(*workloadsFlag), Stacks: splitList(*stacksFlag), Progress: c.stderr}
 	var err error
 	if cfg.Sizes, err = parseInts(*sizesFlag, 1, bench.MaxSize); err != nil {
 		c.errorf("bench: --sizes: %v", err)
@@ -129,6 +139,14 @@ func runBench(c *cli, cmd *command, args []string) int {
 			c.errorf("bench: unknown workload %q; choose from %s", w, strings.Join(bench.WorkloadNames(), ", "))
 			return 2
 		}
+	}
+	if len(cfg.Stacks) == 0 {
+		c.errorf("bench: --stacks: give at least one of %s", strings.Join(bench.StackNames(), ", "))
+		return 2
+	}
+	if err := bench.CheckStacks(cfg.Stacks); err != nil {
+		c.errorf("bench: --stacks: %v", err)
+		return 2
 	}
 	if size, callers := slices.Max(cfg.Sizes), slices.Max(cfg.Callers); int64(size)*int64(callers) > bench.MaxCellBytes {
 		c.errorf("bench: --sizes %d with --callers %d would keep %s of values per stack in Redis and in memory (at most %s); use fewer callers or smaller values",

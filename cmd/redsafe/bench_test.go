@@ -85,10 +85,10 @@ func cmdBenchJSON(ts *testscript.TestScript, neg bool, args []string) {
 		seen[id] = true
 	}
 	stacks := map[string][]string{
-		"setget": {"plaintext", "redsafe", "go-redis+fernet-go"},
-		"get90":  {"plaintext", "redsafe", "go-redis+fernet-go"},
-		"batch":  {"plaintext", "redsafe", "go-redis+fernet-go"},
-		"hotget": {"plaintext", "redsafe", "redsafe+localcache", "go-redis+fernet-go"},
+		"setget": {"plaintext", "redsafe", "redsafe-sealed", "go-redis+fernet-go"},
+		"get90":  {"plaintext", "redsafe", "redsafe-sealed", "go-redis+fernet-go"},
+		"batch":  {"plaintext", "redsafe", "redsafe-sealed", "go-redis+fernet-go"},
+		"hotget": {"plaintext", "redsafe", "redsafe-sealed", "redsafe+localcache", "go-redis+fernet-go"},
 	}
 	want := 0
 	for workload, sts := range stacks {

@@ -30,7 +30,7 @@ import (
 //
 //	go test -run '^$' -bench 'EndToEnd1KiB/callers=1/redsafe' -cpuprofile e2e.prof ./internal/bench/
 
-func benchServer(b *testing.B) redsafe.Options {
+func benchServer(b testing.TB) redsafe.Options {
 	b.Helper()
 	password := redsafe.GeneratePassword(redsafe.Production)
 	s := redisserver.Start(b, redisserver.Config{
@@ -47,7 +47,7 @@ func benchServer(b *testing.B) redsafe.Options {
 	}
 }
 
-func openStack(b *testing.B, opts redsafe.Options, name string) stack {
+func openStack(b testing.TB, opts redsafe.Options, name string) stack {
 	b.Helper()
 	r, err := newRunner(Config{Options: opts})
 	if err != nil {
@@ -68,7 +68,7 @@ func BenchmarkEndToEnd1KiB(b *testing.B) {
 	opts := benchServer(b)
 	for _, callers := range []int{1, 256} {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-			for _, name := range []string{StackPlaintext, StackRedsafe, StackGoRedis} {
+			for _, name := range []string{StackPlaintext, StackRedsafe, StackSealed, StackGoRedis} {
 				b.Run(name, func(b *testing.B) {
 					st := openStack(b, opts, name)
 					value := make([]byte, 1024)

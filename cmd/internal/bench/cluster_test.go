@@ -16,7 +16,7 @@ import (
 )
 
 // TestRunOnCluster: the bench runs against a three-master cluster, as the
-// app user: plaintext and redsafe both reach every master (no MOVED, no
+// app user: plaintext and redsafe (Fernet and sealed) reach every master (no MOVED, no
 // CROSSSLOT in the batch workload or the cleanup), go-redis+fernet-go is
 // left out with a note, and no key is left behind.
 func TestRunOnCluster(t *testing.T) {
@@ -46,7 +46,7 @@ func TestRunOnCluster(t *testing.T) {
 			t.Errorf("%s %s: %d errors, %.0f ops/s", r.Workload, r.Stack, r.Errors, r.OpsPerSec)
 		}
 	}
-	if seen[StackPlaintext] != 2 || seen[StackRedsafe] != 2 || seen[StackGoRedis] != 0 {
+	if seen[StackPlaintext] != 2 || seen[StackRedsafe] != 2 || seen[StackSealed] != 2 || seen[StackGoRedis] != 0 {
 		t.Errorf("stacks run: %v", seen)
 	}
 	if !strings.Contains(progress.String(), "go-redis+fernet-go is left out on a Redis Cluster") {

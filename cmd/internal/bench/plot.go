@@ -18,6 +18,7 @@ import (
 var stackColors = map[string]color.RGBA{
 	StackPlaintext:  {110, 110, 110, 255},
 	StackRedsafe:    {31, 119, 180, 255},
+	StackSealed:     {148, 103, 189, 255},
 	StackLocalCache: {44, 160, 44, 255},
 	StackGoRedis:    {230, 120, 10, 255},
 }
@@ -33,7 +34,8 @@ const (
 	panelW, panelH = 400, 300
 	plotL, plotR   = 78, 16 // margins inside a panel
 	plotT, plotB   = 40, 44
-	headerH        = 84
+	headerH        = 84 // with one line of legend
+	legendLineH    = 24
 	textScale      = 2
 )
 
@@ -72,7 +74,9 @@ func (r Report) WritePNG(w io.Writer) error {
 	}
 	slices.Sort(callers)
 	cols, rows := max(len(sizes), 1), max(len(workloads), 1)
-	img := image.NewRGBA(image.Rect(0, 0, cols*panelW, headerH+rows*panelH))
+	legend := legendAt(stacks, cols*panelW)
+	header := headerH + (legend[len(legend)-1].Y - legend[0].Y)
+	img := image.NewRGBA(image.Rect(0, 0, cols*panelW, header+rows*panelH))
 	fill(img, img.Bounds(), white)
 
 	title := "REDSAFE BENCH: THROUGHPUT (OPS/S) AGAINST CONCURRENT CALLERS"
@@ -82,12 +86,10 @@ func (r Report) WritePNG(w io.Writer) error {
 		sub = "REDIS " + r.Machine.Redis + ", " + sub
 	}
 	text(img, 16, 36, sub, axis, 1)
-	x := 16
-	for _, s := range stacks {
-		c := stackColors[s]
-		fill(img, image.Rect(x, 58, x+28, 62), c)
-		text(img, x+36, 53, s, ink, textScale)
-		x += 36 + textWidth(s, textScale) + 32
+	for i, s := range stacks {
+		at := legend[i]
+		fill(img, image.Rect(at.X, at.Y+5, at.X+28, at.Y+9), stackColors[s])
+		text(img, at.X+36, at.Y, s, ink, textScale)
 	}
 
 	for row, wl := range workloads {
@@ -96,10 +98,30 @@ func (r Report) WritePNG(w io.Writer) error {
 			if series[k] == nil {
 				continue
 			}
-			r.panel(img, image.Pt(col*panelW, headerH+row*panelH), wl, size, stacks, series[k], callers)
+			r.panel(img, image.Pt(col*panelW, header+row*panelH), wl, size, stacks, series[k], callers)
 		}
 	}
 	return png.Encode(w, img)
+}
+
+// legendAt places each stack's entry of the legend, wrapping to a new line
+// where the next would not fit in width: five stacks overflow two panels.
+// It returns at least one point.
+func legendAt(stacks []string, width int) []image.Point {
+	at := []image.Point{}
+	x, y := 16, 53
+	for _, s := range stacks {
+		w := 36 + textWidth(s, textScale)
+		if x > 16 && x+w > width-16 {
+			x, y = 16, y+legendLineH
+		}
+		at = append(at, image.Pt(x, y))
+		x += w + 32
+	}
+	if len(at) == 0 {
+		at = append(at, image.Pt(x, y))
+	}
+	return at
 }
 
 func (r Report) panel(img *image.RGBA, at image.Point, workload string, size int, stacks []string, s map[string]map[int]float64, callers []int) {

@@ -45,10 +45,11 @@ func (r Report) Failures() (ops uint64, cells int, first string) {
 }
 
 // Ratio is one cell seen from redsafe: its throughput over the baseline's
-// and over go-redis+fernet-go's.
+// and over go-redis+fernet-go's. A ratio is 0 when its stack did not run.
 type Ratio struct {
 	Workload, Size, Callers string
-	Redsafe                 float64 // redsafe / plaintext
+	Redsafe                 float64 // redsafe (Fernet) / plaintext
+	Sealed                  float64 // redsafe-sealed / plaintext
 	GoRedis                 float64 // go-redis+fernet-go / plaintext
 	OverGoRedis             float64 // redsafe / go-redis+fernet-go
 	LocalCache              float64 // redsafe+localcache / plaintext; 0 when not run
@@ -78,7 +79,7 @@ func (r Report) Ratios() []Ratio {
 			continue
 		}
 		ra := Ratio{Workload: c.workload, Size: SizeName(c.size), Callers: fmt.Sprint(c.callers),
-			Redsafe: m[StackRedsafe] / p, GoRedis: m[StackGoRedis] / p, LocalCache: m[StackLocalCache] / p}
+			Redsafe: m[StackRedsafe] / p, Sealed: m[StackSealed] / p, GoRedis: m[StackGoRedis] / p, LocalCache: m[StackLocalCache] / p}
 		if g := m[StackGoRedis]; g > 0 {
 			ra.OverGoRedis = m[StackRedsafe] / g
 		}
@@ -100,10 +101,10 @@ func (r Report) WriteTable(w io.Writer) {
 
 	fmt.Fprintln(w, "throughput relative to plaintext values through the same client (rueidis):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tsize\tcallers\tredsafe\tgo-redis+fernet-go\tredsafe / go-redis\tredsafe+localcache\t")
+	fmt.Fprintln(tw, "workload\tsize\tcallers\tredsafe\tredsafe-sealed\tgo-redis+fernet-go\tredsafe / go-redis\tredsafe+localcache\t")
 	for _, ra := range r.Ratios() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", ra.Workload, ra.Size, ra.Callers,
-			ratio(ra.Redsafe), ratio(ra.GoRedis), ratio(ra.OverGoRedis), ratio(ra.LocalCache))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", ra.Workload, ra.Size, ra.Callers,
+			ratio(ra.Redsafe), ratio(ra.Sealed), ratio(ra.GoRedis), ratio(ra.OverGoRedis), ratio(ra.LocalCache))
 	}
 	tw.Flush()
 

@@ -33,6 +33,10 @@ type Config struct {
 	Sizes     []int    // value sizes in bytes
 	Callers   []int    // concurrent callers
 	Workloads []string // names from Workloads; empty means all
+	// Stacks are names from StackNames, each run in the workloads that
+	// have it; empty means all. Plaintext always runs: it is the baseline
+	// of every ratio, and its client deletes the keys of a cell.
+	Stacks []string
 	// Duration is the measured time of each stack in each cell (workload,
 	// size, callers), made of alternating slices.
 	Duration time.Duration
@@ -125,9 +129,33 @@ func (c Config) Estimate() time.Duration {
 	var total time.Duration
 	wls, _ := c.workloads()
 	for _, w := range wls {
-		total += time.Duration(len(w.stacks)*len(c.Sizes)*len(c.Callers)) * (c.Duration + warmup(c.Duration) + 50*time.Millisecond)
+		total += time.Duration(len(c.stacksOf(w))*len(c.Sizes)*len(c.Callers)) * (c.Duration + warmup(c.Duration) + 50*time.Millisecond)
 	}
 	return total
+}
+
+// stacksOf are the stacks of w that the run measures, plaintext first.
+func (c Config) stacksOf(w *workload) []string {
+	if len(c.Stacks) == 0 {
+		return w.stacks
+	}
+	var out []string
+	for _, name := range w.stacks {
+		if name == StackPlaintext || slices.Contains(c.Stacks, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// CheckStacks refuses a name that is not one of StackNames.
+func CheckStacks(names []string) error {
+	for _, name := range names {
+		if !slices.Contains(StackNames(), name) {
+			return fmt.Errorf("unknown stack %q; choose from %s", name, strings.Join(StackNames(), ", "))
+		}
+	}
+	return nil
 }
 
 func (c Config) workloads() ([]*workload, error) {
@@ -149,6 +177,9 @@ func (c Config) workloads() ([]*workload, error) {
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	wls, err := cfg.workloads()
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckStacks(cfg.Stacks); err != nil {
 		return nil, err
 	}
 	r, err := newRunner(cfg)
@@ -233,10 +264,8 @@ func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 		switch name {
 		case StackPlaintext:
 			s, err = newPlaintext(r.conn, r.wire)
-		case StackRedsafe:
-			s, err = newRedsafe(ctx, r.cfg.Options, false)
-		case StackLocalCache:
-			s, err = newRedsafe(ctx, r.cfg.Options, true)
+		case StackRedsafe, StackSealed, StackLocalCache:
+			s, err = newRedsafe(ctx, r.cfg.Options, name)
 		case StackGoRedis:
 			if cluster {
 				// go-redis's ClusterClient asks COMMAND for every
@@ -268,7 +297,7 @@ func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 // cell measures one workload at one size and number of callers, for each
 // of its stacks, in alternation.
 func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Result, error) {
-	sts, err := r.open(ctx, w.stacks)
+	sts, err := r.open(ctx, r.cfg.stacksOf(w))
 	if err != nil {
 		return nil, err
 	}

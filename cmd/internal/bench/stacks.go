@@ -20,10 +20,17 @@ import (
 // server, user, TLS configuration and value TTL.
 const (
 	StackPlaintext  = "plaintext"
-	StackRedsafe    = "redsafe"
+	StackRedsafe    = "redsafe"        // Fernet values, the library's default
+	StackSealed     = "redsafe-sealed" // Options.ValueFormat = FormatSealed
 	StackLocalCache = "redsafe+localcache"
 	StackGoRedis    = "go-redis+fernet-go"
 )
+
+// StackNames lists every stack, in the order a cell runs them: plaintext
+// first, the baseline of every ratio.
+func StackNames() []string {
+	return []string{StackPlaintext, StackRedsafe, StackSealed, StackLocalCache, StackGoRedis}
+}
 
 // valueTTL is the expiry of every value written, so that nothing a run
 // leaves behind outlives it for long.
@@ -180,17 +187,24 @@ func (s *plaintextStack) getMany(ctx context.Context, keys []string) (int, error
 	return n, nil
 }
 
-// --- redsafe, with and without the local cache
+// --- redsafe: Fernet values, sealed values, or Fernet with the local cache
 
 type redsafeStack struct {
 	c    *redsafe.Cache
 	kind string
 }
 
-func newRedsafe(ctx context.Context, opts redsafe.Options, local bool) (*redsafeStack, error) {
-	kind := StackRedsafe
-	if local {
-		kind = StackLocalCache
+// newRedsafe opens the library as the stack kind uses it: StackRedsafe,
+// StackSealed or StackLocalCache. The format is the stack's, whatever
+// REDIS_ENCRYPTION_FORMAT of the deployment says, and values are never
+// compressed (the bench's values are random, which DEFLATE cannot shrink),
+// so that each stack measures what its name says.
+func newRedsafe(ctx context.Context, opts redsafe.Options, kind string) (*redsafeStack, error) {
+	opts.ValueFormat, opts.Compress = redsafe.FormatFernet, false
+	switch kind {
+	case StackSealed:
+		opts.ValueFormat = redsafe.FormatSealed
+	case StackLocalCache:
 		opts.LocalCache = redsafe.LocalCacheOptions{MaxBytes: 256 << 20, TTL: time.Minute}
 	}
 	c, err := redsafe.Open(ctx, opts)

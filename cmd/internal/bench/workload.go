@@ -29,7 +29,7 @@ const (
 	hotKeys          = 8
 )
 
-var allStacks = []string{StackPlaintext, StackRedsafe, StackGoRedis}
+var allStacks = []string{StackPlaintext, StackRedsafe, StackSealed, StackGoRedis}
 
 var workloads = []*workload{
 	{
@@ -76,7 +76,7 @@ var workloads = []*workload{
 	{
 		name:     "hotget",
 		about:    "GETs of 8 hot keys shared by every caller: the hit path of the local cache",
-		stacks:   []string{StackPlaintext, StackRedsafe, StackLocalCache, StackGoRedis},
+		stacks:   []string{StackPlaintext, StackRedsafe, StackSealed, StackLocalCache, StackGoRedis},
 		populate: true,
 		hot:      true,
 		step: func(ctx context.Context, st stack, c *caller) (uint64, error) {
@@ -148,6 +148,8 @@ func shortName(stack string) string {
 		return "p"
 	case StackRedsafe:
 		return "r"
+	case StackSealed:
+		return "s"
 	case StackLocalCache:
 		return "l"
 	}
