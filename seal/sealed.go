@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"sync"
 	"time"
@@ -79,13 +78,13 @@ func sealPayload(dst []byte, k *sealedKey, name string, flags byte, p []byte, ts
 	h[1+sealedIDLen] = flags
 	binary.BigEndian.PutUint64(h[2+sealedIDLen:], ts)
 	n := out[sealedHeaderLen:sealedBodyOff]
-	if nonce == nil {
-		rand.Read(n) // never fails since Go 1.24: it crashes the program instead
-	} else {
-		copy(n, nonce)
-	}
 	withAD(h, name, func(ad []byte) {
-		k.aead.Seal(out[:sealedBodyOff], n, p, ad)
+		if nonce == nil {
+			k.aead.SealRandom(out[:sealedBodyOff], n, p, ad) // crypto/rand never fails since Go 1.24
+		} else {
+			copy(n, nonce)
+			k.aead.Seal(out[:sealedBodyOff], n, p, ad)
+		}
 	})
 	return ret
 }

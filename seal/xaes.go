@@ -3,7 +3,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
 	"sync"
+	"sync/atomic"
 )
 
 // XAES-256-GCM (https://c2sp.org/XAES-256-GCM) extends AES-256-GCM to
@@ -25,6 +27,30 @@ const (
 type xaes struct {
 	block cipher.Block
 	k1    [aes.BlockSize]byte
+	// batch is the writer's current nonce prefix, with the AES-256-GCM
+	// derived from it (see SealRandom).
+	batch atomic.Pointer[nonceBatch]
+	// recent keeps the keys derived for the last prefixes opened, one slot
+	// per value of the prefix's first byte mod len: values written by
+	// other processes come in batches too, so most opens find theirs.
+	recent [16]atomic.Pointer[nonceBatch]
+}
+
+// batchValues is how many values one writer seals under one nonce prefix,
+// each with a fresh random GCM nonce (the last 96 bits): C2SP allows
+// caching the key derived from a shared first half. With 2^12 values per
+// derived key, two random 96-bit GCM nonces collide with probability
+// about 2^-73 per prefix, and 2^48 values (2^36 prefixes) stay far below
+// 2^-32 in all; the derivation (two AES blocks, an AES-256 key schedule
+// and a GCM set-up: about 0.5 µs and 2 allocations) is paid once per 4096
+// values instead of once per value. What it shows: values that share a
+// prefix were written by one process, close together in time.
+const batchValues = 4096
+
+type nonceBatch struct {
+	prefix [12]byte
+	gcm    cipher.AEAD
+	left   atomic.Int64
 }
 
 func newXAES(key []byte) *xaes {
@@ -95,9 +121,43 @@ func (x *xaes) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	return x.aead(nonce).Seal(dst, nonce[12:], plaintext, additionalData)
 }
 
+// SealRandom is Seal with a nonce it chooses and writes to nonce (24
+// bytes): the current batch's random prefix, and 12 fresh random bytes.
+func (x *xaes) SealRandom(dst, nonce, plaintext, additionalData []byte) []byte {
+	b := x.batch.Load()
+	if b == nil || b.left.Add(-1) < 0 {
+		// Concurrent writers may each start a batch; each is used at most
+		// batchValues times, whichever ends up current.
+		b = &nonceBatch{}
+		rand.Read(b.prefix[:])
+		b.gcm = x.aead(append(b.prefix[:], make([]byte, 12)...))
+		b.left.Store(batchValues - 1)
+		x.batch.Store(b)
+	}
+	copy(nonce, b.prefix[:])
+	rand.Read(nonce[12:])
+	return b.gcm.Seal(dst, nonce[12:], plaintext, additionalData)
+}
+
 // Open authenticates and decrypts ciphertext (with its tag) and appends the
 // plaintext to dst, as cipher.AEAD.Open does; on failure it returns an
-// error and no plaintext.
+// error and no plaintext. A token this process sealed lately shares the
+// current batch's prefix, whose derived key is at hand.
 func (x *xaes) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
-	return x.aead(nonce).Open(dst, nonce[12:], ciphertext, additionalData)
+	prefix := [12]byte(nonce[:12])
+	if b := x.batch.Load(); b != nil && prefix == b.prefix {
+		return b.gcm.Open(dst, nonce[12:], ciphertext, additionalData)
+	}
+	slot := &x.recent[int(prefix[0])%len(x.recent)]
+	if b := slot.Load(); b != nil && prefix == b.prefix {
+		return b.gcm.Open(dst, nonce[12:], ciphertext, additionalData)
+	}
+	// Derived before authentication: a forged token costs a derivation
+	// and may take a slot, as any token would; it opens nothing.
+	b := &nonceBatch{prefix: prefix, gcm: x.aead(nonce)}
+	out, err := b.gcm.Open(dst, nonce[12:], ciphertext, additionalData)
+	if err == nil {
+		slot.Store(b) // only a prefix that authenticated earns a slot
+	}
+	return out, err
 }
