@@ -3,12 +3,10 @@ package redsafe
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,13 +31,14 @@ type dialer struct {
 	// certificate must carry; otherwise each node is verified against the
 	// host it is reached by.
 	fixedName bool
-	ownCA     *x509.CertPool  // the CA file alone; nil without one
 	seeds     map[string]bool // the configured addresses
+	// base is the TLS settings and the per-node configs made from them,
+	// replaced whole when files replaces them (tlsreload.go).
+	base  atomic.Pointer[tlsBase]
+	files *tlsFiles // nil: no file to watch
 	// loopbackOnly: plaintext, allowed to this machine only (development):
 	// a node the topology names elsewhere is refused, not sent a password.
 	loopbackOnly bool
-	nodes        sync.Map     // addr → *tls.Config (tlsFor)
-	nodeCount    atomic.Int64 // configs made for nodes, to bound nodes
 
 	sentinelPassword string // "" without Sentinels
 	// password is the one rueidis authenticates with (the last one a
@@ -103,7 +102,7 @@ func (d *dialer) connect(ctx context.Context, addr string, nd *net.Dialer) (net.
 // newDialer is the dialer of the connections Open makes for s.
 func newDialer(s *config) *dialer {
 	d := &dialer{timeout: s.dialTimeout, obs: s.obs, limits: s.limits, netDial: s.dial, fixedName: s.tlsServerName != "",
-		ownCA: s.tlsOwnCA, seeds: map[string]bool{}}
+		seeds: map[string]bool{}, files: s.tlsFiles}
 	for _, a := range s.topology.addrs {
 		d.seeds[a] = true
 	}
@@ -112,6 +111,7 @@ func newDialer(s *config) *dialer {
 	}
 	if s.useTLS {
 		d.tls = s.tlsConfig
+		d.base.Store(&tlsBase{cfg: s.tlsConfig, ownCA: s.tlsOwnCA})
 	} else {
 		d.loopbackOnly = s.policy.PlaintextLoopbackAllowed
 	}
@@ -129,25 +129,26 @@ const maxNodeConfigs = 1024
 // one for all; and each keeps its own session cache, since a ticket of one
 // node means nothing to another.
 func (d *dialer) tlsFor(addr string) *tls.Config {
-	if v, ok := d.nodes.Load(addr); ok {
+	b := d.refreshTLS()
+	if v, ok := b.nodes.Load(addr); ok {
 		return v.(*tls.Config)
 	}
-	cfg := d.tls.Clone()
+	cfg := b.cfg.Clone()
 	if !d.fixedName {
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			cfg.ServerName = host
 		}
 	}
 	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(8)
-	if !d.seeds[addr] && d.ownCA != nil {
+	if !d.seeds[addr] && b.ownCA != nil {
 		// A node only the topology names (CLUSTER SLOTS, MOVED) must carry
 		// a certificate of the deployment's own CA: with the system roots
 		// too, one node announcing another host with a public certificate
 		// would receive the password.
-		cfg.RootCAs = d.ownCA
+		cfg.RootCAs = b.ownCA
 	}
-	if d.nodeCount.Add(1) <= maxNodeConfigs {
-		if v, loaded := d.nodes.LoadOrStore(addr, cfg); loaded {
+	if b.nodeCount.Add(1) <= maxNodeConfigs {
+		if v, loaded := b.nodes.LoadOrStore(addr, cfg); loaded {
 			return v.(*tls.Config)
 		}
 	}

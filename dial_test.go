@@ -118,7 +118,8 @@ func TestOptionsDialFailure(t *testing.T) {
 func TestTopologyNodesTrustTheCAFileOnly(t *testing.T) {
 	own := x509.NewCertPool()
 	system := x509.NewCertPool()
-	d := &dialer{tls: &tls.Config{RootCAs: system}, ownCA: own, seeds: map[string]bool{"seed.example:6380": true}}
+	d := &dialer{tls: &tls.Config{RootCAs: system}, seeds: map[string]bool{"seed.example:6380": true}}
+	d.base.Store(&tlsBase{cfg: d.tls, ownCA: own})
 	if got := d.tlsFor("seed.example:6380").RootCAs; got != system {
 		t.Fatal("a seed lost the configured roots")
 	}
@@ -128,6 +129,7 @@ func TestTopologyNodesTrustTheCAFileOnly(t *testing.T) {
 	}
 	// Without a CA file there is nothing narrower than the system roots.
 	d = &dialer{tls: &tls.Config{RootCAs: system}, seeds: map[string]bool{}}
+	d.base.Store(&tlsBase{cfg: d.tls})
 	if d.tlsFor("10.0.0.7:6380").RootCAs != system {
 		t.Fatal("no CA file: the system roots must stay")
 	}

@@ -41,6 +41,9 @@ type config struct {
 	// tlsOwnCA is the CA file alone (nil without one): the roots of nodes
 	// the topology names that the seeds did not.
 	tlsOwnCA *x509.CertPool
+	// tlsFiles rebuilds the TLS settings when a file they came from
+	// changes (nil: none named).
+	tlsFiles *tlsFiles
 	// tlsServerName is TLS.ServerName: the one name every node is verified
 	// against; "" verifies each node against the host it is reached by.
 	tlsServerName string
@@ -326,6 +329,7 @@ func (s *config) checkTLS(o Options, r *Report) {
 	o.TLS.Verify = verify
 	s.tlsServerName = o.TLS.ServerName
 	s.tlsConfig, s.tlsOwnCA = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
+	s.tlsFiles = newTLSFiles(o.TLS, s.url.Host, minVersion)
 }
 
 func (s *config) checkPlaintext(o Options, r *Report) {
