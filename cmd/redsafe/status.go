@@ -48,6 +48,9 @@ type statusReport struct {
 	Dir          string       `json:"dir"`
 	CertExpires  time.Time    `json:"cert_expires,omitzero"`
 	CertDaysLeft int          `json:"cert_days_left,omitempty"`
+	// CertWarning says what to do when the server certificate expires
+	// within certWarnDays, or has expired; absent otherwise.
+	CertWarning string `json:"cert_warning,omitempty"`
 	Nodes        []nodeStatus `json:"nodes,omitempty"` // a cluster's, or a Sentinel deployment's Sentinels and data nodes, in port order
 	// Master is where the Sentinels say the master is now (up --sentinel).
 	Master string `json:"master,omitempty"`
@@ -107,6 +110,7 @@ func runStatus(c *cli, cmd *command, args []string) int {
 		if cert, err := certs.ParseCert(pem); err == nil {
 			st.CertExpires = cert.NotAfter.UTC()
 			st.CertDaysLeft = int(time.Until(cert.NotAfter).Hours() / 24)
+			st.CertWarning = certWarning(cert.NotAfter, time.Now(), termsafe.Escape(*dir))
 		}
 	}
 	if *asJSON {
@@ -134,6 +138,9 @@ func runStatus(c *cli, cmd *command, args []string) int {
 	}
 	if !*asJSON && !st.CertExpires.IsZero() {
 		fmt.Fprintf(c.stdout, "server certificate expires %s (%d days)\n", st.CertExpires.Format("2006-01-02"), st.CertDaysLeft)
+		if st.CertWarning != "" {
+			fmt.Fprintf(c.stdout, "warning: %s\n", st.CertWarning)
+		}
 	}
 	if !st.Running {
 		return 1
@@ -242,4 +249,21 @@ func sentinelRoles(top string, servers []redisserver.Dir) (roles map[string]node
 		}
 	}
 	return roles, master
+}
+
+// certWarnDays is when status starts to warn, as `certs check` does.
+const certWarnDays = 30
+
+// certWarning is what status says of a server certificate that expires
+// within certWarnDays or has expired, "" otherwise.
+func certWarning(notAfter, now time.Time, dir string) string {
+	left := notAfter.Sub(now)
+	renew := fmt.Sprintf("renew it under the same CA with `redsafe certs --renew --dir %s/certs`, then restart the servers (Sentinels one at a time)", dir)
+	switch {
+	case left <= 0:
+		return "the server certificate has expired: clients refuse it; " + renew
+	case left < certWarnDays*24*time.Hour:
+		return fmt.Sprintf("the server certificate expires in %d days; %s", int(left.Hours()/24), renew)
+	}
+	return ""
 }
