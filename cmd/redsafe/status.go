@@ -42,16 +42,16 @@ Examples:
 }
 
 type statusReport struct {
-	Running      bool         `json:"running"`
-	Pid          int          `json:"pid,omitempty"`
-	Listen       string       `json:"listen,omitempty"`
-	Dir          string       `json:"dir"`
-	CertExpires  time.Time    `json:"cert_expires,omitzero"`
-	CertDaysLeft int          `json:"cert_days_left,omitempty"`
+	Running      bool      `json:"running"`
+	Pid          int       `json:"pid,omitempty"`
+	Listen       string    `json:"listen,omitempty"`
+	Dir          string    `json:"dir"`
+	CertExpires  time.Time `json:"cert_expires,omitzero"`
+	CertDaysLeft int       `json:"cert_days_left,omitempty"`
 	// CertWarning says what to do when the server certificate expires
 	// within certWarnDays, or has expired; absent otherwise.
-	CertWarning string `json:"cert_warning,omitempty"`
-	Nodes        []nodeStatus `json:"nodes,omitempty"` // a cluster's, or a Sentinel deployment's Sentinels and data nodes, in port order
+	CertWarning string       `json:"cert_warning,omitempty"`
+	Nodes       []nodeStatus `json:"nodes,omitempty"` // a cluster's, or a Sentinel deployment's Sentinels and data nodes, in port order
 	// Master is where the Sentinels say the master is now (up --sentinel).
 	Master string `json:"master,omitempty"`
 }
