@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/redsafe/redsafe/internal/backup"
 	"github.com/redsafe/redsafe/internal/certs"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 var certsCmd = &command{
@@ -243,11 +245,13 @@ func splitList(s string) []string {
 }
 
 // reloadCommand is the `certs reload` that loads what renew wrote in
-// certDir: a redsafe up directory keeps its certificates in certs/.
+// certDir: a redsafe up directory keeps its certificates in certs/, beside
+// secrets/admin.password.
 func reloadCommand(certDir string) string {
-	if filepath.Base(filepath.Clean(certDir)) == "certs" {
-		up := filepath.Dir(filepath.Clean(certDir))
-		return fmt.Sprintf("`redsafe certs reload --dir %s --admin-password-file %s`", up, filepath.Join(up, "secrets", "admin.password"))
+	up := filepath.Dir(filepath.Clean(certDir))
+	admin := filepath.Join(up, "secrets", "admin.password")
+	if _, err := os.Lstat(admin); err == nil && filepath.Base(filepath.Clean(certDir)) == "certs" {
+		return fmt.Sprintf("`redsafe certs reload --dir %s --admin-password-file %s`", termsafe.Escape(up), termsafe.Escape(admin))
 	}
 	return "`redsafe certs reload --env-file ENV --admin-password-file F` (Sentinels cannot reload one: restart them one at a time)"
 }

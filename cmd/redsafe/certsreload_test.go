@@ -22,6 +22,7 @@ import (
 	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/redisserver"
+	"github.com/redsafe/redsafe/seal"
 )
 
 // reloadWorkload is a service on the library writing and reading in a
@@ -99,6 +100,20 @@ func startReloadWorkload(t *testing.T, dir string) *reloadWorkload {
 		}
 	}()
 	return w
+}
+
+// afterReload waits until new Caches have opened against the reloaded
+// certificate, then finishes.
+func (w *reloadWorkload) afterReload(t *testing.T) {
+	t.Helper()
+	at := w.opens.Load()
+	for deadline := time.Now().Add(10 * time.Second); w.opens.Load() < at+5 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if w.opens.Load() < at+5 {
+		t.Fatalf("only %d new Caches opened after the reload", w.opens.Load()-at)
+	}
+	w.finish(t)
 }
 
 // finish stops the workload and fails the test if any call failed.
@@ -189,8 +204,7 @@ func TestCertsRenewReloadSingle(t *testing.T) {
 		r.Nodes[0].Before.Serial != oldSerial || r.Nodes[0].After.Serial != newSerial {
 		t.Fatalf("certs reload: exit %d\n%s\n%s", code, out, errOut)
 	}
-	time.Sleep(300 * time.Millisecond) // new Caches open against the new certificate
-	w.finish(t)
+	w.afterReload(t)
 
 	if got := freshSerial(t, filepath.Join(certDir, certs.CAFile), addr); got != newSerial {
 		t.Fatalf("a fresh handshake sees %s, want the new %s", got, newSerial)
@@ -287,8 +301,7 @@ func TestCertsReloadCluster(t *testing.T) {
 			t.Fatalf("node %d: %+v", i, n)
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
-	w.finish(t)
+	w.afterReload(t)
 	for _, a := range addrs {
 		if got := freshSerial(t, caFile, a); got != newSerial {
 			t.Fatalf("%s serves %s, want the new %s", a, got, newSerial)
@@ -299,5 +312,71 @@ func TestCertsReloadCluster(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "status", "--dir", dir); code != 0 || strings.Count(out, " master ") != 3 {
 		t.Fatalf("status after the reloads: exit %d\n%s", code, out)
+	}
+}
+
+// The restart order for Sentinels that still serve the old certificate:
+// one at a time, in port order, each restarted by up, which waits until
+// it has rejoined; a Sentinel that serves the new one already is left out.
+func TestSentinelRestartOrder(t *testing.T) {
+	t.Parallel()
+	targets := &reloadTargets{nodes: make([]certreload.Node, 2), upDir: "dep"}
+	r := reloadReport{OK: true, Nodes: []certreload.Result{{Status: certreload.Reloaded}, {Status: certreload.Reloaded}},
+		Sentinels: []sentinelCert{{Addr: "127.0.0.1:26380", Pid: 11}, {Addr: "127.0.0.1:26381", Pid: 12, Current: true}, {Addr: "127.0.0.1:26382", Pid: 13}}}
+	next := reloadNext(r, targets)
+	first := strings.Index(next, "1. kill 11 (the Sentinel on 127.0.0.1:26380)")
+	second := strings.Index(next, "2. kill 13 (the Sentinel on 127.0.0.1:26382)")
+	if first < 0 || second < first || strings.Contains(next, "kill 12") || !strings.Contains(next, "`redsafe up --sentinel --replicas 1 --dir dep`") ||
+		!strings.Contains(next, "cannot reload one") {
+		t.Fatalf("restart order:\n%s", next)
+	}
+	r.Sentinels[0].Current, r.Sentinels[2].Current = true, true
+	if next := reloadNext(r, targets); !strings.HasPrefix(next, "done: every data node (2)") {
+		t.Fatalf("nothing to restart:\n%s", next)
+	}
+}
+
+// TestCertsReloadEnvFile: with a service's env file naming a cluster,
+// reload finds every node (masters and replicas) from the one it names
+// and reloads each from the files that node names, here one set per node.
+func TestCertsReloadEnvFile(t *testing.T) {
+	t.Parallel()
+	adminPW, appPW := redsafe.GeneratePassword(redsafe.Production), redsafe.GeneratePassword(redsafe.Production)
+	cl := redisserver.StartCluster(t, redisserver.ClusterConfig{Masters: 2, Replicas: 1, Users: []redisserver.User{
+		{Name: "admin", Password: adminPW, Rules: "~* &* +@all"},
+		{Name: "app", Password: appPW, Rules: "~* +@all -@dangerous"},
+	}})
+	write := startRotationFiles(t)
+	adminFile := write("admin.password", adminPW+"\n")
+	envFile := write(".env.secure", fmt.Sprintf("ENVIRONMENT=production\nREDIS_URL='%s'\nREDIS_PASSWORD_FILE=%s\nREDIS_ENCRYPTION_KEY=%s\nREDIS_TLS_CA_CERT=%s\n",
+		cl.URL("app"), write("app.password", appPW+"\n"), seal.GenerateKey().Encode(), cl.CAFile))
+	want := map[string]string{}
+	for _, s := range cl.Nodes {
+		p, err := cl.CA.IssueServer([]string{"localhost", "127.0.0.1", "::1"}, certs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := certs.WriteCert(s.CertFile, p.CertPEM); err != nil {
+			t.Fatal(err)
+		}
+		if err := certs.WriteKey(s.KeyFile, p.KeyPEM); err != nil {
+			t.Fatal(err)
+		}
+		want[s.Addr] = certreload.SerialHex(p.Cert)
+	}
+	code, r, out, errOut := reloadJSON(t, "--env-file", envFile, "--admin-password-file", adminFile, "--json")
+	if code != 0 || !r.OK || len(r.Nodes) != 4 {
+		t.Fatalf("certs reload --env-file: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, n := range r.Nodes {
+		if n.Status != certreload.Reloaded || n.After.Serial != want[n.Addr] {
+			t.Fatalf("%s: %+v, want serial %s", n.Addr, n, want[n.Addr])
+		}
+		if got := freshSerial(t, cl.CAFile, n.Addr); got != want[n.Addr] {
+			t.Fatalf("%s serves %s, want %s", n.Addr, got, want[n.Addr])
+		}
+	}
+	if strings.Contains(out+errOut, adminPW) || strings.Contains(out+errOut, appPW) {
+		t.Fatal("a password in the output")
 	}
 }

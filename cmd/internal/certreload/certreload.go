@@ -104,19 +104,23 @@ func (a Admin) timeout() time.Duration {
 // cannot resume a session, whose certificate would be the one of the
 // session's first handshake.
 func Served(n Node, timeout time.Duration) (*x509.Certificate, error) {
+	return served(n.Addr, n.TLS, timeout)
+}
+
+func served(addr string, tlsConfig *tls.Config, timeout time.Duration) (*x509.Certificate, error) {
 	cfg := &tls.Config{}
-	if n.TLS != nil {
-		cfg = n.TLS.Clone()
+	if tlsConfig != nil {
+		cfg = tlsConfig.Clone()
 	}
 	cfg.ClientSessionCache = nil
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", n.Addr, cfg)
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("a fresh TLS handshake with %s: %w", n.Addr, err)
+		return nil, fmt.Errorf("a fresh TLS handshake with %s: %w", addr, err)
 	}
 	defer conn.Close()
 	st := conn.ConnectionState()
 	if st.DidResume || len(st.PeerCertificates) == 0 {
-		return nil, fmt.Errorf("the handshake with %s resumed a session or showed no certificate", n.Addr)
+		return nil, fmt.Errorf("the handshake with %s resumed a session or showed no certificate", addr)
 	}
 	return st.PeerCertificates[0], nil
 }
@@ -137,7 +141,8 @@ type files struct {
 // handshake that the node serves the file's serial and expiry.
 func Reload(n Node, a Admin) Result {
 	r := Result{Addr: n.Addr, Status: Failed}
-	conn, err := resp.DialTimeout(n.Addr, n.TLS, a.timeout())
+	before := pastExpiry(n.TLS, n.Addr)
+	conn, err := resp.DialTimeout(n.Addr, before, a.timeout())
 	if err != nil {
 		r.Detail = fmt.Sprintf("connecting: %v; nothing was changed on it", termsafe.Error(err))
 		return r
@@ -159,12 +164,12 @@ func Reload(n Node, a Admin) Result {
 		return r
 	}
 	r.OnDisk = CertOf(disk)
-	before, err := Served(n, a.timeout())
+	old, err := served(n.Addr, before, a.timeout())
 	if err != nil {
 		r.Detail = termsafe.Error(err).Error() + "; nothing was changed on it"
 		return r
 	}
-	r.Before = CertOf(before)
+	r.Before = CertOf(old)
 
 	args := []string{"CONFIG", "SET", "tls-cert-file", f.cert, "tls-key-file", f.key}
 	if f.clientCert != "" {
@@ -175,16 +180,25 @@ func Reload(n Node, a Admin) Result {
 		r.Detail = fmt.Sprintf("CONFIG SET: %v; check what the node serves with `openssl s_client -connect %s`", termsafe.Error(err), n.Addr)
 		return r
 	}
-	after, probeErr := Served(n, a.timeout())
+	probe := n.TLS
+	if reply != "+OK" {
+		probe = before // what it still serves, the old certificate, may be an expired one
+	}
+	after, probeErr := served(n.Addr, probe, a.timeout())
 	if probeErr == nil {
 		r.After = CertOf(after)
 	}
 	switch {
+	case reply != "+OK" && !strings.Contains(reply, "TLS"):
+		// Not the TLS context: NOPERM, or a server without TLS support.
+		r.Detail = fmt.Sprintf("CONFIG SET: %s; the admin user needs CONFIG SET", quote(reply))
 	case reply != "+OK":
+		// "Unable to update TLS configuration": Redis built no new
+		// context and keeps the one it had.
 		r.Status = Refused
-		kept := "and a fresh handshake failed: " + termsafe.Error(probeErr).Error()
-		if probeErr == nil {
-			kept = "it still serves " + r.After.String()
+		kept := "it still serves " + r.After.String()
+		if probeErr != nil {
+			kept = "and a fresh handshake failed: " + termsafe.Error(probeErr).Error()
 		}
 		r.Detail = fmt.Sprintf("Redis refused the new files (%s), %s; most likely %s does not match %s, or the server cannot read them: check with `redsafe certs check` and the server's log",
 			quote(reply), kept, termsafe.Escape(f.key), termsafe.Escape(f.cert))
@@ -260,14 +274,10 @@ func onDisk(f files, n Node) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if n.TLS == nil {
-		return leaf, nil
+	if n.TLS == nil || n.TLS.InsecureSkipVerify {
+		return leaf, nil // the clients do not verify it either
 	}
-	host, _, _ := net.SplitHostPort(n.Addr)
-	name := n.TLS.ServerName
-	if name == "" {
-		name = host
-	}
+	name := serverName(n.TLS, n.Addr)
 	now := time.Now()
 	if n.TLS.Time != nil {
 		now = n.TLS.Time()

@@ -16,7 +16,7 @@ func admin() Admin { return Admin{User: adminUser.Name, Password: adminUser.Pass
 func nodeOf(s *redisserver.Server) Node { return Node{Addr: s.Addr, TLS: s.TLSConfig()} }
 
 // served is the serial a fresh handshake sees on s.
-func served(t *testing.T, s *redisserver.Server) string {
+func servedSerial(t *testing.T, s *redisserver.Server) string {
 	t.Helper()
 	c, err := Served(nodeOf(s), 5*time.Second)
 	if err != nil {
@@ -61,7 +61,7 @@ func TestReloadStopsAtARefusedKey(t *testing.T) {
 	var old []string
 	for _, s := range cl.Nodes {
 		nodes = append(nodes, nodeOf(s))
-		old = append(old, served(t, s))
+		old = append(old, servedSerial(t, s))
 	}
 	var fresh []*certs.Pair
 	for i, s := range cl.Nodes {
@@ -89,11 +89,11 @@ func TestReloadStopsAtARefusedKey(t *testing.T) {
 	if r := res[2]; r.Status != Untouched || r.Before != nil {
 		t.Fatalf("node 2: %+v", r)
 	}
-	if got := served(t, cl.Nodes[0]); got != SerialHex(fresh[0].Cert) {
+	if got := servedSerial(t, cl.Nodes[0]); got != SerialHex(fresh[0].Cert) {
 		t.Errorf("node 0 serves %s, want the new %s", got, SerialHex(fresh[0].Cert))
 	}
 	for i := 1; i < 3; i++ {
-		if got := served(t, cl.Nodes[i]); got != old[i] {
+		if got := servedSerial(t, cl.Nodes[i]); got != old[i] {
 			t.Errorf("node %d serves %s, want its old %s", i, got, old[i])
 		}
 	}
@@ -121,7 +121,7 @@ func TestReloadStopsAtARefusedKey(t *testing.T) {
 func TestReloadRefusesACertificateClientsWouldRefuse(t *testing.T) {
 	t.Parallel()
 	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{adminUser}, DisableDefaultUser: true})
-	before := served(t, s)
+	before := servedSerial(t, s)
 	past := time.Now().Add(-48 * time.Hour)
 	for name, o := range map[string]struct {
 		hosts []string
@@ -135,7 +135,7 @@ func TestReloadRefusesACertificateClientsWouldRefuse(t *testing.T) {
 		if r.Status != Failed || !strings.Contains(r.Detail, "would be refused by the node's clients") || !strings.Contains(r.Detail, "nothing was changed") {
 			t.Errorf("%s: %+v", name, r)
 		}
-		if got := served(t, s); got != before {
+		if got := servedSerial(t, s); got != before {
 			t.Errorf("%s: the node serves %s now, not its old %s", name, got, before)
 		}
 	}
@@ -145,17 +145,46 @@ func TestReloadRefusesACertificateClientsWouldRefuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	renewOn(t, s, other, nil, certs.Options{})
-	if r := Reload(nodeOf(s), admin()); r.Status != Failed || served(t, s) != before {
+	if r := Reload(nodeOf(s), admin()); r.Status != Failed || servedSerial(t, s) != before {
 		t.Errorf("another CA's certificate: %+v", r)
 	}
 	// A good one goes through, and the wrong admin password changes nothing.
 	good := renewOn(t, s, s.CA, nil, certs.Options{})
 	bad := admin()
 	bad.Password = "not-the-password"
-	if r := Reload(nodeOf(s), bad); r.Status != Failed || strings.Contains(r.Detail, bad.Password) || served(t, s) != before {
+	if r := Reload(nodeOf(s), bad); r.Status != Failed || strings.Contains(r.Detail, bad.Password) || servedSerial(t, s) != before {
 		t.Errorf("wrong admin password: %+v", r)
 	}
 	if r := Reload(nodeOf(s), admin()); r.Status != Reloaded || r.After.Serial != SerialHex(good.Cert) {
 		t.Fatalf("good renewal: %+v", r)
+	}
+}
+
+// TestReloadReplacesAnExpiredCertificate: the node serves a certificate
+// that expired an hour ago, which is when a renewal is needed most. The
+// admin connection accepts it (same CA, same host: only the dates are
+// wrong); the reload installs the renewed one, which new clients verify
+// with the real clock. A server whose certificate comes from another CA
+// is refused before AUTH, expired or not.
+func TestReloadReplacesAnExpiredCertificate(t *testing.T) {
+	t.Parallel()
+	past := time.Now().Add(-48 * time.Hour)
+	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{adminUser}, DisableDefaultUser: true,
+		CertNotBefore: past, CertNotAfter: time.Now().Add(-time.Hour)})
+	if _, err := Served(nodeOf(s), 5*time.Second); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("a client with the real clock accepted the expired certificate: %v", err)
+	}
+	stranger := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{adminUser}, DisableDefaultUser: true})
+	wrongCA := Node{Addr: s.Addr, TLS: stranger.TLSConfig()}
+	if r := Reload(wrongCA, admin()); r.Status != Failed || !strings.Contains(r.Detail, "connecting") || !strings.Contains(r.Detail, "unknown authority") {
+		t.Fatalf("a node whose certificate another CA signed: %+v", r)
+	}
+	good := renewOn(t, s, s.CA, nil, certs.Options{})
+	r := Reload(nodeOf(s), admin())
+	if r.Status != Reloaded || r.After.Serial != SerialHex(good.Cert) || r.Before == nil || !r.Before.NotAfter.Before(time.Now()) {
+		t.Fatalf("reloading over an expired certificate: %+v", r)
+	}
+	if got := servedSerial(t, s); got != SerialHex(good.Cert) {
+		t.Fatalf("serves %s, want %s", got, SerialHex(good.Cert))
 	}
 }
