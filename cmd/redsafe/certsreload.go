@@ -170,7 +170,9 @@ func reloadNext(r reloadReport, t *reloadTargets) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "the data nodes serve the new certificate. A Sentinel cannot reload one (Redis has no SENTINEL CONFIG SET for tls-*): restart them one at a time, each only once the one before has rejoined:\n")
-	up := fmt.Sprintf("`redsafe up --sentinel --replicas %d --dir %s`", len(t.nodes)-1, termsafe.Escape(t.upDir))
+	// The ports up set the directory up for: the first data node's.
+	_, port, _ := net.SplitHostPort(t.nodes[0].Addr)
+	up := fmt.Sprintf("`redsafe up --sentinel --replicas %d --port %s --dir %s`", len(t.nodes)-1, port, termsafe.Escape(t.upDir))
 	for i, s := range stale {
 		stop := fmt.Sprintf("kill %d (the Sentinel on %s), then", s.Pid, s.Addr)
 		if s.Pid == 0 {

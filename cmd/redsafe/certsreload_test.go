@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,13 +321,13 @@ func TestCertsReloadCluster(t *testing.T) {
 // it has rejoined; a Sentinel that serves the new one already is left out.
 func TestSentinelRestartOrder(t *testing.T) {
 	t.Parallel()
-	targets := &reloadTargets{nodes: make([]certreload.Node, 2), upDir: "dep"}
+	targets := &reloadTargets{nodes: []certreload.Node{{Addr: "127.0.0.1:6400"}, {Addr: "127.0.0.1:6401"}}, upDir: "dep"}
 	r := reloadReport{OK: true, Nodes: []certreload.Result{{Status: certreload.Reloaded}, {Status: certreload.Reloaded}},
 		Sentinels: []sentinelCert{{Addr: "127.0.0.1:26380", Pid: 11}, {Addr: "127.0.0.1:26381", Pid: 12, Current: true}, {Addr: "127.0.0.1:26382", Pid: 13}}}
 	next := reloadNext(r, targets)
 	first := strings.Index(next, "1. kill 11 (the Sentinel on 127.0.0.1:26380)")
 	second := strings.Index(next, "2. kill 13 (the Sentinel on 127.0.0.1:26382)")
-	if first < 0 || second < first || strings.Contains(next, "kill 12") || !strings.Contains(next, "`redsafe up --sentinel --replicas 1 --dir dep`") ||
+	if first < 0 || second < first || strings.Contains(next, "kill 12") || !strings.Contains(next, "`redsafe up --sentinel --replicas 1 --port 6400 --dir dep`") ||
 		!strings.Contains(next, "cannot reload one") {
 		t.Fatalf("restart order:\n%s", next)
 	}
@@ -378,5 +379,77 @@ func TestCertsReloadEnvFile(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, adminPW) || strings.Contains(out+errOut, appPW) {
 		t.Fatal("a password in the output")
+	}
+}
+
+// TestCertsReloadSentinel: on `up --sentinel`, reload reloads both data
+// nodes, finds that every Sentinel still serves the old certificate (a
+// Sentinel cannot reload one) and prints the restart order; following its
+// first step (kill that Sentinel, up again) makes it serve the new one,
+// and the next reload leaves it out of the order.
+func TestCertsReloadSentinel(t *testing.T) {
+	t.Parallel()
+	redisserver.RedisServerPath(t)
+	dir := filepath.Join(t.TempDir(), "rs")
+	base := freePortBase(t, 3, 0, sentinelPortOffset)
+	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
+	up := []string{"up", "--sentinel", "--replicas", "1", "--dir", dir, "--port", strconv.Itoa(base), "--timeout", "30s"}
+	if code, out, errOut := runCLI(t, up...); code != 0 {
+		t.Fatalf("up --sentinel: exit %d\n%s\n%s", code, out, errOut)
+	}
+	certDir := filepath.Join(dir, "certs")
+	caFile := filepath.Join(certDir, certs.CAFile)
+	adminFile := filepath.Join(dir, "secrets", "admin.password")
+	if code, out, errOut := runCLI(t, "certs", "renew", "--dir", certDir); code != 0 {
+		t.Fatalf("certs renew: exit %d\n%s\n%s", code, out, errOut)
+	}
+	newSerial := serialOnDisk(t, certDir)
+	code, r, out, errOut := reloadJSON(t, "--dir", dir, "--admin-password-file", adminFile, "--json")
+	if code != 0 || !r.OK || len(r.Nodes) != 2 || len(r.Sentinels) != 3 {
+		t.Fatalf("certs reload: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, n := range r.Nodes {
+		if n.Status != certreload.Reloaded || n.After.Serial != newSerial {
+			t.Fatalf("data node %+v", n)
+		}
+	}
+	for _, s := range r.Sentinels {
+		if s.Current || s.Served == nil || s.Served.Serial == newSerial || s.Pid == 0 {
+			t.Fatalf("Sentinel %+v: it cannot have reloaded", s)
+		}
+	}
+	first := r.Sentinels[0]
+	printed := fmt.Sprintf("redsafe up --sentinel --replicas 1 --port %d --dir %s", base, dir)
+	if !strings.Contains(r.Next, fmt.Sprintf("1. kill %d (the Sentinel on %s)", first.Pid, first.Addr)) || !strings.Contains(r.Next, "`"+printed+"`") {
+		t.Fatalf("restart order:\n%s", r.Next)
+	}
+
+	// Its first step.
+	if err := syscall.Kill(first.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	servers, err := upServers(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, running := servers[0].Pid(); !running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Sentinel did not stop")
+		}
+	}
+	// The command as printed (its flags), with a timeout for the test.
+	if code, out, errOut := runCLI(t, append(strings.Fields(printed)[1:], "--timeout", "30s")...); code != 0 {
+		t.Fatalf("%s after stopping a Sentinel: exit %d\n%s\n%s", printed, code, out, errOut)
+	}
+	if got := freshSerial(t, caFile, first.Addr); got != newSerial {
+		t.Fatalf("the restarted Sentinel serves %s, want %s", got, newSerial)
+	}
+	_, r, out, _ = reloadJSON(t, "--dir", dir, "--admin-password-file", adminFile, "--json")
+	if !r.OK || !r.Sentinels[0].Current || r.Sentinels[1].Current || strings.Contains(r.Next, first.Addr) ||
+		!strings.Contains(r.Next, fmt.Sprintf("1. kill %d (the Sentinel on %s)", r.Sentinels[1].Pid, r.Sentinels[1].Addr)) {
+		t.Fatalf("after restarting the first Sentinel:\n%s", out)
 	}
 }
