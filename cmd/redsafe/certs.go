@@ -5,10 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/redsafe/redsafe/internal/backup"
 	"github.com/redsafe/redsafe/internal/certs"
+	"github.com/redsafe/redsafe/internal/termsafe"
 )
 
 var certsCmd = &command{
@@ -16,7 +19,8 @@ var certsCmd = &command{
 	summary: "create a CA and TLS certificates for Redis, or check existing ones",
 	usage: `Usage: redsafe certs [--dir certs] [--hosts redis,localhost,127.0.0.1,::1]
                     [--key-type ecdsa-p256|rsa-4096] [--days 365] [--client NAME]
-       redsafe certs --renew [--dir certs] [--hosts ...] [--days 365] [--client NAME]
+       redsafe certs renew [--dir certs] [--hosts ...] [--days 365] [--client NAME]
+       redsafe certs reload [--dir .redsafe | --env-file F] --admin-password-file F [--json]
        redsafe certs --new-ca [--dir certs] [--hosts ...] [--client NAME]
        redsafe certs check [--dir certs] [--hosts HOST,...] [--json]
 
@@ -32,13 +36,13 @@ signatures:
 Keys are written with mode 0600, certificates 0644, never through a
 symbolic link. Existing files are refused; nothing is ever deleted:
 
-  --renew    reissues the server certificate (and, with --client, that
-             client's) signed by the existing ca.key, so every client's
-             ca.crt keeps working. Use it when a certificate expires or
-             needs other hosts; it keeps the old hosts unless --hosts.
-             Restart each redis-server to load it; Sentinels (up
-             --sentinel) cannot reload a certificate at all (Redis has no
-             SENTINEL CONFIG SET for tls-*): restart them one at a time.
+  renew      (or --renew) reissues the server certificate (and, with
+             --client, that client's) signed by the existing ca.key, with
+             the CA's key type unless --key-type, so every client's ca.crt
+             keeps working.
+             Use it when a certificate expires or needs other hosts; it
+             keeps the old hosts unless --hosts. Then load it with
+             "certs reload", without a restart.
   --new-ca   replaces the CA and every certificate. Every client then needs
              the new ca.crt (REDIS_TLS_CA_CERT): use it only when the CA
              itself expires or its key may have leaked.
@@ -49,25 +53,50 @@ ECDSA P-256 is the default: a full handshake with it takes about 1 ms,
 against about 5.5 ms with RSA 4096. Use rsa-4096 only where policy demands
 RSA.
 
+"certs reload" installs the files every data node already names
+(CONFIG GET tls-cert-file, tls-key-file, and tls-client-cert-file and
+tls-client-key-file when set, the certificate cluster nodes present to each
+other) on the running deployment, as the admin user: one CONFIG SET of all
+of them per node, after which Redis serves them to new connections (open
+ones keep theirs). Before, it verifies the certificate on disk as the
+node's clients will (chain, host, dates); after, a fresh handshake, with no
+session to resume, must show the file's serial and expiry. Serials are
+printed as openssl prints them (openssl s_client -connect HOST:PORT |
+openssl x509 -noout -serial). --dir names a redsafe up directory (every
+node of a cluster or a Sentinel deployment, found as status finds them),
+--env-file a service's configuration (its server, or every node of its
+cluster). Nodes are reloaded one at a time; the first that fails stops
+the reload, and the nodes after it are not touched. A key that does not
+match its certificate is refused by Redis, which keeps serving the
+certificate it had: the node is named and the command exits 1. Sentinels
+cannot reload a certificate (Redis has no SENTINEL CONFIG SET for tls-*):
+it says which still serve an old one and the order to restart them in,
+one at a time.
+
 "certs check" verifies the chain, the host names, key files and their
 modes, and the expiry dates. It warns when a certificate has under 30 days
 left, and exits 1 when one is expired, does not chain to the CA, or does
 not cover a host given with --hosts.
 
 Flags:
-  --dir DIR          where the files are (default certs)
+  --dir DIR          where the files are (default certs); reload: the
+                     redsafe up directory (default .redsafe)
   --hosts LIST       comma-separated host names and IPs (default redis,localhost,127.0.0.1,::1)
   --key-type TYPE    ecdsa-p256 (default) or rsa-4096
   --days N           validity of the server and client certificates (default 365)
   --client NAME      also issue a client certificate NAME.crt (common name NAME)
-  --renew            reissue the server certificate under the existing CA
+  --renew            reissue the server certificate under the existing CA (certs renew)
+  --env-file FILE    (reload) the service's configuration, instead of --dir
+  --admin-password-file FILE  (reload) the admin user's password (required)
+  --admin-user NAME  (reload) the operations user (default admin)
   --new-ca           replace the CA and every certificate (clients need the new ca.crt)
-  --json             (check) print the report as JSON
+  --json             (check, reload) print the report as JSON
 
 Examples:
   redsafe certs
   redsafe certs --dir redis-secure/certs --hosts redis.internal,10.0.0.5 --client api
-  redsafe certs --renew --dir redis-secure/certs    # before server.crt expires
+  redsafe certs renew --dir .redsafe/certs         # before server.crt expires
+  redsafe certs reload --dir .redsafe --admin-password-file .redsafe/secrets/admin.password
   redsafe certs check --dir redis-secure/certs --hosts redis.internal
   redsafe certs check --json | jq '.certificates[] | {file, days_left}'
 `,
@@ -75,8 +104,16 @@ Examples:
 }
 
 func runCerts(c *cli, cmd *command, args []string) int {
-	if len(args) > 0 && args[0] == "check" {
-		return runCertsCheck(c, cmd, args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return runCertsCheck(c, cmd, args[1:])
+		case "reload":
+			return runCertsReload(c, cmd, args[1:])
+		case "renew":
+			// The subcommand spelling of --renew: one code path.
+			return runCerts(c, cmd, append([]string{"--renew"}, args[1:]...))
+		}
 	}
 	fs := c.flags(cmd)
 	dir := fs.String("dir", "certs", "")
@@ -159,7 +196,7 @@ func runCerts(c *cli, cmd *command, args []string) int {
 		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_KEY (0600)\n", files.ClientKey)
 	}
 	if *renew {
-		fmt.Fprintf(c.stdout, "next: restart redis-server so it loads the new certificate (Sentinels too, one at a time: a Sentinel cannot reload one), then `redsafe certs check --dir %s`\n", *dir)
+		fmt.Fprintf(c.stdout, "next: load it on the running servers without a restart: %s\n", reloadCommand(*dir))
 	} else {
 		fmt.Fprintf(c.stdout, "next: redsafe conf, or check them with `redsafe certs check --dir %s`\n", *dir)
 	}
@@ -205,4 +242,16 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// reloadCommand is the `certs reload` that loads what renew wrote in
+// certDir: a redsafe up directory keeps its certificates in certs/, beside
+// secrets/admin.password.
+func reloadCommand(certDir string) string {
+	up := filepath.Dir(filepath.Clean(certDir))
+	admin := filepath.Join(up, "secrets", "admin.password")
+	if _, err := os.Lstat(admin); err == nil && filepath.Base(filepath.Clean(certDir)) == "certs" {
+		return fmt.Sprintf("`redsafe certs reload --dir %s --admin-password-file %s`", termsafe.Escape(up), termsafe.Escape(admin))
+	}
+	return "`redsafe certs reload --env-file ENV --admin-password-file F` (Sentinels cannot reload one: restart them one at a time)"
 }
