@@ -105,10 +105,18 @@ func TestUpCluster(t *testing.T) {
 	if code != 0 || strings.Count(out, " master ") != 3 || strings.Count(out, " replica ") != 3 {
 		t.Fatalf("status: exit %d\n%s", code, out)
 	}
+	downLeavesNoProcess(t, dir, 6)
+}
+
+// downLeavesNoProcess runs down on dir, whose n processes must all run
+// before, and checks that none of their pids runs after; it returns what
+// down printed.
+func downLeavesNoProcess(t *testing.T, dir string, n int) string {
+	t.Helper()
 	var pids []int
 	servers, err := upServers(dir)
-	if err != nil || len(servers) != 6 {
-		t.Fatalf("upServers = %d, %v", len(servers), err)
+	if err != nil || len(servers) != n {
+		t.Fatalf("upServers = %d, %v; want %d", len(servers), err, n)
 	}
 	for _, s := range servers {
 		pid, running := s.Pid()
@@ -117,7 +125,8 @@ func TestUpCluster(t *testing.T) {
 		}
 		pids = append(pids, pid)
 	}
-	if code, out, _ := runCLI(t, "down", "--dir", dir); code != 0 || strings.Count(out, "stopped redis-server") != 6 {
+	code, out, _ := runCLI(t, "down", "--dir", dir)
+	if code != 0 || strings.Count(out, "stopped redis-server") != n {
 		t.Fatalf("down: exit %d\n%s", code, out)
 	}
 	for _, pid := range pids {
@@ -125,6 +134,7 @@ func TestUpCluster(t *testing.T) {
 			t.Errorf("pid %d still runs after down", pid)
 		}
 	}
+	return out
 }
 
 // redisCLIPath is redis-cli's path; the test is skipped without it,
