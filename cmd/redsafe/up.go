@@ -75,6 +75,10 @@ and REDIS_SENTINEL_PASSWORD_FILE. Run again after a failover, up waits
 for the Sentinels to fail over from a dead master before restarting it,
 and brings it back as a replica of the new master.
 
+When the server certificate expires within 30 days, up renews it under the
+same CA and installs it on the running servers (redsafe certs renew, then
+redsafe certs reload): clients keep their ca.crt, and nothing restarts.
+
 Then it runs every check of redsafe verify and prints each as it passes.
 Running it again while the server is up changes nothing and verifies again.
 Stop the server with redsafe down.
@@ -178,6 +182,10 @@ func runUp(c *cli, cmd *command, args []string) int {
 			c.errorf("up: a port is taken; choose another with --port (and a new --dir)")
 		}
 		return 1
+	}
+
+	if code := l.renewIfExpiring(c, *dir, c.stdout); code != 0 {
+		return code
 	}
 
 	opts := redsafe.OptionsFromLookup(overlay(l.env, func(string) (string, bool) { return "", false }))
