@@ -70,12 +70,15 @@ func (f *tlsFiles) stat() [3]fileStamp {
 // refreshTLS returns the current TLS settings, rebuilding them first when
 // a file they came from has changed and now reads well.
 func (d *dialer) refreshTLS() *tlsBase {
-	b := d.base.Load()
 	f := d.files
 	if f == nil {
-		return b
+		return d.base.Load()
 	}
-	f.mu.Lock()
+	// One connection rebuilds; the others meanwhile use what is current
+	// rather than wait on a slow file.
+	if !f.mu.TryLock() {
+		return d.base.Load()
+	}
 	defer f.mu.Unlock()
 	now := f.stat()
 	if now == f.stamps {
@@ -84,7 +87,7 @@ func (d *dialer) refreshTLS() *tlsBase {
 	var r Report
 	cfg, own := buildTLSConfig(f.opts, f.host, f.minVersion, &r)
 	if r.Err() != nil {
-		return b // keep what worked; the next connection tries again
+		return d.base.Load() // keep what worked last; the next connection tries again
 	}
 	f.stamps = now
 	nb := &tlsBase{cfg: cfg, ownCA: own}

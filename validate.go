@@ -328,8 +328,9 @@ func (s *config) checkTLS(o Options, r *Report) {
 	}
 	o.TLS.Verify = verify
 	s.tlsServerName = o.TLS.ServerName
-	s.tlsConfig, s.tlsOwnCA = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
+	// Stamped before they are read: a change in between is seen later.
 	s.tlsFiles = newTLSFiles(o.TLS, s.url.Host, minVersion)
+	s.tlsConfig, s.tlsOwnCA = buildTLSConfig(o.TLS, s.url.Host, minVersion, r)
 }
 
 func (s *config) checkPlaintext(o Options, r *Report) {

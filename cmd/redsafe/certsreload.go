@@ -241,6 +241,13 @@ func envReloadTargets(c *cli, envFile string, admin certreload.Admin) (*reloadTa
 	if conn.TLS == nil {
 		return nil, errors.New("REDIS_URL is not rediss://: there is no certificate to reload")
 	}
+	// The reload verifies every node against the deployment's CA file
+	// alone: a certificate is renewed under that CA, and the admin's
+	// password must not go to a host with some public CA's certificate.
+	if conn.NodeRootCAs != nil {
+		conn.TLS = conn.TLS.Clone()
+		conn.TLS.RootCAs = conn.NodeRootCAs
+	}
 	first := certreload.Node{Addr: conn.Addr, TLS: conn.TLS}
 	a, err := resp.DialTimeout(conn.Addr, conn.TLS, resp.IOTimeout)
 	if err != nil {

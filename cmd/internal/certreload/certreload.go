@@ -7,6 +7,7 @@
 package certreload
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -52,6 +53,7 @@ type Cert struct {
 	// `openssl s_client | openssl x509 -noout -serial` prints after "serial=".
 	Serial   string    `json:"serial"`
 	NotAfter time.Time `json:"not_after"`
+	raw      []byte    // DER, when known
 }
 
 // Result is one node's outcome.
@@ -80,12 +82,19 @@ func SerialHex(c *x509.Certificate) string {
 
 // CertOf is what c shows a client.
 func CertOf(c *x509.Certificate) *Cert {
-	return &Cert{Serial: SerialHex(c), NotAfter: c.NotAfter.UTC()}
+	return &Cert{Serial: SerialHex(c), NotAfter: c.NotAfter.UTC(), raw: c.Raw}
 }
 
-// Same reports whether c and o are the same certificate, by serial and expiry.
+// Same reports whether c and o are the same certificate: byte for byte
+// when both came from a certificate, by serial and expiry otherwise.
 func (c *Cert) Same(o *Cert) bool {
-	return c != nil && o != nil && c.Serial == o.Serial && c.NotAfter.Equal(o.NotAfter)
+	if c == nil || o == nil {
+		return false
+	}
+	if c.raw != nil && o.raw != nil {
+		return bytes.Equal(c.raw, o.raw)
+	}
+	return c.Serial == o.Serial && c.NotAfter.Equal(o.NotAfter)
 }
 
 func (c *Cert) String() string {

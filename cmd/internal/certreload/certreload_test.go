@@ -188,3 +188,17 @@ func TestReloadReplacesAnExpiredCertificate(t *testing.T) {
 		t.Fatalf("serves %s, want %s", got, SerialHex(good.Cert))
 	}
 }
+
+// TestReloadRefusesALongExpiredCertificate: a certificate that expired
+// more than expiredGrace ago is not accepted for the admin's connection:
+// its key may have leaked since, and nothing revokes an expired
+// certificate. Nothing is sent and nothing changes.
+func TestReloadRefusesALongExpiredCertificate(t *testing.T) {
+	t.Parallel()
+	s := redisserver.Start(t, redisserver.Config{Users: []redisserver.User{adminUser}, DisableDefaultUser: true,
+		CertNotBefore: time.Now().Add(-400 * 24 * time.Hour), CertNotAfter: time.Now().Add(-expiredGrace - 24*time.Hour)})
+	renewOn(t, s, s.CA, nil, certs.Options{})
+	if r := Reload(nodeOf(s), admin()); r.Status != Failed || !strings.Contains(r.Detail, "expired") {
+		t.Fatalf("a certificate expired 31 days ago: %+v", r)
+	}
+}

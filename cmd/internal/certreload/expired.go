@@ -38,9 +38,11 @@ func pastExpiry(cfg *tls.Config, addr string) *tls.Config {
 		if clock != nil {
 			now = clock()
 		}
-		if now.After(leaf.NotAfter) {
+		// Only lately expired, or not valid yet by a clock-skew's worth: an
+		// old certificate whose key may have leaked since is refused.
+		if now.After(leaf.NotAfter) && now.Sub(leaf.NotAfter) <= expiredGrace {
 			now = leaf.NotAfter
-		} else if now.Before(leaf.NotBefore) {
+		} else if now.Before(leaf.NotBefore) && leaf.NotBefore.Sub(now) <= expiredGrace {
 			now = leaf.NotBefore
 		}
 		_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name, CurrentTime: now,
@@ -49,6 +51,10 @@ func pastExpiry(cfg *tls.Config, addr string) *tls.Config {
 	}
 	return c
 }
+
+// expiredGrace is how long after its expiry the served certificate is
+// still accepted for the admin's connection before a reload.
+const expiredGrace = 30 * 24 * time.Hour
 
 // serverName is the name cfg verifies the node at addr by.
 func serverName(cfg *tls.Config, addr string) string {
