@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/resp"
 	"github.com/redsafe/redsafe/internal/secretfile"
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 
 	"github.com/redsafe/redsafe/internal/certs"
 	"github.com/redsafe/redsafe/internal/redisserver"
@@ -238,7 +238,7 @@ func sentinelRoles(top string, servers []redisserver.Dir) (roles map[string]node
 			}
 			if reply, err := admin.do(srv, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", serverconf.DefaultMasterSet); err == nil && master == "" {
 				if hp := strings.Split(reply, "\n"); len(hp) == 2 {
-					master = termsafe.Escape(net.JoinHostPort(hp[0], hp[1]))
+					master, _ = sentinelinfo.Addr(hp[0], hp[1]) // "" unless a valid host:port
 				}
 			}
 			continue

@@ -16,6 +16,7 @@ import (
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/serverconf"
 	"github.com/redsafe/redsafe/internal/secretfile"
+	"github.com/redsafe/redsafe/internal/sentinelinfo"
 )
 
 // `up --sentinel`: a TLS-only master and its replicas under nodes/, and
@@ -97,7 +98,7 @@ func (l *local) watched(ctx context.Context, out io.Writer) error {
 		for {
 			m, err := l.adminDo(s.port, "SENTINEL", "MASTER", serverconf.DefaultMasterSet)
 			if err == nil && strings.Contains(m, wantReplicas) && strings.Contains(m, wantPeers) && !strings.Contains(m, "s_down") {
-				master = sentinelField(m, "ip") + ":" + sentinelField(m, "port")
+				master, _ = sentinelinfo.Addr(sentinelField(m, "ip"), sentinelField(m, "port"))
 				break
 			}
 			last = fmt.Sprint(err)
@@ -121,7 +122,7 @@ func (l *local) watched(ctx context.Context, out io.Writer) error {
 		for {
 			role, err := l.adminDo(n.port, "ROLE")
 			lines := strings.Split(role, "\n")
-			if err == nil && len(lines) >= 4 && lines[0] == "slave" && hostPort(lines[1], mustPort(strings.TrimPrefix(lines[2], ":"))) == master && lines[3] == "connected" {
+			if err == nil && len(lines) >= 4 && lines[0] == "slave" && lines[3] == "connected" && replicates(lines[1], strings.TrimPrefix(lines[2], ":"), master) {
 				break
 			}
 			select {
@@ -171,16 +172,19 @@ func (l *local) sentinelsMaster() string {
 		}
 		if reply, err := l.adminDo(s.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", serverconf.DefaultMasterSet); err == nil {
 			if hp := strings.Split(reply, "\n"); len(hp) == 2 {
-				return hostPort(hp[0], mustPort(hp[1]))
+				addr, _ := sentinelinfo.Addr(hp[0], hp[1])
+				return addr
 			}
 		}
 	}
 	return ""
 }
 
-func mustPort(s string) int {
-	p, _ := strconv.Atoi(s)
-	return p
+// replicates reports whether a ROLE reply's master, host and port, is
+// master (as sentinelinfo.Addr writes addresses).
+func replicates(host, port, master string) bool {
+	addr, err := sentinelinfo.Addr(host, port)
+	return err == nil && addr == master
 }
 
 // rejoin makes every data node this run started that is not the master
