@@ -21,6 +21,7 @@ var certsCmd = &command{
                     [--key-type ecdsa-p256|rsa-4096] [--days 365] [--client NAME]
        redsafe certs renew [--dir certs] [--hosts ...] [--days 365] [--client NAME]
        redsafe certs reload [--dir .redsafe | --env-file F] --admin-password-file F [--json]
+       redsafe certs rotate-ca [begin|switch|finish] [--dir .redsafe] --admin-password-file F [--json]
        redsafe certs --new-ca [--dir certs] [--hosts ...] [--client NAME]
        redsafe certs check [--dir certs] [--hosts HOST,...] [--json]
 
@@ -73,6 +74,27 @@ cannot reload a certificate (Redis has no SENTINEL CONFIG SET for tls-*):
 it says which still serve an old one and the order to restart them in,
 one at a time.
 
+"certs rotate-ca" replaces the CA of a running redsafe up deployment
+(single server or cluster) in three steps, each verified on every node
+before it reports success, with the clients working throughout:
+
+  begin    creates the new CA (certs/ca-next.crt, ca-next.key) and makes
+           ca.crt a bundle of the old and the new CA; every node reads it
+           again (CONFIG SET tls-ca-cert-file) and must hold both. Then
+           give ca.crt to clients that keep a copy of it; services on
+           redsafe that name the file read it again for new connections.
+  switch   reissues the server certificate and every client certificate
+           under the new CA and reloads every node; a client that trusts
+           only the new CA must accept each one.
+  finish   makes the new CA the only one (ca.crt, ca.key; the old ones go
+           to backups) and reloads every node; a client that trusts only
+           the old CA must be refused by each one.
+
+Without a step it says where the rotation is and what to run next. A step
+out of order is refused with nothing changed; a step can always be run
+again. Sentinel deployments are refused: a Sentinel reads its CA only when
+it starts (see the README's runbook).
+
 "certs check" verifies the chain, the host names, key files and their
 modes, and the expiry dates. It warns when a certificate has under 30 days
 left, and exits 1 when one is expired, does not chain to the CA, or does
@@ -87,16 +109,18 @@ Flags:
   --client NAME      also issue a client certificate NAME.crt (common name NAME)
   --renew            reissue the server certificate under the existing CA (certs renew)
   --env-file FILE    (reload) the service's configuration, instead of --dir
-  --admin-password-file FILE  (reload) the admin user's password (required)
-  --admin-user NAME  (reload) the operations user (default admin)
+  --admin-password-file FILE  (reload, rotate-ca) the admin user's password (required)
+  --admin-user NAME  (reload, rotate-ca) the operations user (default admin)
   --new-ca           replace the CA and every certificate (clients need the new ca.crt)
-  --json             (check, reload) print the report as JSON
+  --json             (check, reload, rotate-ca) print the report as JSON
 
 Examples:
   redsafe certs
   redsafe certs --dir redis-secure/certs --hosts redis.internal,10.0.0.5 --client api
   redsafe certs renew --dir .redsafe/certs         # before server.crt expires
   redsafe certs reload --dir .redsafe --admin-password-file .redsafe/secrets/admin.password
+  redsafe certs rotate-ca begin --dir .redsafe --admin-password-file .redsafe/secrets/admin.password
+  redsafe certs rotate-ca --dir .redsafe                # where the rotation is
   redsafe certs check --dir redis-secure/certs --hosts redis.internal
   redsafe certs check --json | jq '.certificates[] | {file, days_left}'
 `,
@@ -110,6 +134,8 @@ func runCerts(c *cli, cmd *command, args []string) int {
 			return runCertsCheck(c, cmd, args[1:])
 		case "reload":
 			return runCertsReload(c, cmd, args[1:])
+		case "rotate-ca":
+			return runCertsRotateCA(c, cmd, args[1:])
 		case "renew":
 			// The subcommand spelling of --renew: one code path.
 			return runCerts(c, cmd, append([]string{"--renew"}, args[1:]...))

@@ -107,14 +107,21 @@ func startReloadWorkload(t *testing.T, dir string) *reloadWorkload {
 // certificate, then finishes.
 func (w *reloadWorkload) afterReload(t *testing.T) {
 	t.Helper()
+	w.opened(t, 5)
+	w.finish(t)
+}
+
+// opened waits until n more new Caches have opened (and written), so that
+// new connections have handshaken with what the nodes serve now.
+func (w *reloadWorkload) opened(t *testing.T, n int64) {
+	t.Helper()
 	at := w.opens.Load()
-	for deadline := time.Now().Add(10 * time.Second); w.opens.Load() < at+5 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); w.opens.Load() < at+n && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if w.opens.Load() < at+5 {
-		t.Fatalf("only %d new Caches opened after the reload", w.opens.Load()-at)
+	if w.opens.Load() < at+n {
+		t.Fatalf("only %d new Caches opened, want %d", w.opens.Load()-at, n)
 	}
-	w.finish(t)
 }
 
 // finish stops the workload and fails the test if any call failed.

@@ -112,6 +112,17 @@ func CheckDir(dir string, o CheckOptions) *CheckReport {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
+	// During a CA rotation ca.crt is a bundle of the old and the new CA
+	// (rotation.go), and clients trust each of them.
+	if data, err := readPublic(filepath.Join(dir, CAFile)); err == nil {
+		if bundle, err := ParseCerts(data); err == nil {
+			for _, c := range bundle[1:] {
+				if c.IsCA && c.BasicConstraintsValid {
+					roots.AddCert(c)
+				}
+			}
+		}
+	}
 	r.chain("server.chain", server, roots, x509.ExtKeyUsageServerAuth, o.Now)
 	for _, name := range names {
 		if c := clients[name]; c != nil {

@@ -112,3 +112,34 @@ func LoadAuthority(certPath, keyPath string) (*Authority, error) {
 	// Re-encode so CertPEM holds exactly the certificate, whatever else the file had.
 	return &Authority{Cert: cert, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), Key: key}, nil
 }
+
+// maxBundle bounds the certificates ParseCerts reads from one file: a CA
+// bundle during a rotation holds two.
+const maxBundle = 16
+
+// ParseCerts reads every CERTIFICATE block, in order: a CA bundle.
+func ParseCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if len(out) == maxBundle {
+			return nil, fmt.Errorf("certs: more than %d certificates in one file", maxBundle)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certs: parse certificate: %w", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("certs: no CERTIFICATE PEM block found")
+	}
+	return out, nil
+}

@@ -61,6 +61,10 @@ type Result struct {
 	Addr     string `json:"addr"`
 	Status   Status `json:"status"`
 	CertFile string `json:"cert_file,omitempty"` // as the node names it (CONFIG GET tls-cert-file)
+	// CAFile is the node's tls-ca-cert-file, resolved against its working
+	// directory: the CA it verifies its clients and its peers with
+	// (replicas verify their master, cluster nodes each other).
+	CAFile string `json:"ca_file,omitempty"`
 	OnDisk   *Cert  `json:"on_disk,omitempty"`
 	Before   *Cert  `json:"served_before,omitempty"`
 	After    *Cert  `json:"served_after,omitempty"`
@@ -136,7 +140,16 @@ func served(addr string, tlsConfig *tls.Config, timeout time.Duration) (*x509.Ce
 
 // files are the TLS settings of a node, as it names them.
 type files struct {
-	cert, key, clientCert, clientKey, dir string
+	cert, key, clientCert, clientKey, ca, dir string
+}
+
+// abs resolves a path the node names as Redis does: against its working
+// directory.
+func (f files) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.dir, p)
 }
 
 // Reload installs the certificate and key a node already names on disk.
@@ -167,6 +180,7 @@ func Reload(n Node, a Admin) Result {
 		return r
 	}
 	r.CertFile = termsafe.Escape(f.cert)
+	r.CAFile = f.abs(f.ca)
 	disk, err := onDisk(f, n)
 	if err != nil {
 		r.Detail = termsafe.Escape(err.Error()) + "; nothing was changed on it"
@@ -183,6 +197,12 @@ func Reload(n Node, a Admin) Result {
 	args := []string{"CONFIG", "SET", "tls-cert-file", f.cert, "tls-key-file", f.key}
 	if f.clientCert != "" {
 		args = append(args, "tls-client-cert-file", f.clientCert, "tls-client-key-file", f.clientKey)
+	}
+	if f.ca != "" {
+		// The CA file too, read again with the rest: a CA rotation puts
+		// a bundle of the old and the new CA there before any certificate
+		// changes, and the node must trust it before its peers switch.
+		args = append(args, "tls-ca-cert-file", f.ca)
 	}
 	reply, err := conn.Do(args...)
 	if err != nil {
@@ -247,7 +267,7 @@ func ReloadAll(nodes []Node, a Admin) []Result {
 // settings reads the node's TLS files and its working directory, against
 // which Redis resolves a relative path.
 func settings(conn *resp.Conn) (files, error) {
-	v, err := conn.DoValue("CONFIG", "GET", "tls-cert-file", "tls-key-file", "tls-client-cert-file", "tls-client-key-file", "dir")
+	v, err := conn.DoValue("CONFIG", "GET", "tls-cert-file", "tls-key-file", "tls-client-cert-file", "tls-client-key-file", "tls-ca-cert-file", "dir")
 	if err != nil {
 		return files{}, fmt.Errorf("CONFIG GET: %w", err)
 	}
@@ -258,7 +278,7 @@ func settings(conn *resp.Conn) (files, error) {
 	for i := 0; i+1 < len(v.Elems); i += 2 {
 		m[v.Elems[i].Str] = v.Elems[i+1].Str
 	}
-	f := files{cert: m["tls-cert-file"], key: m["tls-key-file"], clientCert: m["tls-client-cert-file"], clientKey: m["tls-client-key-file"], dir: m["dir"]}
+	f := files{cert: m["tls-cert-file"], key: m["tls-key-file"], clientCert: m["tls-client-cert-file"], clientKey: m["tls-client-key-file"], ca: m["tls-ca-cert-file"], dir: m["dir"]}
 	switch {
 	case f.cert == "" || f.key == "":
 		return files{}, errors.New("the node has no tls-cert-file or tls-key-file: it does not serve TLS")
@@ -271,10 +291,7 @@ func settings(conn *resp.Conn) (files, error) {
 // onDisk reads the certificate the node names, on this machine, and
 // verifies it as the node's clients will: chain, host name, dates.
 func onDisk(f files, n Node) (*x509.Certificate, error) {
-	path := f.cert
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(f.dir, path)
-	}
+	path := f.abs(f.cert)
 	data, err := secretfile.ReadPublic(path, 1<<20, true) // links followed, as Redis follows them
 	if err != nil {
 		return nil, fmt.Errorf("the node's certificate %s cannot be read here (%v): run the reload where the node's files are", path, err)
