@@ -65,10 +65,10 @@ type Result struct {
 	// directory: the CA it verifies its clients and its peers with
 	// (replicas verify their master, cluster nodes each other).
 	CAFile string `json:"ca_file,omitempty"`
-	OnDisk   *Cert  `json:"on_disk,omitempty"`
-	Before   *Cert  `json:"served_before,omitempty"`
-	After    *Cert  `json:"served_after,omitempty"`
-	Detail   string `json:"detail"`
+	OnDisk *Cert  `json:"on_disk,omitempty"`
+	Before *Cert  `json:"served_before,omitempty"`
+	After  *Cert  `json:"served_after,omitempty"`
+	Detail string `json:"detail"`
 }
 
 // OK reports whether the node serves the certificate on disk now.
@@ -154,7 +154,8 @@ func (f files) abs(p string) string {
 
 // Reload installs the certificate and key a node already names on disk.
 // It reads the node's tls-cert-file and tls-key-file (and, when the node
-// presents one to its peers, tls-client-cert-file and tls-client-key-file),
+// presents one to its peers, tls-client-cert-file and tls-client-key-file,
+// and the CA file it verifies clients and peers with, tls-ca-cert-file),
 // checks that the certificate there verifies as the node's clients will
 // verify it (before anything changes: a node serving a certificate its
 // clients refuse is an outage), sends them back in one CONFIG SET (Redis
