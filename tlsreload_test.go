@@ -1,9 +1,12 @@
 package redsafe
 
 import (
+	"crypto/tls"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,11 +14,38 @@ import (
 	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
+// resumptions records whether the last TLS handshake resumed a session.
+type resumptions struct {
+	NopObserver
+	mu      sync.Mutex
+	resumed []bool // one per handshake, in order
+}
+
+func (r *resumptions) TLSHandshake(_ time.Duration, st tls.ConnectionState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resumed = append(r.resumed, st.DidResume)
+}
+
+func (r *resumptions) since(n int) []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.resumed[n:])
+}
+
+func (r *resumptions) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.resumed)
+}
+
 // TestCAFileReadAgain: the CA file is read again for a new connection once
 // it has changed. Replaced by a CA that did not sign the server's
-// certificate, a reconnection is refused, resumption included (a session
-// of the old settings skips nothing); restored, the next one succeeds, with
-// no restart of the Cache.
+// certificate, a reconnection is refused although it would have resumed a
+// session (the one before did): the new settings come with a session
+// cache of their own, so a session verified under the old CA file is never
+// resumed. Restored, the next connection succeeds with a full handshake,
+// with no restart of the Cache.
 func TestCAFileReadAgain(t *testing.T) {
 	t.Parallel()
 	s := redisserver.Start(t, redisserver.Config{})
@@ -44,6 +74,8 @@ func TestCAFileReadAgain(t *testing.T) {
 	o := serverOptions(s)
 	o.TLS.CAFile = caFile
 	o.CommandTimeout = 2 * time.Second
+	obs := &resumptions{}
+	o.Observer = obs
 	c := openCache(t, o)
 	if err := c.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
 		t.Fatal(err)
@@ -61,8 +93,12 @@ func TestCAFileReadAgain(t *testing.T) {
 		}
 		return err
 	}
+	before := obs.count()
 	if err := reconnect(); err != nil {
 		t.Fatalf("a reconnection with the same CA file: %v", err)
+	}
+	if got := obs.since(before); len(got) == 0 || !got[0] {
+		t.Fatalf("a reconnection with the same CA file did not resume its session (%v): the refusal below would prove nothing about resumption", got)
 	}
 
 	write(other.CertPEM)
@@ -71,7 +107,11 @@ func TestCAFileReadAgain(t *testing.T) {
 	}
 
 	write(good)
+	before = obs.count()
 	if err := reconnect(); err != nil {
 		t.Fatalf("a reconnection after the CA file was restored: %v", err)
+	}
+	if got := obs.since(before); len(got) == 0 || got[0] {
+		t.Fatalf("after the CA file changed twice, the first handshake (of %v) resumed a session of the first settings", got)
 	}
 }
