@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -320,6 +321,33 @@ func TestCertsReloadCluster(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "status", "--dir", dir); code != 0 || strings.Count(out, " master ") != 3 {
 		t.Fatalf("status after the reloads: exit %d\n%s", code, out)
+	}
+
+	// Then the CA is rotated on the same cluster, with a service running:
+	// the nodes verify each other's bus certificate (client.crt) with the
+	// CA file, so each must trust the new CA before any certificate of it
+	// appears.
+	w = startReloadWorkload(t, dir)
+	time.Sleep(200 * time.Millisecond)
+	for _, step := range []string{"begin", "switch", "finish"} {
+		code, r, out := rotateCA(t, dir, step)
+		if code != 0 || !r.OK || len(r.Nodes) != 3 {
+			t.Fatalf("rotate-ca %s on the cluster: exit %d\n%s", step, code, out)
+		}
+		w.opened(t, 3)
+	}
+	w.finish(t)
+	var unknown x509.UnknownAuthorityError
+	for _, a := range addrs {
+		if err := handshake(caBefore, a); !errors.As(err, &unknown) {
+			t.Fatalf("after the rotation %s accepts a client that trusts only the old CA: %v", a, err)
+		}
+	}
+	if rep := certs.CheckDir(certDir, certs.CheckOptions{}); !rep.OK {
+		t.Fatalf("certs check after the rotation: %+v", rep)
+	}
+	if code, out, _ := runCLI(t, "status", "--dir", dir); code != 0 || strings.Count(out, " master ") != 3 {
+		t.Fatalf("status after the rotation: exit %d\n%s", code, out)
 	}
 }
 
