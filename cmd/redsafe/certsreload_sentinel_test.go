@@ -23,8 +23,10 @@ import (
 // library reads and writes through the Sentinels and no call fails; the
 // Sentinels are reported with the certificate they still serve and a
 // restart order without pids or up commands. Before that, the same env
-// file with another CA is refused, and nothing is changed: every process
-// still serves the old serial though the files hold the new one.
+// file with another CA is refused, also when the deployment's CA is among
+// the system roots (as a public CA would be), before any connection
+// reaches a data node, and nothing is changed: every process still serves
+// the old serial though the files hold the new one.
 func reloadSentinelEnvFile(t *testing.T, dir string, base int) {
 	certDir := filepath.Join(dir, "certs")
 	caFile := filepath.Join(certDir, certs.CAFile)
