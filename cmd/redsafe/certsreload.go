@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/redsafe/redsafe"
@@ -35,20 +36,24 @@ type sentinelCert struct {
 	Addr    string           `json:"addr"`
 	Pid     int              `json:"pid,omitempty"`
 	Served  *certreload.Cert `json:"served,omitempty"`
-	Current bool             `json:"current"` // serves the certificate on disk
+	Current bool             `json:"current"` // serves what it should now (sentinelWant)
 	Detail  string           `json:"detail"`
 }
 
 // reloadTargets are the processes of one deployment.
 type reloadTargets struct {
-	nodes     []certreload.Node
+	nodes     []certreload.Node // in the order they are reloaded
 	sentinels []sentinelTarget
-	upDir     string // the `redsafe up` directory, for the restart commands
+	// upDir is the `redsafe up` directory, for the restart commands; ""
+	// for a deployment an env file names, whose Sentinels redsafe did not
+	// start.
+	upDir     string
+	masterSet string // the Sentinels' name for it, when an env file names them
 }
 
 type sentinelTarget struct {
 	node certreload.Node
-	dir  redisserver.Dir
+	dir  redisserver.Dir // in an up directory only
 }
 
 func runCertsReload(c *cli, cmd *command, args []string) int {
@@ -91,7 +96,7 @@ func runCertsReload(c *cli, cmd *command, args []string) int {
 	report := reloadReport{Nodes: certreload.ReloadAll(targets.nodes, admin)}
 	report.OK = len(report.Nodes) > 0 && report.Nodes[len(report.Nodes)-1].OK()
 	if report.OK {
-		report.Sentinels = sentinelCerts(targets)
+		report.Sentinels = sentinelCerts(targets, report.Nodes)
 	}
 	report.Next = reloadNext(report, targets)
 	if *asJSON {
@@ -170,18 +175,32 @@ func reloadNext(r reloadReport, t *reloadTargets) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "the data nodes serve the new certificate. A Sentinel cannot reload one (Redis has no SENTINEL CONFIG SET for tls-*): restart them one at a time, each only once the one before has rejoined:\n")
-	// The ports up set the directory up for: the first data node's.
-	_, port, _ := net.SplitHostPort(t.nodes[0].Addr)
-	up := fmt.Sprintf("`redsafe up --sentinel --replicas %d --port %s --dir %s`", len(t.nodes)-1, port, termsafe.Escape(t.upDir))
 	for i, s := range stale {
-		stop := fmt.Sprintf("kill %d (the Sentinel on %s), then", s.Pid, s.Addr)
-		if s.Pid == 0 {
-			stop = fmt.Sprintf("the Sentinel on %s is not running:", s.Addr)
-		}
-		fmt.Fprintf(&b, "  %d. %s %s: it starts that Sentinel again and waits until it sees the master, the replicas and the other Sentinels\n", i+1, stop, up)
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, t.restartStep(s, len(r.Sentinels)))
 	}
 	b.WriteString("then run certs reload again: it checks what every Sentinel serves")
 	return b.String()
+}
+
+// restartStep is how to restart one Sentinel of the deployment, which
+// has sentinels in all. In an up directory, up starts it again and waits
+// until it has rejoined. A Sentinel an env file names was started by
+// someone else (a service manager, another host), so the step names it
+// and what to wait for, not a pid or a command of redsafe's.
+func (t *reloadTargets) restartStep(s sentinelCert, sentinels int) string {
+	replicas := len(t.nodes) - 1
+	if t.upDir == "" {
+		return fmt.Sprintf("restart the Sentinel on %s, then wait until `SENTINEL MASTER %s` on it shows num-slaves %d and num-other-sentinels %d: it has rejoined",
+			s.Addr, termsafe.Escape(t.masterSet), replicas, sentinels-1)
+	}
+	// The ports up set the directory up for: the first data node's.
+	_, port, _ := net.SplitHostPort(t.nodes[0].Addr)
+	up := fmt.Sprintf("`redsafe up --sentinel --replicas %d --port %s --dir %s`", replicas, port, termsafe.Escape(t.upDir))
+	stop := fmt.Sprintf("kill %d (the Sentinel on %s), then", s.Pid, s.Addr)
+	if s.Pid == 0 {
+		stop = fmt.Sprintf("the Sentinel on %s is not running:", s.Addr)
+	}
+	return fmt.Sprintf("%s %s: it starts that Sentinel again and waits until it sees the master, the replicas and the other Sentinels", stop, up)
 }
 
 // upReloadTargets are the processes of a `redsafe up` directory, found as
@@ -225,7 +244,8 @@ func upReloadTargets(dir string) (*reloadTargets, error) {
 }
 
 // envReloadTargets are the data nodes of the service's deployment: its
-// server, or every node of its cluster, masters and replicas.
+// server, every node of its cluster, masters and replicas, or, through
+// its Sentinels, their master and replicas (and the Sentinels, to report).
 func envReloadTargets(c *cli, envFile string, admin certreload.Admin) (*reloadTargets, error) {
 	opts, err := c.options(envFile)
 	if err != nil {
@@ -233,7 +253,7 @@ func envReloadTargets(c *cli, envFile string, admin certreload.Admin) (*reloadTa
 	}
 	conn, err := opts.Connection()
 	if errors.Is(err, redsafe.ErrSentinelConnection) {
-		return nil, errors.New("REDIS_URL names Sentinels; reload a `redsafe up --sentinel` deployment with --dir, which also finds its Sentinels")
+		return sentinelEnvTargets(opts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("the service's configuration is refused by its policy; run `redsafe check`: %w", err)
@@ -272,36 +292,71 @@ func envReloadTargets(c *cli, envFile string, admin certreload.Admin) (*reloadTa
 	return t, nil
 }
 
-// sentinelCerts asks each Sentinel of an up directory, with a fresh
-// handshake, which certificate it serves, against the one on disk.
-func sentinelCerts(t *reloadTargets) []sentinelCert {
+// sentinelCerts asks each Sentinel, with a fresh handshake, which
+// certificate it serves, against the one it should serve now (sentinelWant),
+// once the data nodes have reloaded (nodes).
+func sentinelCerts(t *reloadTargets, nodes []certreload.Result) []sentinelCert {
 	if len(t.sentinels) == 0 {
 		return nil
 	}
-	var disk *certreload.Cert
-	if pem, err := secretfile.ReadPublic(filepath.Join(t.upDir, "certs", certs.ServerFile), 1<<20, false); err == nil {
-		if c, err := certs.ParseCert(pem); err == nil {
-			disk = certreload.CertOf(c)
-		}
-	}
+	want, what := t.sentinelWant(nodes)
 	var out []sentinelCert
 	for _, s := range t.sentinels {
 		sc := sentinelCert{Addr: s.node.Addr}
-		sc.Pid, _ = s.dir.Pid()
+		if t.upDir != "" {
+			sc.Pid, _ = s.dir.Pid()
+		}
 		leaf, err := certreload.Served(s.node, resp.IOTimeout)
 		switch {
 		case err != nil:
 			sc.Detail = "a fresh handshake fails: " + termsafe.Error(err).Error()
 		default:
 			sc.Served = certreload.CertOf(leaf)
-			sc.Current = sc.Served.Same(disk)
+			sc.Current = slices.ContainsFunc(want, sc.Served.Same)
 			if sc.Current {
-				sc.Detail = "serves " + sc.Served.String() + ", the certificate on disk"
+				sc.Detail = "serves " + sc.Served.String() + ", " + what
 			} else {
-				sc.Detail = "still serves " + sc.Served.String() + ": restart it (below)"
+				sc.Detail = "serves " + sc.Served.String() + ", not " + what + ": restart it (below)"
 			}
 		}
 		out = append(out, sc)
 	}
 	return out
+}
+
+// sentinelWant is what a Sentinel should serve now, and how to name it. A
+// Sentinel cannot be asked which files it reads (SENTINEL CONFIG GET has
+// no tls-*). In an up directory every process reads certs/server.crt: the
+// file is known, and it is the reference. For a deployment an env file
+// names, redsafe knows only the files each data node names, and the
+// reload has just proven, by a fresh handshake, that each node serves
+// its file: those certificates are the reference. A Sentinel that serves
+// none of them is not proven to be out of date (it may read a file of its
+// own), but only a restart makes it read its files again, and restarting
+// one Sentinel at a time is harmless; the detail says what it is compared
+// to, and never claims more.
+func (t *reloadTargets) sentinelWant(nodes []certreload.Result) ([]*certreload.Cert, string) {
+	if t.upDir != "" {
+		pem, err := secretfile.ReadPublic(filepath.Join(t.upDir, "certs", certs.ServerFile), 1<<20, false)
+		if err != nil {
+			return nil, "the certificate on disk (which cannot be read: " + termsafe.Error(err).Error() + ")"
+		}
+		c, err := certs.ParseCert(pem)
+		if err != nil {
+			return nil, "the certificate on disk (which does not parse)"
+		}
+		return []*certreload.Cert{certreload.CertOf(c)}, "the certificate on disk"
+	}
+	var want []*certreload.Cert
+	var shown []string
+	for _, n := range nodes {
+		if n.OK() && !slices.ContainsFunc(want, n.After.Same) {
+			want = append(want, n.After)
+			shown = append(shown, "serial "+n.After.Serial)
+		}
+	}
+	if len(want) == 1 {
+		return want, "the certificate the data nodes serve now (" + shown[0] + ")"
+	}
+	return want, "one the data nodes serve now (" + strings.Join(shown, ", ") + ")"
 }
