@@ -65,8 +65,9 @@ session to resume, must show the file's serial and expiry. Serials are
 printed as openssl prints them (openssl s_client -connect HOST:PORT |
 openssl x509 -noout -serial). --dir names a redsafe up directory (every
 node of a cluster or a Sentinel deployment, found as status finds them),
---env-file a service's configuration (its server, or every node of its
-cluster). Nodes are reloaded one at a time; the first that fails stops
+--env-file a service's configuration (its server, every node of its
+cluster, or, when REDIS_URL names Sentinels, the replicas they report and
+then the master, last). Nodes are reloaded one at a time; the first that fails stops
 the reload, and the nodes after it are not touched. A key that does not
 match its certificate is refused by Redis, which keeps serving the
 certificate it had: the node is named and the command exits 1. Sentinels
