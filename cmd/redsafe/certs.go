@@ -37,10 +37,15 @@ signatures:
 Keys are written with mode 0600, certificates 0644, never through a
 symbolic link. Existing files are refused; nothing is ever deleted:
 
-  renew      (or --renew) reissues the server certificate (and, with
-             --client, that client's) signed by the existing ca.key, with
-             the CA's key type unless --key-type, so every client's ca.crt
-             keeps working.
+  renew      (or --renew) reissues the server certificate and every
+             client certificate in the directory (each NAME.crt with its
+             NAME.key, keeping its names) signed by the existing ca.key,
+             with the CA's key type unless --key-type, so every client's
+             ca.crt keeps working. A client certificate it cannot reissue
+             (another CA's, half a pair, not a client certificate) stops
+             it before any file changes: move it out of the directory, or
+             reissue it with --client NAME, which reissues (or creates)
+             only that client's certificate, with the server's.
              Use it when a certificate expires or needs other hosts; it
              keeps the old hosts unless --hosts. Then load it with
              "certs reload", without a restart.
@@ -107,8 +112,10 @@ Flags:
   --hosts LIST       comma-separated host names and IPs (default redis,localhost,127.0.0.1,::1)
   --key-type TYPE    ecdsa-p256 (default) or rsa-4096
   --days N           validity of the server and client certificates (default 365)
-  --client NAME      also issue a client certificate NAME.crt (common name NAME)
-  --renew            reissue the server certificate under the existing CA (certs renew)
+  --client NAME      also issue a client certificate NAME.crt (common name
+                     NAME); renew: reissue only this client's, with the server's
+  --renew            reissue the server and every client certificate under the
+                     existing CA (certs renew)
   --env-file FILE    (reload) the service's configuration, instead of --dir
   --admin-password-file FILE  (reload, rotate-ca) the admin user's password (required)
   --admin-user NAME  (reload, rotate-ca) the operations user (default admin)
@@ -118,7 +125,8 @@ Flags:
 Examples:
   redsafe certs
   redsafe certs --dir redis-secure/certs --hosts redis.internal,10.0.0.5 --client api
-  redsafe certs renew --dir .redsafe/certs         # before server.crt expires
+  redsafe certs renew --dir .redsafe/certs         # server.crt and every client's
+  redsafe certs renew --dir certs --client api     # api.crt only, with server.crt
   redsafe certs reload --dir .redsafe --admin-password-file .redsafe/secrets/admin.password
   redsafe certs rotate-ca begin --dir .redsafe --admin-password-file .redsafe/secrets/admin.password
   redsafe certs rotate-ca --dir .redsafe                # where the rotation is
@@ -209,7 +217,7 @@ func runCerts(c *cli, cmd *command, args []string) int {
 		fmt.Fprintf(c.stdout, "moved old file to %s\n", b)
 	}
 	if *renew {
-		fmt.Fprintf(c.stdout, "reissued the server certificate for %s, valid %d days, signed by the existing CA:\n", strings.Join(files.Hosts, ", "), *days)
+		fmt.Fprintf(c.stdout, "reissued %sthe server certificate for %s, valid %d days, signed by the existing CA:\n", clientCount(files.Clients), strings.Join(files.Hosts, ", "), *days)
 		fmt.Fprintf(c.stdout, "  %-28s unchanged: clients keep trusting it\n", files.CA)
 	} else {
 		fmt.Fprintf(c.stdout, "created a CA and a server certificate for %s, valid %d days (%s keys):\n", strings.Join(files.Hosts, ", "), *days, keyType)
@@ -218,9 +226,9 @@ func runCerts(c *cli, cmd *command, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "  %-28s tls-cert-file\n", files.Server)
 	fmt.Fprintf(c.stdout, "  %-28s tls-key-file (0600)\n", files.ServerKey)
-	if files.Client != "" {
-		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_CERT, client %q\n", files.Client, *client)
-		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_KEY (0600)\n", files.ClientKey)
+	for _, cl := range files.Clients {
+		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_CERT, client %q\n", cl.Cert, cl.CommonName)
+		fmt.Fprintf(c.stdout, "  %-28s REDIS_TLS_KEY (0600)\n", cl.Key)
 	}
 	if *renew {
 		fmt.Fprintf(c.stdout, "next: load it on the running servers without a restart: %s\n", reloadCommand(*dir))
@@ -258,6 +266,19 @@ func runCertsCheck(c *cli, cmd *command, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// clientCount is what the renew's first line says of the client
+// certificates reissued with the server's: before it, so that it does not
+// read as one more host.
+func clientCount(clients []certs.ClientCert) string {
+	switch len(clients) {
+	case 0:
+		return ""
+	case 1:
+		return "1 client certificate and "
+	}
+	return fmt.Sprintf("%d client certificates and ", len(clients))
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -15,11 +15,12 @@ import (
 const upRenewDays = certWarnDays
 
 // renewIfExpiring renews the server certificate of an `up` directory under
-// the same CA when it expires within upRenewDays (the cluster bus's
-// client certificate with it), then installs it on the running servers as
-// `redsafe certs reload` does, so no client sees an expired certificate
-// and none needs a restart. It returns the exit status of the reload, or
-// 0 when nothing was due.
+// the same CA when it expires within upRenewDays, and every client
+// certificate in certs/ with it, as `certs renew` does (a cluster's
+// client.crt, which the nodes present on the bus, among them), then
+// installs them on the running servers as `redsafe certs reload` does, so
+// no client sees an expired certificate and none needs a restart. It
+// returns the exit status of the reload, or 0 when nothing was due.
 func (l *local) renewIfExpiring(c *cli, dir string, out io.Writer) int {
 	certDir := filepath.Join(dir, "certs")
 	pem, err := secretfile.ReadPublic(filepath.Join(certDir, certs.ServerFile), 1<<20, false)
@@ -30,11 +31,8 @@ func (l *local) renewIfExpiring(c *cli, dir string, out io.Writer) int {
 	if err != nil || time.Until(cert.NotAfter) > upRenewDays*24*time.Hour {
 		return 0
 	}
-	o := certs.GenerateOptions{} // the hosts and key type of the current certificate
-	if l.shape.masters > 0 {
-		o.Client = "client" // what each node presents on the cluster bus
-	}
-	files, err := certs.Renew(certDir, o)
+	// The hosts and key type of the current certificates.
+	files, err := certs.Renew(certDir, certs.GenerateOptions{})
 	if err != nil {
 		c.errorf("up: renewing the server certificate, which expires %s: %v", cert.NotAfter.UTC().Format("2006-01-02"), err)
 		return 1

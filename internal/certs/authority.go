@@ -84,6 +84,27 @@ func (a *Authority) IssueServer(hosts []string, o Options) (*Pair, error) {
 
 // IssueClient issues a TLS client certificate (for mutual TLS).
 func (a *Authority) IssueClient(name string, o Options) (*Pair, error) {
+	tmpl, err := clientTemplate(name, o)
+	if err != nil {
+		return nil, err
+	}
+	return a.issue(tmpl, o)
+}
+
+// reissueClient issues the successor of client certificate old: its common
+// name and any other names it has (DNS, IP, email, URI), so that a peer
+// that checks one of them accepts the new certificate as it did the old.
+func (a *Authority) reissueClient(old *x509.Certificate, o Options) (*Pair, error) {
+	tmpl, err := clientTemplate(old.Subject.CommonName, o)
+	if err != nil {
+		return nil, err
+	}
+	tmpl.DNSNames, tmpl.IPAddresses = old.DNSNames, old.IPAddresses
+	tmpl.EmailAddresses, tmpl.URIs = old.EmailAddresses, old.URIs
+	return a.issue(tmpl, o)
+}
+
+func clientTemplate(name string, o Options) (*x509.Certificate, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("certs: client name is empty")
 	}
@@ -92,7 +113,7 @@ func (a *Authority) IssueClient(name string, o Options) (*Pair, error) {
 		return nil, err
 	}
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	return a.issue(tmpl, o)
+	return tmpl, nil
 }
 
 func (a *Authority) issue(tmpl *x509.Certificate, o Options) (*Pair, error) {

@@ -64,9 +64,19 @@ type GenerateOptions struct {
 type Files struct {
 	CA, CAKey         string
 	Server, ServerKey string
-	Client, ClientKey string   // empty without GenerateOptions.Client
-	Hosts             []string // the server certificate's
-	Backups           []string // where replaced files went
+	Client, ClientKey string // GenerateOptions.Client's; empty without it
+	// Clients is every client certificate written: GenerateOptions.Client's
+	// or, by Renew without it, each one found in the directory.
+	Clients []ClientCert
+	Hosts   []string // the server certificate's
+	Backups []string // where replaced files went
+}
+
+// ClientCert is one client certificate written, as paths inside the
+// directory.
+type ClientCert struct {
+	CommonName string
+	Cert, Key  string
 }
 
 // The validity of a leaf certificate, in days.
@@ -156,50 +166,6 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 	return f, nil
 }
 
-// Renew reissues the server certificate (and, with o.Client, that client's
-// certificate) under the CA already in dir, signed with its ca.key, so that
-// every client's ca.crt keeps working. The replaced files are moved to
-// timestamped backups; the CA and other clients' files are not touched.
-func Renew(dir string, o GenerateOptions) (*Files, error) {
-	if err := o.defaults(); err != nil {
-		return nil, err
-	}
-	ca, err := LoadAuthority(filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile))
-	if err != nil {
-		return nil, fmt.Errorf("%w; --renew signs with the existing CA: restore ca.crt and ca.key, or replace the CA with --new-ca (every client then needs the new ca.crt)", err)
-	}
-	if o.KeyType == "" {
-		if o.KeyType, err = keyTypeOf(ca.Key); err != nil {
-			return nil, err
-		}
-	}
-	kt, err := ParseKeyType(string(o.KeyType))
-	if err != nil {
-		return nil, err
-	}
-	if o.Hosts == nil {
-		o.Hosts = currentHosts(filepath.Join(dir, ServerFile))
-	}
-	leafEnd := o.Now.Add(time.Duration(o.Days) * 24 * time.Hour)
-	if leafEnd.After(ca.Cert.NotAfter) {
-		return nil, fmt.Errorf("certs: %s expires on %s, before a certificate valid %d days would; issue one for fewer --days, or replace the CA with --new-ca (every client then needs the new ca.crt)",
-			filepath.Join(dir, CAFile), ca.Cert.NotAfter.UTC().Format(time.DateOnly), o.Days)
-	}
-	writes, f, err := issueLeaves(dir, ca, o, Options{KeyType: kt, NotBefore: o.Now.Add(-clockSkew), NotAfter: leafEnd, Organization: caOrganization})
-	if err != nil {
-		return nil, err
-	}
-	f.CA, f.CAKey = filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile)
-	targets := []string{f.Server, f.ServerKey}
-	if f.Client != "" {
-		targets = append(targets, f.Client, f.ClientKey)
-	}
-	if err := install(dir, targets, writes, true, o.Now, f); err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
 // issueLeaves issues the server certificate and the optional client
 // certificate under ca, in memory.
 func issueLeaves(dir string, ca *Authority, o GenerateOptions, leaf Options) ([]pemFile, *Files, error) {
@@ -216,6 +182,7 @@ func issueLeaves(dir string, ca *Authority, o GenerateOptions, leaf Options) ([]
 		}
 		cert, key := ClientFiles(o.Client)
 		f.Client, f.ClientKey = filepath.Join(dir, cert), filepath.Join(dir, key)
+		f.Clients = append(f.Clients, ClientCert{CommonName: o.Client, Cert: f.Client, Key: f.ClientKey})
 		writes = append(writes, pemFile{f.Client, client.CertPEM, false}, pemFile{f.ClientKey, client.KeyPEM, true})
 	}
 	return writes, f, nil
@@ -270,19 +237,6 @@ func clientNames(dir string) []string {
 		}
 	}
 	return names
-}
-
-// currentHosts returns the host names of the server certificate at path,
-// so that a renewal covers what it covered; DefaultHosts if it is unreadable.
-func currentHosts(path string) []string {
-	if data, err := readPublic(path); err == nil {
-		if c, err := ParseCert(data); err == nil {
-			if h := certHosts(c); len(h) > 0 {
-				return h
-			}
-		}
-	}
-	return DefaultHosts
 }
 
 // maxPublicFile bounds a certificate file read: a chain is a few KB.

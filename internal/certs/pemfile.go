@@ -76,6 +76,39 @@ func ParseCert(data []byte) (*x509.Certificate, error) {
 	}
 }
 
+// maxBundleCerts bounds ParseCerts: a CA bundle during a rotation holds
+// two certificates, and no file of ours holds more than a few.
+const maxBundleCerts = 16
+
+// ParseCerts reads every CERTIFICATE block, in order, such as both CAs of
+// a ca.crt bundle during a CA rotation, where ParseCert reads only the
+// first. Other blocks are skipped; more than 16 certificates are refused.
+func ParseCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if len(out) == maxBundleCerts {
+			return nil, fmt.Errorf("certs: more than %d certificates in one file", maxBundleCerts)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certs: parse certificate %d: %w", len(out)+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("certs: no CERTIFICATE PEM block found")
+	}
+	return out, nil
+}
+
 // LoadAuthority reads a CA written by WriteCert/WriteKey (or openssl) and
 // checks that it really is a CA and that the key belongs to the certificate,
 // so a mixed-up file pair fails here instead of at the peer.
@@ -111,35 +144,4 @@ func LoadAuthority(certPath, keyPath string) (*Authority, error) {
 	}
 	// Re-encode so CertPEM holds exactly the certificate, whatever else the file had.
 	return &Authority{Cert: cert, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), Key: key}, nil
-}
-
-// maxBundle bounds the certificates ParseCerts reads from one file: a CA
-// bundle during a rotation holds two.
-const maxBundle = 16
-
-// ParseCerts reads every CERTIFICATE block, in order: a CA bundle.
-func ParseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		if len(out) == maxBundle {
-			return nil, fmt.Errorf("certs: more than %d certificates in one file", maxBundle)
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certs: parse certificate: %w", err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("certs: no CERTIFICATE PEM block found")
-	}
-	return out, nil
 }

@@ -20,7 +20,7 @@ func TestRenewKeepsTheCA(t *testing.T) {
 	dir := t.TempDir()
 	generate(t, dir, GenerateOptions{Hosts: []string{"redis.internal", "127.0.0.1"}, Client: "app", Days: 20})
 	before := readMaterial(t, dir)
-	apiBefore, _ := os.ReadFile(filepath.Join(dir, appCrt))
+	appBefore, _ := os.ReadFile(filepath.Join(dir, appCrt))
 
 	now := time.Now().Add(time.Minute)
 	f, err := Renew(dir, GenerateOptions{Now: now})
@@ -41,12 +41,12 @@ func TestRenewKeepsTheCA(t *testing.T) {
 	if !slices.Equal(f.Hosts, []string{"redis.internal", "127.0.0.1"}) || after.server.VerifyHostname("redis.internal") != nil {
 		t.Errorf("hosts %v", f.Hosts)
 	}
-	// Other clients' files stay: they are still signed by the same CA.
-	if b, _ := os.ReadFile(filepath.Join(dir, appCrt)); !bytes.Equal(b, apiBefore) {
-		t.Error("Renew without Client replaced app.crt")
+	// The client certificate is reissued with it (TestRenewReissuesEveryClient).
+	if b, _ := os.ReadFile(filepath.Join(dir, appCrt)); bytes.Equal(b, appBefore) {
+		t.Error("Renew without Client left app.crt as it was")
 	}
-	if len(f.Backups) != 2 {
-		t.Errorf("backups %v, want server.crt and server.key", f.Backups)
+	if len(f.Backups) != 4 {
+		t.Errorf("backups %v, want server.crt, server.key, app.crt and app.key", f.Backups)
 	}
 	if m := fileMode(t, f.ServerKey); m != KeyFileMode {
 		t.Errorf("server.key mode %04o", m)

@@ -15,7 +15,8 @@ import (
 // expiryWarning is how long before expiry a certificate is reported.
 const expiryWarning = 30 * 24 * time.Hour
 
-const renewFix = "renew the server certificate (`redsafe certs --renew`, or your CA's process), install it and restart Redis; monitor its expiry"
+// renewFix needs no restart: Redis loads a new certificate with CONFIG SET.
+const renewFix = "renew the server certificate under the same CA with `redsafe certs renew`, then load it without a restart with `redsafe certs reload` (or issue it by your CA's process and CONFIG SET tls-cert-file and tls-key-file); monitor its expiry"
 
 // CertExpiry judges the validity period of a server certificate at now:
 // the tls.cert-expiry finding, or false when the certificate is valid for
