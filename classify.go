@@ -213,7 +213,7 @@ func fixFor(cause, err error, d *dialer) string {
 	case ErrCertHostname:
 		return "connect with a host name the certificate lists, set " + EnvTLSServerName + ", or reissue the certificate with `redsafe certs --hosts`"
 	case ErrCertExpired:
-		return "renew the server certificate under the same CA (`redsafe certs --renew`) and restart Redis; check the clocks"
+		return "renew the server certificate under the same CA (`redsafe certs renew`) and load it without a restart (`redsafe certs reload`); check the clocks"
 	case ErrCertInvalid:
 		return "issue the server a certificate for TLS server use from your CA (`redsafe certs`)"
 	case ErrNotTLS:

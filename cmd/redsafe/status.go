@@ -258,7 +258,7 @@ const certWarnDays = 30
 // within certWarnDays or has expired, "" otherwise.
 func certWarning(notAfter, now time.Time, dir string) string {
 	left := notAfter.Sub(now)
-	renew := fmt.Sprintf("renew it under the same CA with `redsafe certs --renew --dir %s/certs`, then restart the servers (Sentinels one at a time)", dir)
+	renew := fmt.Sprintf("renew it under the same CA with `redsafe certs renew --dir %s/certs`, then load it without a restart with `redsafe certs reload --dir %s --admin-password-file %s/secrets/admin.password` (or run `redsafe up --dir %s`, which does both)", dir, dir, dir, dir)
 	switch {
 	case left <= 0:
 		return "the server certificate has expired: clients refuse it; " + renew

@@ -13,7 +13,7 @@ func TestCertWarning(t *testing.T) {
 	if w := certWarning(now.Add(200*24*time.Hour), now, ".redsafe"); w != "" {
 		t.Errorf("200 days left: %q", w)
 	}
-	if w := certWarning(now.Add(12*24*time.Hour+time.Hour), now, ".redsafe"); !strings.Contains(w, "expires in 12 days") || !strings.Contains(w, "redsafe certs --renew --dir .redsafe/certs") {
+	if w := certWarning(now.Add(12*24*time.Hour+time.Hour), now, ".redsafe"); !strings.Contains(w, "expires in 12 days") || !strings.Contains(w, "redsafe certs renew --dir .redsafe/certs") {
 		t.Errorf("12 days left: %q", w)
 	}
 	if w := certWarning(now.Add(-time.Hour), now, ".redsafe"); !strings.Contains(w, "has expired") {

@@ -152,7 +152,8 @@ func Generate(dir string, o GenerateOptions) (*Files, error) {
 	// The client files of earlier runs count even when no client
 	// certificate is requested: they are signed by the CA being replaced,
 	// so they are refused without ReplaceCA and moved aside with it.
-	targets := []string{f.CA, f.CAKey, f.Server, f.ServerKey}
+	// A rotation's new CA too: a new CA replaces both (ca-next.*).
+	targets := []string{f.CA, f.CAKey, f.Server, f.ServerKey, filepath.Join(dir, NextCAFile), filepath.Join(dir, NextCAKeyFile)}
 	for _, name := range clientNames(dir) {
 		cert, key := ClientFiles(name)
 		targets = append(targets, filepath.Join(dir, cert), filepath.Join(dir, key))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/redsafe/redsafe/internal/backup"
 )
 
 // Renew reissues the server certificate and every client certificate in
@@ -14,6 +16,11 @@ import (
 func Renew(dir string, o GenerateOptions) (*Files, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
+	}
+	if present, err := backup.Existing([]string{filepath.Join(dir, NextCAFile), filepath.Join(dir, NextCAKeyFile)}); err != nil || len(present) > 0 {
+		// ca.key is the old CA's until the rotation finishes: what it
+		// signs would be refused once the old CA is dropped.
+		return nil, fmt.Errorf("certs: a CA rotation is in progress in %s (%s): finish it with `redsafe certs rotate-ca`, whose switch step reissues every certificate under the new CA; renew after it", dir, NextCAFile)
 	}
 	ca, err := LoadAuthority(filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile))
 	if err != nil {

@@ -55,7 +55,7 @@ func checkCertificate(r *run) {
 	}
 	if weak := weaknesses(chain); len(weak) > 0 {
 		r.add("tls.cert-weak", sevError, "the certificate chain uses weak cryptography", strings.Join(weak, "; "),
-			"issue a new certificate with an ECDSA P-256 or RSA ≥ 2048-bit key and a SHA-256 signature (`redsafe certs` does), then restart Redis")
+			"issue a new certificate with an ECDSA P-256 or RSA ≥ 2048-bit key and a SHA-256 signature (`redsafe certs renew --key-type ecdsa-p256` does), then load it without a restart with `redsafe certs reload`")
 	}
 	name := r.ep.serverName()
 	if err := leaf.VerifyHostname(name); err != nil {

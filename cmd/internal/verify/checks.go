@@ -154,7 +154,7 @@ func handshakeFix(err error) string {
 	case strings.Contains(msg, "not valid for") || strings.Contains(msg, "valid for"):
 		return "connect with a host name the certificate lists, or set REDIS_TLS_SERVER_NAME"
 	case strings.Contains(msg, "expired"):
-		return "renew the server certificate under the same CA with `redsafe certs --renew` and restart Redis"
+		return "renew the server certificate under the same CA with `redsafe certs renew`, then load it without a restart with `redsafe certs reload`"
 	case strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return "the server answered in plaintext: point REDIS_URL at its TLS port, or enable TLS"
 	case strings.Contains(msg, "connection refused"):
