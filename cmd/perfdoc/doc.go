@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,8 +11,11 @@ import (
 
 type docInput struct {
 	codec     map[string]codecResult
-	codecRuns int // of each codec benchmark, of which codec has the median
-	report    bench.Report
+	codecRuns int          // of each codec benchmark, of which codec has the median
+	report    bench.Report // the matrix, and the handshakes
+	// targetRun is the second, longer pass over the cells of the
+	// end-to-end targets (targetCells): the targets read it.
+	targetRun bench.Report
 	profile   profileSummary
 	png       string // the chart, relative to the document
 	took      time.Duration
@@ -37,47 +39,6 @@ func verdict(t target) string {
 
 func boolp(b bool) *bool { return &b }
 
-// cellRatio finds one stack's throughput over another's in a cell of the
-// report; ok is false when the run did not measure it.
-func cellRatio(r bench.Report, workload string, size, callers int, num, den string) (float64, bool) {
-	var n, d float64
-	for _, res := range r.Results {
-		if res.Workload != workload || res.Size != size || res.Callers != callers {
-			continue
-		}
-		switch res.Stack {
-		case num:
-			n = res.OpsPerSec
-		case den:
-			d = res.OpsPerSec
-		}
-	}
-	if n == 0 || d == 0 {
-		return 0, false
-	}
-	return n / d, true
-}
-
-func ratioTarget(r bench.Report, what, goal string, min float64, workload string, size, callers int, num, den string) target {
-	t := target{what: what, goal: goal}
-	if v, ok := cellRatio(r, workload, size, callers, num, den); ok {
-		t.measured = ratioNear(v, min) + "×"
-		t.met = boolp(v >= min)
-	}
-	return t
-}
-
-// ratioNear writes v to two decimals, or three where two would round it
-// onto the other side of the threshold min: 0.9663 against 0.97 is
-// "0.966", not a "0.97" that is missed.
-func ratioNear(v, min float64) string {
-	s := fmt.Sprintf("%.2f", v)
-	if rounded, _ := strconv.ParseFloat(s, 64); (rounded >= min) != (v >= min) {
-		s = fmt.Sprintf("%.3f", v)
-	}
-	return s
-}
-
 func (in docInput) targets() []target {
 	c, r := in.codec, in.report
 	rt, fg, raw := c["RoundTrip1KiB"], c["FernetGoRoundTrip1KiB"], c["RawRoundTrip1KiB"]
@@ -94,13 +55,8 @@ func (in docInput) targets() []target {
 			measured: fmt.Sprintf("%.2f× (%.2f× with reused buffers; fernet-go %.2f×)",
 				raw256.NsPerOp/rt256.NsPerOp, raw256.NsPerOp/reuse256.NsPerOp, raw256.NsPerOp/c["FernetGoRoundTrip256KiB"].NsPerOp),
 			met: boolp(raw256.NsPerOp/rt256.NsPerOp >= 0.90)},
-		ratioTarget(r, "end to end, 1 KiB SET+GET, 256 callers: redsafe over plaintext", "≥ 0.90", 0.90,
-			"setget", 1024, 256, bench.StackRedsafe, bench.StackPlaintext),
-		ratioTarget(r, "end to end, 1 KiB SET+GET, 1 caller: redsafe over plaintext", "≥ 0.95", 0.95,
-			"setget", 1024, 1, bench.StackRedsafe, bench.StackPlaintext),
-		ratioTarget(r, "end to end, 1 KiB SET+GET, 256 callers: redsafe over go-redis+fernet-go", "≥ 1.5", 1.5,
-			"setget", 1024, 256, bench.StackRedsafe, bench.StackGoRedis),
 	}
+	ts = append(ts, goalTargets(fernetGoals, in.targetRun)...)
 	hs := target{what: "reconnect: resumed TLS session + AUTH + PING, median (ECDSA P-256)", goal: "≤ 1 ms"}
 	for _, h := range r.Handshake {
 		if h.Cert == "ecdsa-p256" && h.Mode == "resumed" {
@@ -109,10 +65,7 @@ func (in docInput) targets() []target {
 		}
 	}
 	ts = append(ts, hs)
-	for _, callers := range []int{1, 16, 256} {
-		ts = append(ts, ratioTarget(r, fmt.Sprintf("local cache hit path, hot 1 KiB keys, %d callers: over plaintext GET", callers),
-			"≥ 10", 10, "hotget", 1024, callers, bench.StackLocalCache, bench.StackPlaintext))
-	}
+	ts = append(ts, goalTargets(localCacheGoals(), in.targetRun)...)
 	return append(ts, in.sealedCodecTargets()...)
 }
 
@@ -141,15 +94,32 @@ no plaintext port). Client and server share the machine's %d cores.
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.what, t.goal, measured, verdict(t))
 	}
+	tm := in.targetRun.Machine
+	fmt.Fprintf(w, `
+The end-to-end targets read a second pass over their cells alone, after the matrix below, on a
+redis-server of its own configured as the first: %s per stack in up to %d rounds, with the stacks
+they compare. Each is the median of the paired per-round ratios, with their interquartile range
+and number of rounds (the method is below).
+`, tm.Duration, tm.Slices)
 
 	fmt.Fprintf(w, `
 ## End to end: throughput relative to plaintext values
 
-Each cell ran its stacks in alternation, in up to %d slices of at least 100 ms with every
-stack leading in turn (fewer, longer slices where operations are slow), %s per stack after a
-warm-up; ratios are of operations per second in the same cell. On this shared machine a ratio
-moves by up to about 0.1 from one run to the next (redsafe above 1.0 is that noise: encryption
-never makes a call faster), so read a verdict near its threshold as a tie. *plaintext* is rueidis configured exactly as redsafe configures it, storing the value
+Each cell ran its stacks in alternation, in rounds: a round is one slice of every stack, back to
+back, and the stack that leads rotates from round to round. Up to %d rounds of slices of at least
+100 ms (fewer, longer slices where operations are slow, so that a slice holds at least 20
+operations of each caller), %s per stack after a warm-up.
+
+A ratio is the median, over the rounds, of the paired per-round ratio: the stack's operations per
+second in round r over plaintext's in the same round r. Paired, because the slices of a round
+are adjacent in time and so see the same state of the machine, which the rounds of a cell on
+this shared machine do not: another process takes a core for a while. The median, because a
+disturbed slice then moves one round's ratio and not the result, where the ratio of the cell's
+total operations over its total time, which earlier runs reported, carries it in full: with that
+estimator a cell moved by up to about 0.1 from one run to the next. The JSON of `+"`redsafe bench`"+`
+has each round's throughput and the quartiles of the ratios. Encryption never makes a call
+faster, so a ratio above 1.0 is what remains of the noise, and a target whose interquartile range
+straddles its threshold is a tie. *plaintext* is rueidis configured exactly as redsafe configures it, storing the value
 unencrypted: the price of encryption is redsafe over it. *redsafe* seals values with Fernet, the
 default; *redsafe-sealed* is the same library with `+"`Options.ValueFormat = redsafe.FormatSealed`"+`
 (docs/FORMAT.md), compression off. *go-redis+fernet-go* is the stack a Go team would assemble by hand.
@@ -249,17 +219,18 @@ sampled, by component:
 			res.RatioToPlaintext, res.Errors)
 	}
 
-	fmt.Fprint(w, `
+	fmt.Fprintf(w, `
 ## Reproduce
 
-    make bench                                   # this document, about 7 minutes
+    make bench                                   # this document, about 11 minutes
     bin/redsafe bench --local                    # the full matrix, 5 s per stack per cell
     bin/redsafe bench --local --sizes 1024 --callers 1,256 --workloads setget --duration 3s
     bin/redsafe bench --local --stacks redsafe-sealed --sizes 1024,262144 --workloads setget
+    bin/redsafe bench --local --cells %s --duration %s --max-slices %d    # the targets' pass
     (cd cmd && go test -run '^$' -bench 'RoundTrip' -benchmem ./internal/bench/)
     go test -run '^$' -bench 'Seal|Open|GCM' -benchmem ./seal/
     (cd cmd && go test -run '^$' -bench . -count 5 ./internal/bench/)
-`)
+`, cellsFlag(targetCells(allRatioGoals())), tm.Duration, tm.Slices)
 }
 
 func ratioCell(f float64) string {

@@ -84,28 +84,27 @@ func (in docInput) sealedCodecTargets() []target {
 				faster(f.ns(), s.ns()), faster(f.seal.NsPerOp, s.seal.NsPerOp), faster(f.open.NsPerOp, s.open.NsPerOp)),
 			met: met(faster(f.ns(), s.ns()) >= sealedMinOverFernet)},
 	}
+	return append(ts, goalTargets(sealedGoals(), in.targetRun)...)
+}
+
+// sealedGoals are redsafe-sealed over plaintext in setget cells, with the
+// Fernet stack's ratio of the same cell beside each.
+func sealedGoals() []ratioGoal {
+	var gs []ratioGoal
 	for _, e := range []struct {
 		size, callers int
 		min           float64
 	}{{1024, 1, 0.97}, {1024, 256, 0.95}, {256 << 10, 16, 0.85}} {
-		ts = append(ts, sealedRatioTarget(in.report, e.size, e.callers, e.min))
+		noun := "callers"
+		if e.callers == 1 {
+			noun = "caller"
+		}
+		gs = append(gs, ratioGoal{
+			what: fmt.Sprintf("sealed format, end to end, %s SET+GET, %d %s: redsafe-sealed over plaintext", bench.SizeName(e.size), e.callers, noun),
+			goal: fmt.Sprintf("≥ %.2f", e.min), min: e.min, workload: "setget", size: e.size, callers: e.callers,
+			num: bench.StackSealed, den: bench.StackPlaintext, beside: bench.StackRedsafe, besideLabel: "Fernet"})
 	}
-	return ts
-}
-
-// sealedRatioTarget is redsafe-sealed over plaintext in a setget cell,
-// with the Fernet stack's ratio of the same cell beside it.
-func sealedRatioTarget(r bench.Report, size, callers int, min float64) target {
-	noun := "callers"
-	if callers == 1 {
-		noun = "caller"
-	}
-	t := ratioTarget(r, fmt.Sprintf("sealed format, end to end, %s SET+GET, %d %s: redsafe-sealed over plaintext", bench.SizeName(size), callers, noun),
-		fmt.Sprintf("≥ %.2f", min), min, "setget", size, callers, bench.StackSealed, bench.StackPlaintext)
-	if fr, ok := cellRatio(r, "setget", size, callers, bench.StackRedsafe, bench.StackPlaintext); ok && t.met != nil {
-		t.measured += fmt.Sprintf(" (Fernet %.2f×)", fr)
-	}
-	return t
+	return gs
 }
 
 func writeSealedCodec(w *bytes.Buffer, in docInput) {

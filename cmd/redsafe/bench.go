@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -24,8 +25,9 @@ var benchCmd = &command{
 	summary: "measure the cost of encryption: redsafe (Fernet and sealed) against plaintext and go-redis+fernet-go",
 	usage: `Usage: redsafe bench [--local] [--env-file FILE] [--sizes 100,1024,16384,262144]
                     [--callers 1,16,256] [--workloads setget,get90,batch,hotget]
-                    [--stacks redsafe,redsafe-sealed,...] [--duration 5s]
-                    [--handshakes 30] [--json] [--plot FILE.png]
+                    [--stacks redsafe,redsafe-sealed,...] [--cells LIST]
+                    [--duration 5s] [--max-slices 20] [--handshakes 30]
+                    [--json] [--plot FILE.png]
 
 Measures, on one Redis server, side by side in one process:
 
@@ -45,14 +47,17 @@ for every workload, value size and number of concurrent callers (a cell):
   batch    SetMany then GetMany of up to 16 keys (a key is an operation)
   hotget   GETs of 8 hot keys shared by every caller
 
-The stacks of a cell run in alternation, in up to 20 slices of at least
-100 ms (fewer, longer ones when operations are slow), each stack leading in
-turn, so that a noisy machine slows each of them equally; --duration is
-each stack's measured time per cell. A failed operation makes the exit
-status 1, after the results are printed. For each it reports
-operations per second, p50, p99 and p99.9 latency, bytes on the wire per
-operation (TLS included), this process's CPU time per operation, and the
-ratio to plaintext. Then the cost of a new connection (connect, TLS
+The stacks of a cell run in alternation, in rounds of one slice each, up
+to 20 rounds (--max-slices) of slices of at least 100 ms (fewer, longer ones
+when operations are slow), each stack leading in turn, so that a noisy
+machine slows each of them equally; --duration is each stack's measured
+time per cell. A failed operation makes the exit status 1, after the
+results are printed. For each it reports operations per second, p50, p99
+and p99.9 latency, bytes on the wire per operation (TLS included), this
+process's CPU time per operation, and the ratio to plaintext: the median,
+over the rounds, of the stack's operations per second in a round over
+plaintext's in the same round, with its quartiles (the JSON has each
+round's throughput). Then the cost of a new connection (connect, TLS
 handshake, AUTH, PING): median and p90, full and resumed TLS session.
 
 Without --local it uses the deployment the REDIS_* environment describes
@@ -69,7 +74,7 @@ REDIS_ENCRYPTION_FORMAT and REDIS_ENCRYPTION_COMPRESSION are set to.
 Progress goes to stderr. A run takes about
   sizes x callers x stacks of every workload x (duration + warm-up),
 4 x 3 x 17 x 5.5 s, about 19 minutes, with the defaults; narrow it with
-the flags.
+the flags (with --cells: the stacks of every cell x (duration + warm-up)).
 
 Flags:
   --local            start and stop a local redis-server for the run
@@ -79,7 +84,15 @@ Flags:
   --workloads LIST   workloads to run (default all)
   --stacks LIST      stacks to run in the workloads that have them (default
                      all); plaintext, the baseline, always runs
+  --cells LIST       measure only these cells, in this order, instead of
+                     every workload x size x callers: each is
+                     WORKLOAD:SIZE:CALLERS, SIZE in bytes, optionally with
+                     :STACK/STACK... to run instead of --stacks; excludes
+                     --sizes, --callers and --workloads
   --duration D       measured time per stack per cell (default 5s)
+  --max-slices N     most rounds per cell (default 20, at most 6000): a
+                     longer --duration with a higher cap gives more
+                     rounds of 100 ms slices rather than longer slices
   --handshakes N     connections per handshake measurement (default 30; 0: none)
   --prefix P         prefix of the keys written (default redsafe-bench:)
   --json             print the results as JSON instead of a table
@@ -89,6 +102,7 @@ Examples:
   redsafe bench --local
   redsafe bench --local --sizes 1024 --callers 1,256 --duration 2s --plot bench.png
   redsafe bench --local --stacks redsafe,redsafe-sealed --workloads setget
+  redsafe bench --local --cells setget:1024:1,setget:262144:16:redsafe-sealed --duration 8s --max-slices 80
   set -a; . ./.redsafe/.env.secure; set +a; redsafe bench --workloads setget --json
 `,
 	run: runBench,
@@ -102,7 +116,9 @@ func runBench(c *cli, cmd *command, args []string) int {
 	callersFlag := fs.String("callers", intList(bench.DefaultCallers), "")
 	workloadsFlag := fs.String("workloads", strings.Join(bench.WorkloadNames(), ","), "")
 	stacksFlag := fs.String("stacks", strings.Join(bench.StackNames(), ","), "")
+	cellsFlag := fs.String("cells", "", "")
 	duration := fs.Duration("duration", bench.DefaultDuration, "")
+	maxSlices := fs.Int("max-slices", bench.DefaultMaxSlices, "")
 	handshakes := fs.Int("handshakes", 30, "")
 	prefix := fs.String("prefix", "redsafe-bench:", "")
 	asJSON := fs.Bool("json", false, "")
@@ -110,8 +126,20 @@ func runBench(c *cli, cmd *command, args []string) int {
 	if code, ok := c.parse(cmd, fs, args); !ok {
 		return code
 	}
-	cfg := bench.Config{Duration: *duration, Prefix: *prefix, Workloads: splitList(*workloadsFlag), Stacks: splitList(*stacksFlag), Progress: c.stderr}
+	cfg := bench.Config{Duration: *duration, MaxSlices: *maxSlices, Prefix: *prefix, Workloads: splitList(*workloadsFlag), Stacks: splitList(*stacksFlag), Progress: c.stderr}
 	var err error
+	if *cellsFlag != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["sizes"] || set["callers"] || set["workloads"] {
+			c.errorf("bench: --cells excludes --sizes, --callers and --workloads: each cell names its own")
+			return 2
+		}
+		if cfg.Cells, err = bench.ParseCells(*cellsFlag); err != nil {
+			c.errorf("bench: --cells: %v", err)
+			return 2
+		}
+	}
 	if cfg.Sizes, err = parseInts(*sizesFlag, 1, bench.MaxSize); err != nil {
 		c.errorf("bench: --sizes: %v", err)
 		return 2
@@ -123,6 +151,9 @@ func runBench(c *cli, cmd *command, args []string) int {
 	switch {
 	case *duration < bench.MinDuration || *duration > bench.MaxDuration:
 		c.errorf("bench: --duration %v must be between %v and %v", *duration, bench.MinDuration, bench.MaxDuration)
+		return 2
+	case *maxSlices < 1 || *maxSlices > bench.MaxSlices:
+		c.errorf("bench: --max-slices %d must be between 1 and %d", *maxSlices, bench.MaxSlices)
 		return 2
 	case *handshakes < 0 || *handshakes > bench.MaxHandshakes:
 		c.errorf("bench: --handshakes %d must be between 0 and %d", *handshakes, bench.MaxHandshakes)
@@ -148,10 +179,12 @@ func runBench(c *cli, cmd *command, args []string) int {
 		c.errorf("bench: --stacks: %v", err)
 		return 2
 	}
-	if size, callers := slices.Max(cfg.Sizes), slices.Max(cfg.Callers); int64(size)*int64(callers) > bench.MaxCellBytes {
-		c.errorf("bench: --sizes %d with --callers %d would keep %s of values per stack in Redis and in memory (at most %s); use fewer callers or smaller values",
-			size, callers, bench.SizeName(size*callers), bench.SizeName(bench.MaxCellBytes))
-		return 2
+	// The cells of --cells are checked by ParseCells, each on its own.
+	if size, callers := slices.Max(cfg.Sizes), slices.Max(cfg.Callers); cfg.Cells == nil {
+		if err := bench.CheckCellBytes(size, callers); err != nil {
+			c.errorf("bench: --sizes %d with --callers %d %v", size, callers, err)
+			return 2
+		}
 	}
 
 	// The chart's file is created first, so that a path that cannot be
@@ -214,7 +247,7 @@ func writePlot(rep bench.Report, f *os.File) error {
 func (c *cli) bench(ctx context.Context, cfg bench.Config, local bool, envFile string, handshakes int) (bench.Report, error) {
 	rep := bench.Report{Machine: bench.DescribeMachine()}
 	rep.Machine.Duration = cfg.Duration.String()
-	rep.Machine.Slices = bench.Slices(cfg.Duration)
+	rep.Machine.Slices = bench.Slices(cfg.Duration, cfg.MaxSlices)
 	logger := quietLogger()
 	var targets []bench.HandshakeTarget
 	var rsaDir string

@@ -15,8 +15,9 @@ import (
 
 // benchjson FILE SIZES CALLERS checks the shape of `redsafe bench --json`:
 // exactly the documented keys, a result for every stack of every workload
-// at every size and number of callers, plausible figures, no errors, and
-// full and resumed handshakes for both certificate types.
+// at every size and number of callers, plausible figures (the ratio to
+// plaintext within its quartiles, a figure for every round), no errors,
+// and full and resumed handshakes for both certificate types.
 func cmdBenchJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: benchjson FILE SIZES CALLERS")
@@ -54,12 +55,17 @@ func cmdBenchJSON(ts *testscript.TestScript, neg bool, args []string) {
 		P999            float64 `json:"p999_us"`
 		Wire            float64 `json:"wire_bytes_per_op"`
 		Ratio           float64 `json:"ratio_to_plaintext"`
+		P25             float64 `json:"ratio_p25"`
+		P75             float64 `json:"ratio_p75"`
+		Slices, Rounds  int
+		RoundOps        []float64 `json:"round_ops_per_sec"`
 		Ops, Errors     int
 		FirstError      string `json:"first_error"`
 	}
 	seen := map[string]bool{}
 	for _, r := range raw {
-		for _, k := range []string{"stack", "workload", "size", "callers", "ops_per_sec", "p50_us", "p99_us", "p999_us", "wire_bytes_per_op", "ratio_to_plaintext", "errors"} {
+		for _, k := range []string{"stack", "workload", "size", "callers", "ops_per_sec", "p50_us", "p99_us", "p999_us", "wire_bytes_per_op",
+			"slices", "ratio_to_plaintext", "ratio_p25", "ratio_p75", "rounds", "round_ops_per_sec", "errors"} {
 			if _, ok := r[k]; !ok {
 				ts.Fatalf("a result lacks %q", k)
 			}
@@ -77,8 +83,12 @@ func cmdBenchJSON(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s: %v ops/s", id, res.OpsPerSec)
 		case res.P50 <= 0 || res.P99 < res.P50 || res.P999 < res.P99:
 			ts.Fatalf("%s: latency quantiles out of order: %v %v %v", id, res.P50, res.P99, res.P999)
-		case res.Ratio <= 0 || res.Stack == "plaintext" && res.Ratio != 1:
-			ts.Fatalf("%s: ratio to plaintext %v", id, res.Ratio)
+		case res.Ratio <= 0 || res.Stack == "plaintext" && (res.Ratio != 1 || res.P25 != 1 || res.P75 != 1):
+			ts.Fatalf("%s: ratio to plaintext %v (%v-%v)", id, res.Ratio, res.P25, res.P75)
+		case !(res.P25 <= res.Ratio && res.Ratio <= res.P75):
+			ts.Fatalf("%s: ratio to plaintext %v outside its quartiles %v-%v", id, res.Ratio, res.P25, res.P75)
+		case res.Slices < 1 || res.Rounds != res.Slices || len(res.RoundOps) != res.Slices:
+			ts.Fatalf("%s: %d slices, %d rounds, %d round figures", id, res.Slices, res.Rounds, len(res.RoundOps))
 		case res.Stack != "redsafe+localcache" && res.Wire < float64(res.Size):
 			ts.Fatalf("%s: %v bytes on the wire per operation of %d-byte values", id, res.Wire, res.Size)
 		}

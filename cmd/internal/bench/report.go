@@ -45,7 +45,8 @@ func (r Report) Failures() (ops uint64, cells int, first string) {
 }
 
 // Ratio is one cell seen from redsafe: its throughput over the baseline's
-// and over go-redis+fernet-go's. A ratio is 0 when its stack did not run.
+// and over go-redis+fernet-go's, each the median of the paired per-round
+// ratios (PairedRatio). A ratio is 0 when its stack did not run.
 type Ratio struct {
 	Workload, Size, Callers string
 	Redsafe                 float64 // redsafe (Fernet) / plaintext
@@ -62,28 +63,25 @@ func (r Report) Ratios() []Ratio {
 		size, callers int
 	}
 	var order []cell
-	by := map[cell]map[string]float64{}
+	by := map[cell]map[string]Result{}
 	for _, res := range r.Results {
 		c := cell{res.Workload, res.Size, res.Callers}
 		if by[c] == nil {
-			by[c] = map[string]float64{}
+			by[c] = map[string]Result{}
 			order = append(order, c)
 		}
-		by[c][res.Stack] = res.OpsPerSec
+		by[c][res.Stack] = res
 	}
 	var out []Ratio
 	for _, c := range order {
 		m := by[c]
-		p := m[StackPlaintext]
-		if p == 0 {
+		if _, ok := m[StackPlaintext]; !ok {
 			continue
 		}
-		ra := Ratio{Workload: c.workload, Size: SizeName(c.size), Callers: fmt.Sprint(c.callers),
-			Redsafe: m[StackRedsafe] / p, Sealed: m[StackSealed] / p, GoRedis: m[StackGoRedis] / p, LocalCache: m[StackLocalCache] / p}
-		if g := m[StackGoRedis]; g > 0 {
-			ra.OverGoRedis = m[StackRedsafe] / g
-		}
-		out = append(out, ra)
+		out = append(out, Ratio{Workload: c.workload, Size: SizeName(c.size), Callers: fmt.Sprint(c.callers),
+			Redsafe: m[StackRedsafe].RatioToPlaintext, Sealed: m[StackSealed].RatioToPlaintext,
+			GoRedis: m[StackGoRedis].RatioToPlaintext, LocalCache: m[StackLocalCache].RatioToPlaintext,
+			OverGoRedis: PairedRatio(m[StackRedsafe].RoundOpsPerSec, m[StackGoRedis].RoundOpsPerSec).Median})
 	}
 	return out
 }
@@ -99,7 +97,8 @@ func (r Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "\nmachine: %s\n", m.Summary())
 	fmt.Fprintf(w, "each stack ran %s per cell, in %d alternating slices\n\n", m.Duration, m.Slices)
 
-	fmt.Fprintln(w, "throughput relative to plaintext values through the same client (rueidis):")
+	fmt.Fprintln(w, "throughput relative to plaintext values through the same client (rueidis),")
+	fmt.Fprintln(w, "median over the rounds of each round's ratio:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tsize\tcallers\tredsafe\tredsafe-sealed\tgo-redis+fernet-go\tredsafe / go-redis\tredsafe+localcache\t")
 	for _, ra := range r.Ratios() {

@@ -33,6 +33,9 @@ type Config struct {
 	Sizes     []int    // value sizes in bytes
 	Callers   []int    // concurrent callers
 	Workloads []string // names from Workloads; empty means all
+	// Cells, when given, are the cells to measure, in their order,
+	// instead of every workload at every size and number of callers.
+	Cells []Cell
 	// Stacks are names from StackNames, each run in the workloads that
 	// have it; empty means all. Plaintext always runs: it is the baseline
 	// of every ratio, and its client deletes the keys of a cell.
@@ -40,7 +43,11 @@ type Config struct {
 	// Duration is the measured time of each stack in each cell (workload,
 	// size, callers), made of alternating slices.
 	Duration time.Duration
-	Prefix   string // of every key written; each run adds its own id
+	// MaxSlices caps the slices Duration is split into; 0 means
+	// DefaultMaxSlices. A higher cap gives a long Duration more rounds,
+	// and so more paired ratios, rather than longer slices.
+	MaxSlices int
+	Prefix    string // of every key written; each run adds its own id
 	// ServerPID, when the server is local, lets Run measure its CPU time.
 	ServerPID int
 	// Progress receives a line per cell; nil: none.
@@ -64,13 +71,24 @@ type Result struct {
 	// ServerCPUUSPerOp is the local redis-server's; 0 when not known.
 	ServerCPUUSPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
 	// Slices is how many alternating slices the cell's time was split
-	// into: fewer than Machine.Slices when operations were slow.
+	// into: fewer than Machine.Slices when operations were slow. A round
+	// is one slice of every stack of the cell, back to back.
 	Slices int `json:"slices"`
-	// RatioToPlaintext is OpsPerSec over the plaintext stack's in the
-	// same cell: 1 for plaintext itself.
+	// RatioToPlaintext is the median, over the cell's rounds, of this
+	// stack's operations per second in a round over the plaintext stack's
+	// in the same round (PairedRatio): 1 for plaintext itself. It is not
+	// OpsPerSec over plaintext's, which a few disturbed slices can move.
 	RatioToPlaintext float64 `json:"ratio_to_plaintext"`
-	Ops              uint64  `json:"ops"`
-	Errors           uint64  `json:"errors"`
+	// RatioP25 and RatioP75 are the quartiles of those per-round ratios,
+	// and Rounds their number.
+	RatioP25 float64 `json:"ratio_p25"`
+	RatioP75 float64 `json:"ratio_p75"`
+	Rounds   int     `json:"rounds"`
+	// RoundOpsPerSec is the throughput of each round, in order: what any
+	// two stacks of the cell are paired by.
+	RoundOpsPerSec []float64 `json:"round_ops_per_sec"`
+	Ops            uint64    `json:"ops"`
+	Errors         uint64    `json:"errors"`
 	// FirstError describes the first failed operation, if any.
 	FirstError string `json:"first_error,omitempty"`
 }
@@ -93,15 +111,28 @@ const (
 	MaxCellBytes = 128 << 20
 	MinDuration  = 20 * time.Millisecond
 	MaxDuration  = 10 * time.Minute
+	// DefaultMaxSlices caps the slices of a cell unless Config.MaxSlices
+	// says otherwise; MaxSlices is the most that 100 ms slices of
+	// MaxDuration make.
+	DefaultMaxSlices = 20
+	MaxSlices        = int(MaxDuration / sliceLength)
 )
+
+// sliceLength is the length of a slice when operations are fast: long
+// enough that the drain at its end (the operations in flight) is a small
+// part of it, short enough to give a cell many rounds.
+const sliceLength = 100 * time.Millisecond
 
 // dataBudget bounds the values a stack keeps in Redis during a cell.
 const dataBudget = 32 << 20
 
 // Slices returns how many alternating slices make up d: about one every
-// 100 ms, at least 1 and at most 20.
-func Slices(d time.Duration) int {
-	return min(max(int((d+50*time.Millisecond)/(100*time.Millisecond)), 1), 20)
+// 100 ms, at least 1 and at most maxSlices (DefaultMaxSlices when it is 0).
+func Slices(d time.Duration, maxSlices int) int {
+	if maxSlices <= 0 {
+		maxSlices = DefaultMaxSlices
+	}
+	return min(max(int((d+sliceLength/2)/sliceLength), 1), maxSlices)
 }
 
 // sliceSchedule splits a stack's measured time in a cell into n slices of
@@ -110,8 +141,8 @@ func Slices(d time.Duration) int {
 // latency p50 of the warm-up. A slice ends by waiting for the operations
 // in flight, at less than full concurrency; short slices of slow
 // operations would be mostly that drain, and penalise the slower stacks.
-func sliceSchedule(total, p50 time.Duration) (n int, d time.Duration) {
-	n = Slices(total)
+func sliceSchedule(total, p50 time.Duration, maxSlices int) (n int, d time.Duration) {
+	n = Slices(total, maxSlices)
 	if p50 > 0 {
 		n = min(n, max(int(total/(20*p50)), 1))
 	}
@@ -127,25 +158,55 @@ func warmup(d time.Duration) time.Duration {
 // Estimate is how long Run will take, roughly.
 func (c Config) Estimate() time.Duration {
 	var total time.Duration
-	wls, _ := c.workloads()
-	for _, w := range wls {
-		total += time.Duration(len(c.stacksOf(w))*len(c.Sizes)*len(c.Callers)) * (c.Duration + warmup(c.Duration) + 50*time.Millisecond)
+	cells, _ := c.cells()
+	for _, cell := range cells {
+		total += time.Duration(len(c.stacksOf(cell))) * (c.Duration + warmup(c.Duration) + 50*time.Millisecond)
 	}
 	return total
 }
 
-// stacksOf are the stacks of w that the run measures, plaintext first.
-func (c Config) stacksOf(w *workload) []string {
-	if len(c.Stacks) == 0 {
+// stacksOf are the stacks of the cell's workload that the run measures,
+// plaintext first: the cell's own, or else Config.Stacks.
+func (c Config) stacksOf(cell Cell) []string {
+	w := lookupWorkload(cell.Workload)
+	if w == nil {
+		return nil
+	}
+	names := c.Stacks
+	if len(cell.Stacks) > 0 {
+		names = cell.Stacks
+	}
+	if len(names) == 0 {
 		return w.stacks
 	}
 	var out []string
 	for _, name := range w.stacks {
-		if name == StackPlaintext || slices.Contains(c.Stacks, name) {
+		if name == StackPlaintext || slices.Contains(names, name) {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// cells are Config.Cells, checked, or else every workload at every size
+// and number of callers.
+func (c Config) cells() ([]Cell, error) {
+	if len(c.Cells) > 0 {
+		return c.Cells, checkCells(c.Cells)
+	}
+	wls, err := c.workloads()
+	if err != nil {
+		return nil, err
+	}
+	var out []Cell
+	for _, w := range wls {
+		for _, size := range c.Sizes {
+			for _, callers := range c.Callers {
+				out = append(out, Cell{Workload: w.name, Size: size, Callers: callers})
+			}
+		}
+	}
+	return out, nil
 }
 
 // CheckStacks refuses a name that is not one of StackNames.
@@ -175,7 +236,7 @@ func (c Config) workloads() ([]*workload, error) {
 
 // Run measures every cell and returns a Result per stack and cell.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
-	wls, err := cfg.workloads()
+	cells, err := cfg.cells()
 	if err != nil {
 		return nil, err
 	}
@@ -188,20 +249,13 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	defer r.close()
 	var results []Result
-	total := len(wls) * len(cfg.Sizes) * len(cfg.Callers)
-	n := 0
-	for _, w := range wls {
-		for _, size := range cfg.Sizes {
-			for _, callers := range cfg.Callers {
-				n++
-				rs, err := r.cell(ctx, w, size, callers)
-				if err != nil {
-					return results, fmt.Errorf("%s, %s, %d callers: %w", w.name, SizeName(size), callers, err)
-				}
-				r.progress(n, total, rs)
-				results = append(results, rs...)
-			}
+	for n, c := range cells {
+		rs, err := r.cell(ctx, c)
+		if err != nil {
+			return results, fmt.Errorf("%s, %s, %d callers: %w", c.Workload, SizeName(c.Size), c.Callers, err)
 		}
+		r.progress(n+1, len(cells), rs)
+		results = append(results, rs...)
 	}
 	return results, nil
 }
@@ -296,8 +350,9 @@ func (r *runner) open(ctx context.Context, names []string) ([]stack, error) {
 
 // cell measures one workload at one size and number of callers, for each
 // of its stacks, in alternation.
-func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Result, error) {
-	sts, err := r.open(ctx, r.cfg.stacksOf(w))
+func (r *runner) cell(ctx context.Context, c Cell) ([]Result, error) {
+	w, size, callers := lookupWorkload(c.Workload), c.Size, c.Callers
+	sts, err := r.open(ctx, r.cfg.stacksOf(c))
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +381,7 @@ func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Re
 		slowest = max(slowest, h.quantile(0.5))
 	}
 	acc := make([]accum, len(sts))
-	n, d := sliceSchedule(r.cfg.Duration, slowest)
+	n, d := sliceSchedule(r.cfg.Duration, slowest, r.cfg.MaxSlices)
 	for round := range n {
 		for k := range sts {
 			i := (round + k) % len(sts) // each stack leads in turn
@@ -346,11 +401,7 @@ func (r *runner) cell(ctx context.Context, w *workload, size, callers int) ([]Re
 		}
 		results[i].Slices = n
 	}
-	for i := range results {
-		if p := results[0]; p.Stack == StackPlaintext && p.OpsPerSec > 0 {
-			results[i].RatioToPlaintext = results[i].OpsPerSec / p.OpsPerSec
-		}
-	}
+	pairWithPlaintext(results)
 	return results, nil
 }
 
@@ -407,9 +458,23 @@ type sliceResult struct {
 	cpu, serverCPU time.Duration
 }
 
-type accum struct{ sliceResult }
+// opsPerSec is the slice's throughput.
+func (s sliceResult) opsPerSec() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return float64(s.ops) / s.elapsed.Seconds()
+}
+
+// accum sums a stack's slices in a cell, and keeps each one's throughput:
+// the rounds its ratios to the other stacks are paired by.
+type accum struct {
+	sliceResult
+	rounds []float64
+}
 
 func (a *accum) add(s sliceResult) {
+	a.rounds = append(a.rounds, s.opsPerSec())
 	a.elapsed += s.elapsed
 	a.ops += s.ops
 	a.errs += s.errs
@@ -423,10 +488,8 @@ func (a *accum) result(stack, workload string, size, callers int, cs []*caller) 
 	for _, c := range cs {
 		h.merge(&c.hist)
 	}
-	res := Result{Stack: stack, Workload: workload, Size: size, Callers: callers, Ops: a.ops, Errors: a.errs}
-	if a.elapsed > 0 {
-		res.OpsPerSec = float64(a.ops) / a.elapsed.Seconds()
-	}
+	res := Result{Stack: stack, Workload: workload, Size: size, Callers: callers, Ops: a.ops, Errors: a.errs,
+		OpsPerSec: a.opsPerSec(), RoundOpsPerSec: a.rounds}
 	res.P50US = us(h.quantile(0.50))
 	res.P99US = us(h.quantile(0.99))
 	res.P999US = us(h.quantile(0.999))
