@@ -33,8 +33,8 @@ func ClientFiles(name string) (cert, key string) { return name + ".crt", name + 
 var clientName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func checkClientName(name string) error {
-	if !clientName.MatchString(name) || name == "ca" || name == "server" {
-		return fmt.Errorf("certs: client name %q must be letters, digits, '.', '_' or '-' (it names NAME.crt and NAME.key), and not ca or server", name)
+	if !clientName.MatchString(name) || name == "ca" || name == "server" || name == strings.TrimSuffix(NextCAFile, ".crt") {
+		return fmt.Errorf("certs: client name %q must be letters, digits, '.', '_' or '-' (it names NAME.crt and NAME.key), and not ca, server or ca-next", name)
 	}
 	return nil
 }

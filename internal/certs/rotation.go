@@ -121,7 +121,7 @@ func ReadRotation(dir string) (*Rotation, error) {
 		return r, nil
 	}
 	r.Phase = Bundled
-	server, err := readCert(filepath.Join(dir, ServerFile))
+	server, err := readCertFile(filepath.Join(dir, ServerFile))
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func leavesSignedBy(dir string, ca *x509.Certificate) error {
 	}
 	for _, name := range files {
 		path := filepath.Join(dir, name)
-		c, err := readCert(path)
+		c, err := readCertFile(path)
 		if errors.Is(err, fs.ErrNotExist) && name != ServerFile {
 			continue // a client's key without its certificate: nothing to trust
 		}
@@ -303,7 +303,7 @@ func leavesSignedBy(dir string, ca *x509.Certificate) error {
 	return nil
 }
 
-func readCert(path string) (*x509.Certificate, error) {
+func readCertFile(path string) (*x509.Certificate, error) {
 	data, err := readPublic(path)
 	if err != nil {
 		return nil, fmt.Errorf("certs: %w", err)

@@ -21,15 +21,12 @@ func phaseOf(t *testing.T, dir string) RotationPhase {
 
 func verifiesWith(t *testing.T, leafPath string, roots ...*x509.Certificate) bool {
 	t.Helper()
-	leaf, err := readCert(leafPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := readCert(t, leafPath)
 	pool := x509.NewCertPool()
 	for _, r := range roots {
 		pool.AddCert(r)
 	}
-	_, err = leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	return err == nil
 }
 
@@ -38,7 +35,7 @@ func verifiesWith(t *testing.T, leafPath string, roots ...*x509.Certificate) boo
 // refused with nothing changed.
 func TestRotationSteps(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Generate(dir, GenerateOptions{}); err != nil {
+	if _, err := Generate(dir, GenerateOptions{Client: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	caPath := filepath.Join(dir, CAFile)
@@ -83,8 +80,15 @@ func TestRotationSteps(t *testing.T) {
 		t.Fatalf("phase %s after switch", p)
 	}
 	server := filepath.Join(dir, ServerFile)
-	if !verifiesWith(t, server, newCA) || verifiesWith(t, server, old) {
-		t.Fatal("after switch server.crt must be the new CA's alone")
+	client := filepath.Join(dir, "app.crt")
+	if !verifiesWith(t, server, newCA) || verifiesWith(t, server, old) || !verifiesWith(t, client, newCA) || verifiesWith(t, client, old) {
+		t.Fatal("after switch server.crt and app.crt must be the new CA's alone")
+	}
+	if c := readCert(t, client); c.Subject.CommonName != "app" {
+		t.Fatalf("the reissued client certificate is %q", c.Subject.CommonName)
+	}
+	if !verifiesWith(t, filepath.Join(dir, NextCAFile), newCA) {
+		t.Fatal("switch replaced ca-next.crt")
 	}
 	if rep := CheckDir(dir, CheckOptions{}); !rep.OK {
 		t.Fatalf("certs check between switch and finish, with the bundle: %+v", rep)
