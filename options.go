@@ -261,6 +261,15 @@ type TLSOptions struct {
 	CAFile string
 
 	// CertFile and KeyFile are a client certificate and key for mutual TLS.
+	//
+	// CAFile, CertFile and KeyFile are read at Open and, once one of them
+	// has changed (size or modification time), again for the next new
+	// connection: a renewed client certificate, or the CA bundle of a CA
+	// rotation (`redsafe certs rotate-ca`), is used without a restart.
+	// Settings that fail to read or parse are not taken, and the last good
+	// ones stay in use. Open connections keep what they were made with;
+	// no option forces them to reconnect, and none is needed: a server
+	// never verifies an open connection again.
 	CertFile string
 	KeyFile  string
 

@@ -221,8 +221,14 @@ func TestCertsRenewReloadSingle(t *testing.T) {
 	if caAfter, _ := os.ReadFile(filepath.Join(certDir, certs.CAFile)); !bytes.Equal(caAfter, caBefore) {
 		t.Fatal("ca.crt changed")
 	}
-	// openssl prints the serial as the report does.
-	if openssl, err := exec.LookPath("openssl"); err == nil {
+	// openssl prints the serial as the report does (CI installs it).
+	openssl, err := exec.LookPath("openssl")
+	if err != nil && os.Getenv("CI") == "true" {
+		t.Fatal("openssl is not installed: CI must check what openssl s_client shows")
+	}
+	if err != nil {
+		t.Log("openssl is not installed here: the openssl s_client check is skipped")
+	} else {
 		sc := exec.Command(openssl, "s_client", "-connect", addr, "-CAfile", filepath.Join(certDir, certs.CAFile))
 		sc.Stdin = strings.NewReader("")
 		pem, _ := sc.Output()
