@@ -251,6 +251,16 @@ func envReloadTargets(c *cli, envFile string, admin certreload.Admin) (*reloadTa
 	if err != nil {
 		return nil, err
 	}
+	// The admin's password goes to every node the deployment names, and
+	// a Sentinel or a cluster names them: each must prove itself with a
+	// certificate of the deployment's own CA, never one any public CA
+	// would sign for a host name.
+	switch {
+	case opts.TLS.CAFile == "":
+		return nil, fmt.Errorf("%s names no CA file (%s): certs reload verifies every node against the deployment's CA alone, the one `certs renew` signs with; set %s to its ca.crt", envFile, redsafe.EnvTLSCACert, redsafe.EnvTLSCACert)
+	case opts.TLS.Verify == redsafe.VerifyNone:
+		return nil, fmt.Errorf("%s does not verify the server certificate (%s=none): certs reload sends the admin password only to nodes it verified; set it to required", envFile, redsafe.EnvTLSCertReqs)
+	}
 	conn, err := opts.Connection()
 	if errors.Is(err, redsafe.ErrSentinelConnection) {
 		return sentinelEnvTargets(opts)

@@ -340,6 +340,13 @@ func TestCertsReloadCluster(t *testing.T) {
 		if code != 0 || !r.OK || len(r.Nodes) != 3 {
 			t.Fatalf("rotate-ca %s on the cluster: exit %d\n%s", step, code, out)
 		}
+		// Each node's bus demands a client certificate: begin proves by
+		// handshake that it takes one of either CA, finish that it takes
+		// the new CA's and refuses the old one's.
+		want := map[string]string{"begin": "old-ca-client-accepted", "finish": "old-ca-client-refused"}[step]
+		if n := countChecks(r, want); want != "" && n != 3 {
+			t.Fatalf("rotate-ca %s: %d %s checks, want one per node\n%s", step, n, want, out)
+		}
 		w.opened(t, 3)
 	}
 	w.finish(t)
@@ -405,6 +412,16 @@ func TestCertsReloadEnvFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		want[s.Addr] = certreload.SerialHex(p.Cert)
+	}
+	// Without a CA file (development allows one) nodes would be verified
+	// against the system roots, and a node the cluster names with a public
+	// certificate would get the admin password: refused before any
+	// connection.
+	noCA := write(".env.noca", fmt.Sprintf("ENVIRONMENT=development\nREDIS_URL='%s'\nREDIS_PASSWORD_FILE=%s\nREDIS_ENCRYPTION_KEY=%s\n",
+		cl.URL("app"), write("app2.password", appPW+"\n"), seal.GenerateKey().Encode()))
+	if code, out, errOut := runCLI(t, "certs", "reload", "--env-file", noCA, "--admin-password-file", adminFile); code != 1 || out != "" ||
+		!strings.Contains(errOut, "names no CA file") || !strings.Contains(errOut, "nothing was changed") {
+		t.Fatalf("certs reload without a CA file: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, r, out, errOut := reloadJSON(t, "--env-file", envFile, "--admin-password-file", adminFile, "--json")
 	if code != 0 || !r.OK || len(r.Nodes) != 4 {

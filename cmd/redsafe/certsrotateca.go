@@ -161,13 +161,15 @@ func rotateBegin(rep *rotateCAReport, dir, certDir string, admin certreload.Admi
 		return err
 	}
 	rep.Backups = moved
-	return reloadAndTrust(rep, dir, certDir, admin)
+	return reloadTrustingBoth(rep, dir, certDir, admin)
 }
 
-// reloadAndTrust reloads every node (its CA file with its certificate)
-// and checks that the CA file each node names holds the old and the new
-// CA: Redis accepted the CONFIG SET only after reading it.
-func reloadAndTrust(rep *rotateCAReport, dir, certDir string, admin certreload.Admin) error {
+// reloadTrustingBoth reloads every node (its CA file with its
+// certificates) and proves that each trusts the old and the new CA: the CA
+// file it names holds both (Redis accepted the CONFIG SET only after
+// reading it), and where the node demands client certificates (a cluster's
+// bus, tls-auth-clients), it accepts one of each CA.
+func reloadTrustingBoth(rep *rotateCAReport, dir, certDir string, admin certreload.Admin) error {
 	rot, err := certs.ReadRotation(certDir)
 	if err != nil {
 		return err
@@ -177,32 +179,39 @@ func reloadAndTrust(rep *rotateCAReport, dir, certDir string, admin certreload.A
 		return err
 	}
 	rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
-	for _, n := range rep.Nodes {
+	for i, n := range rep.Nodes {
 		if !n.OK() {
 			continue
 		}
 		ch := rotateCheck{Addr: n.Addr, Check: "trusts-both"}
 		ch.OK, ch.Detail = caFileHolds(n.CAFile, rot.Old.Cert, rot.New.Cert)
 		rep.Checks = append(rep.Checks, ch)
+		if n.ClientAuthAddr != "" {
+			rep.Checks = append(rep.Checks,
+				clientCertCheck(targets.nodes[i], n.ClientAuthAddr, rot.Old, "old-ca-client-accepted", true),
+				clientCertCheck(targets.nodes[i], n.ClientAuthAddr, rot.New, "new-ca-client-accepted", true))
+		}
 	}
 	return nil
 }
 
-// rotateSwitch: every node reloaded once more (so that one a begin did not
-// reach reads the bundle before any certificate changes), the leaves
-// reissued under the new CA, every node reloaded with them, and each
-// proven to serve a certificate a client trusting the new CA alone
-// accepts.
+// rotateSwitch: every node reloaded once more and proven to trust both
+// CAs (so that one a begin did not reach reads the bundle before any
+// certificate changes), the leaves reissued under the new CA, every node
+// reloaded with them, and each proven to serve a certificate that a
+// client trusting the new CA alone accepts.
 func rotateSwitch(rep *rotateCAReport, dir, certDir string, admin certreload.Admin, days int, rot *certs.Rotation) error {
-	if rot.Phase == certs.NotRotating || rot.Phase == certs.Started {
+	switch rot.Phase {
+	case certs.NotRotating, certs.Started:
 		return outOfOrder("the directory's ca.crt does not hold a new CA yet: run the begin step first; nothing was changed")
-	}
-	if rot.Phase == certs.Bundled {
-		if err := reloadAndTrust(rep, dir, certDir, admin); err != nil {
+	case certs.Dropped:
+		return outOfOrder("the old CA is already out of ca.crt: run the finish step; nothing was changed")
+	case certs.Bundled:
+		if err := reloadTrustingBoth(rep, dir, certDir, admin); err != nil {
 			return err
 		}
 		if !allReloaded(rep.Nodes) || !allChecked(rep.Checks) {
-			return errors.New("not every node trusts the new CA: nothing was reissued")
+			return errors.New("not every node trusts both CAs: nothing was reissued")
 		}
 		files, err := certs.SwitchRotation(certDir, certs.GenerateOptions{Days: days})
 		if err != nil {
@@ -225,50 +234,77 @@ func rotateSwitch(rep *rotateCAReport, dir, certDir string, admin certreload.Adm
 	return nil
 }
 
-// rotateFinish: refused unless every node serves a certificate of the new
-// CA; then ca.crt and ca.key become the new CA's, every node reads ca.crt
-// again, and each is proven to refuse a client that trusts only the old
-// CA.
+// rotateFinish: refused unless every node reloads and serves a certificate
+// of the new CA; then ca.crt holds the new CA alone, every node reads it
+// again, and each is proven to refuse the old CA: a client trusting only
+// the old CA refuses the node, and where the node demands client
+// certificates it refuses one of the old CA and accepts one of the new (so
+// that the refusal is the CA's, not the probe's). Only then does ca.key
+// become the new CA's and the rotation end. Run again, it takes up where
+// it stopped.
 func rotateFinish(rep *rotateCAReport, dir, certDir string, admin certreload.Admin, rot *certs.Rotation) error {
-	if rot.Phase != certs.Switched {
-		return outOfOrder("the certificates are not the new CA's yet: run the switch step first; nothing was changed")
+	switch rot.Phase {
+	case certs.Switched:
+		targets, err := upReloadTargets(dir)
+		if err != nil {
+			return err
+		}
+		// Before any file changes: every node reachable as the admin, and
+		// serving a certificate of the new CA.
+		rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
+		newOnly := poolOf(rot.New.Cert)
+		for _, n := range targets.nodes {
+			if ch := handshakeCheck(n, newOnly, "new-ca-accepted", true); !ch.OK {
+				rep.Checks = append(rep.Checks, ch)
+			}
+		}
+		if !allReloaded(rep.Nodes) || !allChecked(rep.Checks) {
+			return errors.New("not every node reloads and serves a certificate of the new CA: nothing was changed; run the switch step again")
+		}
+		_, moved, err := certs.FinishRotation(certDir, time.Now())
+		if err != nil {
+			return err
+		}
+		rep.Backups = moved
+	case certs.Dropped:
+	default:
+		return outOfOrder("some certificates are not the new CA's yet: run the switch step first; nothing was changed")
+	}
+	rot, err := certs.ReadRotation(certDir)
+	if err != nil {
+		return err
 	}
 	targets, err := upReloadTargets(dir)
 	if err != nil {
 		return err
 	}
-	newOnly := poolOf(rot.New.Cert)
-	for _, n := range targets.nodes {
-		if ch := handshakeCheck(n, newOnly, "new-ca-accepted", true); !ch.OK {
-			rep.Checks = append(rep.Checks, ch)
-			return errors.New("a node still serves a certificate of the old CA: run the switch step again; nothing was changed")
-		}
-	}
-	old := rot.Old.Cert
-	_, moved, err := certs.FinishRotation(certDir, time.Now())
-	if err != nil {
-		return err
-	}
-	rep.Backups = moved
-	if targets, err = upReloadTargets(dir); err != nil {
-		return err
-	}
 	rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
-	oldOnly := poolOf(old)
-	for i, n := range targets.nodes {
-		rep.Checks = append(rep.Checks, handshakeCheck(n, oldOnly, "old-ca-refused", false))
-		if i < len(rep.Nodes) && rep.Nodes[i].OK() {
-			ch := rotateCheck{Addr: n.Addr, Check: "trusts-new-only"}
-			ch.OK, ch.Detail = caFileHolds(rep.Nodes[i].CAFile, rot.New.Cert)
-			if ch.OK {
-				if trusted, _ := caFileHolds(rep.Nodes[i].CAFile, old); trusted {
-					ch.OK, ch.Detail = false, "its CA file still holds the old CA"
-				}
+	rep.Checks = nil
+	oldOnly := poolOf(rot.Old.Cert)
+	for i, n := range rep.Nodes {
+		if !n.OK() {
+			continue
+		}
+		ch := rotateCheck{Addr: n.Addr, Check: "trusts-new-only"}
+		ch.OK, ch.Detail = caFileHolds(n.CAFile, rot.New.Cert)
+		if ch.OK {
+			if trusted, _ := caFileHolds(n.CAFile, rot.Old.Cert); trusted {
+				ch.OK, ch.Detail = false, "its CA file still holds the old CA"
 			}
-			rep.Checks = append(rep.Checks, ch)
+		}
+		rep.Checks = append(rep.Checks, ch, handshakeCheck(targets.nodes[i], oldOnly, "old-ca-refused", false))
+		if n.ClientAuthAddr != "" {
+			rep.Checks = append(rep.Checks,
+				clientCertCheck(targets.nodes[i], n.ClientAuthAddr, rot.New, "new-ca-client-accepted", true),
+				clientCertCheck(targets.nodes[i], n.ClientAuthAddr, rot.Old, "old-ca-client-refused", false))
 		}
 	}
-	return nil
+	if !allReloaded(rep.Nodes) || !allChecked(rep.Checks) {
+		return nil // the report says what failed; the rotation stays open
+	}
+	moved, err := certs.CompleteRotation(certDir, time.Now())
+	rep.Backups = append(rep.Backups, moved...)
+	return err
 }
 
 // outOfOrder is a step refused because the rotation is not at the phase
@@ -293,9 +329,48 @@ func handshakeCheck(n certreload.Node, roots *x509.CertPool, check string, want 
 	case err == nil:
 		ch.Detail = fmt.Sprintf("a client that trusts only the old CA still accepts its %s", certreload.CertOf(leaf))
 	case errors.As(err, &unknown):
-		ch.OK, ch.Detail = true, "a client that trusts only the old CA is refused: certificate signed by an unknown authority"
+		ch.OK, ch.Detail = true, "a client that trusts only the old CA refuses it: certificate signed by an unknown authority"
 	default:
 		ch.Detail = "a handshake with only the old CA failed, but not for the CA: " + termsafe.Error(err).Error()
+	}
+	return ch
+}
+
+// clientCertCheck presents a client certificate of ca, issued for the
+// check and valid an hour, at addr, where the node demands one: accepted
+// when want, refused otherwise.
+func clientCertCheck(n certreload.Node, addr string, ca *certs.Authority, check string, want bool) rotateCheck {
+	ch := rotateCheck{Addr: addr, Check: check}
+	if ca == nil || ca.Key == nil {
+		// CompleteRotation was stopped after it replaced ca.key: the old
+		// key is in its backup only, and these checks passed before.
+		ch.OK, ch.Detail = true, "not repeated: the CA's key is in its backup only (the rotation was completing)"
+		return ch
+	}
+	now := time.Now()
+	pair, err := ca.IssueClient("redsafe rotate-ca check", certs.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)})
+	if err != nil {
+		ch.Detail = termsafe.Error(err).Error()
+		return ch
+	}
+	cert, err := pair.TLSCertificate()
+	if err != nil {
+		ch.Detail = termsafe.Error(err).Error()
+		return ch
+	}
+	accepted, err := certreload.ClientCertAccepted(addr, n.TLS, cert, resp.IOTimeout)
+	who := fmt.Sprintf("a client certificate of %s", termsafe.Escape(ca.Cert.Subject.CommonName))
+	switch {
+	case err != nil:
+		ch.Detail = "could not tell: " + termsafe.Error(err).Error()
+	case accepted == want && want:
+		ch.OK, ch.Detail = true, who+" is accepted"
+	case accepted == want:
+		ch.OK, ch.Detail = true, who+" is refused"
+	case want:
+		ch.Detail = who + " is refused"
+	default:
+		ch.Detail = who + " is still accepted"
 	}
 	return ch
 }
@@ -395,6 +470,8 @@ func rotateNext(rep *rotateCAReport, dir, adminFile string) string {
 	case certs.Bundled:
 		return fmt.Sprintf("every node trusts both CAs. Give %s (now both CAs) to every client that keeps its own copy (REDIS_TLS_CA_CERT); services on redsafe that name this file read it again for new connections. Then: `%s`",
 			termsafe.Escape(filepath.Join(dir, "certs", certs.CAFile)), command("switch"))
+	case certs.Dropped:
+		return "the old CA is out of ca.crt, but not every node is proven to refuse it yet: fix what failed and run `" + command("finish") + "` again"
 	case certs.Switched:
 		return fmt.Sprintf("every node serves a certificate of the new CA. Clients that keep copies of the client certificates in %s need the reissued ones; then drop the old CA: `%s`",
 			termsafe.Escape(filepath.Join(dir, "certs")), command("finish"))

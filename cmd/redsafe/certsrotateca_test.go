@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,16 @@ func rotateCA(t *testing.T, dir string, step ...string) (int, rotateCAReport, st
 		t.Fatalf("certs rotate-ca %v --json: exit %d, %v\n%s\n%s", step, code, err, out, errOut)
 	}
 	return code, r, out + errOut
+}
+
+func countChecks(r rotateCAReport, check string) int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Check == check && c.OK {
+			n++
+		}
+	}
+	return n
 }
 
 // handshake is a fresh TLS handshake with addr trusting only the
@@ -128,6 +139,20 @@ func TestCertsRotateCA(t *testing.T) {
 		t.Fatalf("after switch a client that trusts only the new CA: %v", err)
 	}
 	w.opened(t, 3) // new connections to the new certificate, through the bundle
+
+	// A finish that cannot reach the nodes as the admin changes nothing.
+	wrong := filepath.Join(t.TempDir(), "wrong.password")
+	if err := os.WriteFile(wrong, []byte("not-the-admin-password-at-all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	switched, _ := os.ReadFile(caPath)
+	code, wout, werr := runCLI(t, "certs", "rotate-ca", "finish", "--dir", dir, "--admin-password-file", wrong)
+	if code != 1 || !strings.Contains(wout+werr, "nothing was changed") || strings.Contains(wout+werr, "not-the-admin") {
+		t.Fatalf("finish with a wrong admin password: exit %d\n%s\n%s", code, wout, werr)
+	}
+	if now, _ := os.ReadFile(caPath); !bytes.Equal(now, switched) {
+		t.Fatal("a finish that could not reload the nodes changed ca.crt")
+	}
 
 	code, r, out = rotateCA(t, dir, "finish")
 	if code != 0 || !r.OK || r.Phase != certs.NotRotating || len(r.Checks) != 2 {

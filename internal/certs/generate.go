@@ -32,9 +32,13 @@ func ClientFiles(name string) (cert, key string) { return name + ".crt", name + 
 // with the CA's or the server's files.
 var clientName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// reservedNames are the directory's own files, NAME.crt and NAME.key:
+// the CA's, the server's, and a CA rotation's (rotation.go).
+var reservedNames = []string{"ca", "server", strings.TrimSuffix(NextCAFile, ".crt"), strings.TrimSuffix(OldCAFile, ".crt")}
+
 func checkClientName(name string) error {
-	if !clientName.MatchString(name) || name == "ca" || name == "server" || name == strings.TrimSuffix(NextCAFile, ".crt") {
-		return fmt.Errorf("certs: client name %q must be letters, digits, '.', '_' or '-' (it names NAME.crt and NAME.key), and not ca, server or ca-next", name)
+	if !clientName.MatchString(name) || slices.Contains(reservedNames, name) {
+		return fmt.Errorf("certs: client name %q must be letters, digits, '.', '_' or '-' (it names NAME.crt and NAME.key), and not ca, server, ca-next or ca-old", name)
 	}
 	return nil
 }
@@ -202,8 +206,21 @@ func install(dir string, targets []string, writes []pemFile, replace bool, now t
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("certs: %w", err)
 	}
+	// A file about to be rewritten is backed up as a second link and then
+	// replaced atomically, so that it never goes missing: clients read
+	// ca.crt and their certificate again for new connections, and a
+	// stopped run leaves every file whole. One that is not rewritten (an
+	// old client's, when the CA is replaced) is moved aside.
+	rewritten := map[string]bool{}
+	for _, w := range writes {
+		rewritten[w.path] = true
+	}
 	for _, p := range existing {
-		moved, err := backup.MoveAside(p, now)
+		aside := backup.MoveAside
+		if rewritten[p] {
+			aside = backup.LinkAside
+		}
+		moved, err := aside(p, now)
 		if err != nil {
 			return err
 		}

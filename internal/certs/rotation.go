@@ -1,7 +1,7 @@
 package certs
 
 import (
-	"bytes"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redsafe/redsafe/internal/backup"
+	"github.com/redsafe/redsafe/internal/secretfile"
 )
 
 // A CA rotation replaces the CA of a directory in steps that each leave a
@@ -24,15 +25,19 @@ import (
 //  2. SwitchRotation reissues the server certificate and every client
 //     certificate under the new CA. The bundle still trusts the old ones
 //     that open connections and not yet reloaded nodes hold.
-//  3. FinishRotation makes the new CA the only one: ca.crt and ca.key
-//     become the new CA's, the old ones go to backups, and a certificate
-//     of the old CA is trusted nowhere.
+//  3. FinishRotation drops the old CA from ca.crt, keeping its
+//     certificate as ca-old.crt (and its key as ca.key) until every node
+//     is proven to refuse it; CompleteRotation then makes ca.key the new
+//     CA's and removes ca-next.* and ca-old.crt.
 //
 // The directory's files say which step is done (ReadRotation); nothing
-// else records it, so an interrupted step is simply run again.
+// else records it, so an interrupted step is simply run again. No file a
+// client reads is ever missing: each is replaced atomically, after a
+// second link to it became its backup.
 const (
 	NextCAFile    = "ca-next.crt"
 	NextCAKeyFile = "ca-next.key"
+	OldCAFile     = "ca-old.crt"
 )
 
 // RotationPhase is how far a CA rotation in a directory has come.
@@ -44,22 +49,24 @@ const (
 	// Started: the new CA exists but ca.crt does not hold it yet (a begin
 	// step was interrupted; running it again completes it).
 	Started RotationPhase = "started"
-	// Bundled: ca.crt holds the old and the new CA; the leaves are still
+	// Bundled: ca.crt holds the old and the new CA; some leaf is still
 	// the old CA's.
 	Bundled RotationPhase = "bundled"
-	// Switched: the server certificate and the client certificates are the
-	// new CA's; ca.crt still holds both.
+	// Switched: the server certificate and every client certificate are
+	// the new CA's, each with its key; ca.crt still holds both CAs.
 	Switched RotationPhase = "switched"
+	// Dropped: ca.crt holds the new CA alone; the old one is kept as
+	// ca-old.crt until the nodes are proven to refuse it.
+	Dropped RotationPhase = "dropped"
 )
 
 // Rotation is the state of a directory's CA rotation.
 type Rotation struct {
 	Phase RotationPhase
-	// Old is the CA being replaced: the first certificate of ca.crt, whose
-	// key is ca.key. When NotRotating it is the directory's only CA.
+	// Old is the CA being replaced (the directory's only CA when
+	// NotRotating). Its Key is nil once ca.key is the new CA's.
 	Old *Authority
-	// New is the CA replacing it (ca-next.crt, ca-next.key); nil when
-	// NotRotating.
+	// New is the CA replacing it; nil when NotRotating.
 	New *Authority
 	// Trusted is every certificate ca.crt holds.
 	Trusted []*x509.Certificate
@@ -67,9 +74,9 @@ type Rotation struct {
 
 // ReadRotation reads the state of dir's CA rotation from its files. It
 // refuses a directory whose files fit no step: half a new CA, or a ca.crt
-// bundle that no rotation of redsafe made.
+// that holds certificates no rotation put there.
 func ReadRotation(dir string) (*Rotation, error) {
-	caPath := filepath.Join(dir, CAFile)
+	caPath, keyPath := filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile)
 	data, err := readPublic(caPath)
 	if err != nil {
 		return nil, fmt.Errorf("certs: %w", err)
@@ -78,15 +85,20 @@ func ReadRotation(dir string) (*Rotation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, caPath)
 	}
-	keyPath := filepath.Join(dir, CAKeyFile)
-	nextCert, nextKey := filepath.Join(dir, NextCAFile), filepath.Join(dir, NextCAKeyFile)
-	present, err := backup.Existing([]string{nextCert, nextKey})
+	nextCert, nextKey, oldPath := filepath.Join(dir, NextCAFile), filepath.Join(dir, NextCAKeyFile), filepath.Join(dir, OldCAFile)
+	next, err := backup.Existing([]string{nextCert, nextKey})
+	if err != nil {
+		return nil, fmt.Errorf("certs: %w", err)
+	}
+	oldKept, err := backup.Existing([]string{oldPath})
 	if err != nil {
 		return nil, fmt.Errorf("certs: %w", err)
 	}
 	r := &Rotation{Phase: NotRotating, Trusted: trusted}
-	switch len(present) {
-	case 0:
+	switch {
+	case len(next) == 1:
+		return nil, fmt.Errorf("certs: %s exists without its pair (%s and %s belong together): restore the missing one from its backup, or move the other aside to start the rotation again", next[0], NextCAFile, NextCAKeyFile)
+	case len(next) == 0 && len(oldKept) == 0:
 		if len(trusted) > 1 {
 			return nil, fmt.Errorf("certs: %s holds %d certificates, but no CA rotation is in progress (no %s): a bundle redsafe did not make; leave only the directory's CA in it", caPath, len(trusted), NextCAFile)
 		}
@@ -94,38 +106,45 @@ func ReadRotation(dir string) (*Rotation, error) {
 			return nil, err
 		}
 		return r, nil
-	case 1:
-		return nil, fmt.Errorf("certs: %s exists without its pair (%s and %s belong together): restore the missing one from its backup, or move the other aside to start the rotation again", present[0], NextCAFile, NextCAKeyFile)
-	}
-	if r.New, err = LoadAuthority(nextCert, nextKey); err != nil {
-		return nil, err
-	}
-	if r.Old, err = LoadAuthority(caPath, keyPath); err != nil {
-		if _, again := LoadAuthority(nextCert, keyPath); again != nil {
+	case len(next) == 0:
+		// CompleteRotation removed ca-next.* and stopped before ca-old.crt.
+		if r.New, err = LoadAuthority(caPath, keyPath); err != nil {
 			return nil, err
 		}
-		// The last step wrote the new ca.key and was stopped before
-		// ca.crt: finishing again writes it.
-		r.Phase = Switched
-		r.Old = &Authority{Cert: trusted[0]}
+	default:
+		if r.New, err = LoadAuthority(nextCert, nextKey); err != nil {
+			return nil, err
+		}
+	}
+
+	if len(oldKept) > 0 && len(trusted) == 1 && trusted[0].Equal(r.New.Cert) {
+		r.Phase = Dropped
+		oldCert, err := readCertFile(oldPath)
+		if err != nil {
+			return nil, err
+		}
+		r.Old = &Authority{Cert: oldCert}
+		if a, err := LoadAuthority(oldPath, keyPath); err == nil {
+			r.Old = a // ca.key is still the old CA's
+		}
 		return r, nil
 	}
-	if bytes.Equal(r.Old.Cert.Raw, r.New.Cert.Raw) {
-		// The last step replaced ca.crt and ca.key and was stopped
-		// before it removed ca-next.*: finishing again removes them.
-		r.Phase = Switched
-		return r, nil
+	if r.Old, err = LoadAuthority(caPath, keyPath); err != nil {
+		return nil, err
 	}
-	if !holds(trusted, r.New.Cert) {
+	switch {
+	case len(trusted) == 1 && !trusted[0].Equal(r.New.Cert):
 		r.Phase = Started
 		return r, nil
+	case len(trusted) != 2 || !trusted[0].Equal(r.Old.Cert) || !trusted[1].Equal(r.New.Cert):
+		return nil, fmt.Errorf("certs: %s holds %d certificates, not the old CA and %s that this rotation put there: restore it from the backup begin made (%s.bak-*)", caPath, len(trusted), NextCAFile, CAFile)
 	}
 	r.Phase = Bundled
-	server, err := readCertFile(filepath.Join(dir, ServerFile))
+	switched, err := leavesSignedBy(dir, r.New.Cert)
 	if err != nil {
 		return nil, err
 	}
-	if signedBy(server, r.New.Cert) {
+	if switched {
 		r.Phase = Switched
 	}
 	return r, nil
@@ -143,7 +162,7 @@ func BeginRotation(dir string, now time.Time) (*Rotation, []string, error) {
 	switch r.Phase {
 	case Bundled:
 		return r, nil, nil
-	case Switched:
+	case Switched, Dropped:
 		return nil, nil, fmt.Errorf("certs: the certificates in %s are already the new CA's: the next step is to finish the rotation", dir)
 	case NotRotating:
 		kt, err := keyTypeOf(r.Old.Key)
@@ -161,35 +180,23 @@ func BeginRotation(dir string, now time.Time) (*Rotation, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		// The key first: a certificate without its key would be a CA
-		// nobody can issue from.
-		if err := WriteKey(filepath.Join(dir, NextCAKeyFile), keyPEM); err != nil {
-			return nil, nil, err
-		}
+		// The key first, and only if there is none: of two begins at
+		// once, one creates the new CA and the other stops here.
+		err = secretfile.Create(filepath.Join(dir, NextCAKeyFile), keyPEM)
 		clear(keyPEM)
+		if err != nil {
+			return nil, nil, fmt.Errorf("certs: %w", err)
+		}
 		if err := WriteCert(filepath.Join(dir, NextCAFile), next.CertPEM); err != nil {
 			return nil, nil, err
 		}
 		r.New = next
 	}
-	// ca.crt is read by every new connection of a client: the backup is a
-	// second link and the bundle replaces the file atomically, so that no
-	// reader ever finds it missing or half written.
-	caPath := filepath.Join(dir, CAFile)
-	current, err := readPublic(caPath)
+	moved, err := replaceCert(dir, CAFile, append(append([]byte{}, r.Old.CertPEM...), r.New.CertPEM...), now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("certs: %w", err)
-	}
-	moved, err := backup.LinkAside(caPath, now)
-	if err != nil {
-		return nil, nil, fmt.Errorf("certs: %w", err)
-	}
-	bundle := append(bytes.TrimRight(current, "\n"), '\n')
-	if err := WriteCert(caPath, append(bundle, r.New.CertPEM...)); err != nil {
 		return nil, nil, err
 	}
-	r, err = ReadRotation(dir)
-	if err != nil {
+	if r, err = ReadRotation(dir); err != nil {
 		return nil, nil, err
 	}
 	return r, []string{moved}, nil
@@ -197,9 +204,10 @@ func BeginRotation(dir string, now time.Time) (*Rotation, []string, error) {
 
 // SwitchRotation is the second step: the server certificate and every
 // client certificate reissued under the new CA, with their names and for
-// o.Days, the replaced files moved to backups. Run once the bundle is
+// o.Days, the replaced files kept as backups. Run once the bundle is
 // trusted everywhere: a client or node that trusts only the old CA refuses
-// the new certificates.
+// the new certificates. Run again, it reissues whatever is not the new
+// CA's yet, and changes nothing once all are.
 func SwitchRotation(dir string, o GenerateOptions) (*Files, error) {
 	r, err := ReadRotation(dir)
 	if err != nil {
@@ -208,7 +216,7 @@ func SwitchRotation(dir string, o GenerateOptions) (*Files, error) {
 	switch r.Phase {
 	case NotRotating, Started:
 		return nil, fmt.Errorf("certs: %s does not trust a new CA yet: begin the rotation first", filepath.Join(dir, CAFile))
-	case Switched:
+	case Switched, Dropped:
 		return nil, nil // done already
 	}
 	if err := o.defaults(); err != nil {
@@ -222,10 +230,10 @@ func SwitchRotation(dir string, o GenerateOptions) (*Files, error) {
 	return renewUnder(dir, r.New, o)
 }
 
-// FinishRotation is the last step: ca.crt and ca.key become the new CA's
-// alone, the bundle and the old key go to backups, and ca-next.* are
-// removed (ca.crt and ca.key now hold the same bytes). It refuses while any
-// certificate in dir is still the old CA's: it would stop working.
+// FinishRotation is the third step: ca.crt holds the new CA alone, and the
+// old CA's certificate is kept as ca-old.crt, with its key still ca.key,
+// until CompleteRotation. It refuses while any certificate in dir is still
+// the old CA's: it would stop working. Run again, it changes nothing.
 func FinishRotation(dir string, now time.Time) (*Rotation, []string, error) {
 	r, err := ReadRotation(dir)
 	if err != nil {
@@ -235,72 +243,106 @@ func FinishRotation(dir string, now time.Time) (*Rotation, []string, error) {
 	case NotRotating:
 		return nil, nil, errors.New("certs: no CA rotation is in progress")
 	case Started, Bundled:
-		return nil, nil, fmt.Errorf("certs: the certificates in %s are still the old CA's: switch them to the new CA first", dir)
+		return nil, nil, fmt.Errorf("certs: some certificates in %s are still the old CA's: switch them to the new CA first", dir)
+	case Dropped:
+		return r, nil, nil
 	}
-	if err := leavesSignedBy(dir, r.New.Cert); err != nil {
+	if err := WriteCert(filepath.Join(dir, OldCAFile), r.Old.CertPEM); err != nil {
 		return nil, nil, err
 	}
-	var moved []string
-	if !bytes.Equal(r.Old.Cert.Raw, r.New.Cert.Raw) {
-		keyPEM, err := r.New.KeyPEM()
-		if err != nil {
-			return nil, nil, err
-		}
-		defer clear(keyPEM)
-		for _, f := range []struct {
-			name string
-			data []byte
-			key  bool
-		}{{CAKeyFile, keyPEM, true}, {CAFile, r.New.CertPEM, false}} { // the key first: see ReadRotation
-			path := filepath.Join(dir, f.name)
-			m, err := backup.LinkAside(path, now)
-			if err != nil {
-				return nil, nil, fmt.Errorf("certs: %w", err)
-			}
-			moved = append(moved, m)
-			write := WriteCert
-			if f.key {
-				write = WriteKey
-			}
-			if err := write(path, f.data); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	for _, name := range []string{NextCAFile, NextCAKeyFile} {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("certs: %w", err)
-		}
-	}
-	r, err = ReadRotation(dir)
+	moved, err := replaceCert(dir, CAFile, r.New.CertPEM, now)
 	if err != nil {
 		return nil, nil, err
 	}
-	return r, moved, nil
+	if r, err = ReadRotation(dir); err != nil {
+		return nil, nil, err
+	}
+	return r, []string{moved}, nil
 }
 
-// leavesSignedBy refuses unless the server certificate and every client
-// certificate in dir are signed by ca.
-func leavesSignedBy(dir string, ca *x509.Certificate) error {
-	files := []string{ServerFile}
-	for _, name := range clientNames(dir) {
-		cert, _ := ClientFiles(name)
-		files = append(files, cert)
+// CompleteRotation ends a rotation whose old CA was dropped: ca.key
+// becomes the new CA's (the old key kept as a backup), and ca-next.* and
+// ca-old.crt, whose bytes ca.crt, ca.key and the backups now hold, are
+// removed. Run it only once every node has been shown to refuse the old
+// CA.
+func CompleteRotation(dir string, now time.Time) ([]string, error) {
+	r, err := ReadRotation(dir)
+	if err != nil {
+		return nil, err
 	}
-	for _, name := range files {
-		path := filepath.Join(dir, name)
-		c, err := readCertFile(path)
-		if errors.Is(err, fs.ErrNotExist) && name != ServerFile {
-			continue // a client's key without its certificate: nothing to trust
-		}
+	switch r.Phase {
+	case NotRotating:
+		return nil, nil
+	case Dropped:
+	default:
+		return nil, fmt.Errorf("certs: the old CA is still in %s: finish the rotation first", filepath.Join(dir, CAFile))
+	}
+	var moved []string
+	keyPath := filepath.Join(dir, CAKeyFile)
+	if _, err := LoadAuthority(filepath.Join(dir, CAFile), keyPath); err != nil {
+		keyPEM, err := r.New.KeyPEM()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if !signedBy(c, ca) {
-			return fmt.Errorf("certs: %s is not signed by the new CA: switch the certificates to it first (or move %s out of %s if no one uses it)", path, name, dir)
+		defer clear(keyPEM)
+		m, err := backup.LinkAside(keyPath, now)
+		if err != nil {
+			return nil, fmt.Errorf("certs: %w", err)
+		}
+		moved = append(moved, m)
+		if err := WriteKey(keyPath, keyPEM); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	// ca-next.* before ca-old.crt: ReadRotation reads what is left as a
+	// rotation still to complete.
+	for _, name := range []string{NextCAFile, NextCAKeyFile, OldCAFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("certs: %w", err)
+		}
+	}
+	return moved, nil
+}
+
+// replaceCert replaces dir/name with data atomically, a second link to the
+// old file becoming its backup first, and returns the backup's name.
+func replaceCert(dir, name string, data []byte, now time.Time) (string, error) {
+	path := filepath.Join(dir, name)
+	moved, err := backup.LinkAside(path, now)
+	if err != nil {
+		return "", fmt.Errorf("certs: %w", err)
+	}
+	return moved, WriteCert(path, data)
+}
+
+// leavesSignedBy reports whether the server certificate and every client
+// certificate in dir are signed by ca and each has its key beside it. A
+// missing or unreadable file is "not yet": SwitchRotation reissues it.
+func leavesSignedBy(dir string, ca *x509.Certificate) (bool, error) {
+	pairs := [][2]string{{ServerFile, ServerKeyFile}}
+	for _, name := range clientNames(dir) {
+		cert, key := ClientFiles(name)
+		pairs = append(pairs, [2]string{cert, key})
+	}
+	for _, p := range pairs {
+		c, err := readCertFile(filepath.Join(dir, p[0]))
+		if err != nil || !signedBy(c, ca) {
+			return false, nil
+		}
+		keyPEM, err := secretfile.Read(filepath.Join(dir, p[1]), secretfile.Named)
+		if err != nil {
+			return false, nil
+		}
+		key, err := ParseKey(keyPEM)
+		clear(keyPEM)
+		if err != nil {
+			return false, nil
+		}
+		if pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(c.PublicKey) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func readCertFile(path string) (*x509.Certificate, error) {
@@ -318,13 +360,4 @@ func readCertFile(path string) (*x509.Certificate, error) {
 // signedBy reports whether ca's key signed leaf.
 func signedBy(leaf, ca *x509.Certificate) bool {
 	return leaf.CheckSignatureFrom(ca) == nil
-}
-
-func holds(certs []*x509.Certificate, c *x509.Certificate) bool {
-	for _, t := range certs {
-		if bytes.Equal(t.Raw, c.Raw) {
-			return true
-		}
-	}
-	return false
 }

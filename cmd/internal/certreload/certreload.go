@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,11 @@ type Result struct {
 	// directory: the CA it verifies its clients and its peers with
 	// (replicas verify their master, cluster nodes each other).
 	CAFile string `json:"ca_file,omitempty"`
+	// ClientAuthAddr is where the node demands a client certificate
+	// signed by that CA, if anywhere: its cluster bus port (cluster nodes
+	// authenticate each other so), or its own address with
+	// tls-auth-clients yes or optional.
+	ClientAuthAddr string `json:"client_auth_addr,omitempty"`
 	OnDisk *Cert  `json:"on_disk,omitempty"`
 	Before *Cert  `json:"served_before,omitempty"`
 	After  *Cert  `json:"served_after,omitempty"`
@@ -141,6 +147,7 @@ func served(addr string, tlsConfig *tls.Config, timeout time.Duration) (*x509.Ce
 // files are the TLS settings of a node, as it names them.
 type files struct {
 	cert, key, clientCert, clientKey, ca, dir string
+	clientAuthAddr                            string
 }
 
 // abs resolves a path the node names as Redis does: against its working
@@ -175,13 +182,14 @@ func Reload(n Node, a Admin) Result {
 		r.Detail = fmt.Sprintf("AUTH as %s: %s; pass the admin user's password with --admin-password-file", a.User, replyCode(reply, err))
 		return r
 	}
-	f, err := settings(conn)
+	f, err := settings(conn, n.Addr)
 	if err != nil {
 		r.Detail = termsafe.Escape(err.Error()) + "; nothing was changed on it"
 		return r
 	}
 	r.CertFile = termsafe.Escape(f.cert)
 	r.CAFile = f.abs(f.ca)
+	r.ClientAuthAddr = f.clientAuthAddr
 	disk, err := onDisk(f, n)
 	if err != nil {
 		r.Detail = termsafe.Escape(err.Error()) + "; nothing was changed on it"
@@ -267,8 +275,9 @@ func ReloadAll(nodes []Node, a Admin) []Result {
 
 // settings reads the node's TLS files and its working directory, against
 // which Redis resolves a relative path.
-func settings(conn *resp.Conn) (files, error) {
-	v, err := conn.DoValue("CONFIG", "GET", "tls-cert-file", "tls-key-file", "tls-client-cert-file", "tls-client-key-file", "tls-ca-cert-file", "dir")
+func settings(conn *resp.Conn, addr string) (files, error) {
+	v, err := conn.DoValue("CONFIG", "GET", "tls-cert-file", "tls-key-file", "tls-client-cert-file", "tls-client-key-file", "tls-ca-cert-file", "dir",
+		"tls-auth-clients", "cluster-enabled", "tls-cluster", "cluster-port", "tls-port")
 	if err != nil {
 		return files{}, fmt.Errorf("CONFIG GET: %w", err)
 	}
@@ -280,6 +289,20 @@ func settings(conn *resp.Conn) (files, error) {
 		m[v.Elems[i].Str] = v.Elems[i+1].Str
 	}
 	f := files{cert: m["tls-cert-file"], key: m["tls-key-file"], clientCert: m["tls-client-cert-file"], clientKey: m["tls-client-key-file"], ca: m["tls-ca-cert-file"], dir: m["dir"]}
+	host, _, _ := net.SplitHostPort(addr)
+	switch {
+	case m["cluster-enabled"] == "yes" && m["tls-cluster"] == "yes":
+		// The bus listens on cluster-port, or on the TLS port + 10000.
+		bus, _ := strconv.Atoi(m["cluster-port"])
+		if tlsPort, err := strconv.Atoi(m["tls-port"]); bus == 0 && err == nil && tlsPort > 0 {
+			bus = tlsPort + 10000
+		}
+		if bus > 0 && bus < 65536 {
+			f.clientAuthAddr = net.JoinHostPort(host, strconv.Itoa(bus))
+		}
+	case m["tls-auth-clients"] == "yes" || m["tls-auth-clients"] == "optional":
+		f.clientAuthAddr = addr
+	}
 	switch {
 	case f.cert == "" || f.key == "":
 		return files{}, errors.New("the node has no tls-cert-file or tls-key-file: it does not serve TLS")
