@@ -71,10 +71,10 @@ type Result struct {
 	// authenticate each other so), or its own address with
 	// tls-auth-clients yes or optional.
 	ClientAuthAddr string `json:"client_auth_addr,omitempty"`
-	OnDisk *Cert  `json:"on_disk,omitempty"`
-	Before *Cert  `json:"served_before,omitempty"`
-	After  *Cert  `json:"served_after,omitempty"`
-	Detail string `json:"detail"`
+	OnDisk         *Cert  `json:"on_disk,omitempty"`
+	Before         *Cert  `json:"served_before,omitempty"`
+	After          *Cert  `json:"served_after,omitempty"`
+	Detail         string `json:"detail"`
 }
 
 // OK reports whether the node serves the certificate on disk now.
