@@ -107,7 +107,7 @@ and number of rounds (the method is below).
 
 Each cell ran its stacks in alternation, in rounds: a round is one slice of every stack, back to
 back, and the stack that leads rotates from round to round. Up to %d rounds of slices of at least
-100 ms (fewer, longer slices where operations are slow, so that a slice holds at least 20
+10 ms (fewer, longer slices where operations are slow, so that a slice holds at least 20
 operations of each caller), %s per stack after a warm-up.
 
 A ratio is the median, over the rounds, of the paired per-round ratio: the stack's operations per

@@ -48,7 +48,7 @@ for every workload, value size and number of concurrent callers (a cell):
   hotget   GETs of 8 hot keys shared by every caller
 
 The stacks of a cell run in alternation, in rounds of one slice each, up
-to 20 rounds (--max-slices) of slices of at least 100 ms (fewer, longer ones
+to 20 rounds (--max-slices) of slices of at least 10 ms (fewer, longer ones
 when operations are slow), each stack leading in turn, so that a noisy
 machine slows each of them equally; --duration is each stack's measured
 time per cell. A failed operation makes the exit status 1, after the
@@ -90,9 +90,10 @@ Flags:
                      :STACK/STACK... to run instead of --stacks; excludes
                      --sizes, --callers and --workloads
   --duration D       measured time per stack per cell (default 5s)
-  --max-slices N     most rounds per cell (default 20, at most 6000): a
+  --max-slices N     most rounds per cell (default 20, at most 60000): a
                      longer --duration with a higher cap gives more
-                     rounds of 100 ms slices rather than longer slices
+                     rounds of slices as short as 10 ms rather than
+                     longer slices
   --handshakes N     connections per handshake measurement (default 30; 0: none)
   --prefix P         prefix of the keys written (default redsafe-bench:)
   --json             print the results as JSON instead of a table

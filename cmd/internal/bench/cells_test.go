@@ -88,7 +88,7 @@ func TestCellsOfTheMatrix(t *testing.T) {
 
 // TestRunCellsLiftedCap: against a real TLS redis-server, a cell with its
 // own stacks runs just those beside plaintext, and a cap above 20 gives
-// 2.2 s 22 rounds; every result carries each round's throughput and the
+// 2.2 s of fast operations as many rounds as it allows (100, of 22 ms); every result carries each round's throughput and the
 // median and quartiles of its paired ratios to plaintext.
 func TestRunCellsLiftedCap(t *testing.T) {
 	if testing.Short() {
@@ -113,8 +113,8 @@ func TestRunCellsLiftedCap(t *testing.T) {
 		switch {
 		case r.Errors > 0:
 			t.Errorf("%s: %d errors: %s", r.Stack, r.Errors, r.FirstError)
-		case r.Slices != 22 || r.Rounds != 22 || len(r.RoundOpsPerSec) != 22:
-			t.Errorf("%s: %d slices, %d rounds, %d round figures; want 22 of each", r.Stack, r.Slices, r.Rounds, len(r.RoundOpsPerSec))
+		case r.Slices != 100 || r.Rounds != 100 || len(r.RoundOpsPerSec) != 100:
+			t.Errorf("%s: %d slices, %d rounds, %d round figures; want 100 of each", r.Stack, r.Slices, r.Rounds, len(r.RoundOpsPerSec))
 		case !(0 < r.RatioP25 && r.RatioP25 <= r.RatioToPlaintext && r.RatioToPlaintext <= r.RatioP75):
 			t.Errorf("%s: ratio %v outside its quartiles %v-%v", r.Stack, r.RatioToPlaintext, r.RatioP25, r.RatioP75)
 		}

@@ -17,17 +17,17 @@ func TestSliceSchedule(t *testing.T) {
 		maxSlices  int
 		n          int
 	}{
-		{1500 * time.Millisecond, 60 * time.Microsecond, 0, 15},
+		{1500 * time.Millisecond, 60 * time.Microsecond, 0, 20},
 		{5 * time.Second, 60 * time.Microsecond, 0, 20},
 		{5 * time.Second, 60 * time.Microsecond, DefaultMaxSlices, 20},
-		{1500 * time.Millisecond, 0, 0, 15},
+		{1500 * time.Millisecond, 0, 0, 20},
 		{1500 * time.Millisecond, 15 * time.Millisecond, 0, 5},
 		{1500 * time.Millisecond, 150 * time.Millisecond, 0, 1},
-		// The cap lifted: 8 s of fast operations in 80 slices of 100 ms,
+		// The cap lifted: 8 s of fast operations in 800 slices of 10 ms,
 		// however high the cap; below it, the cap holds.
 		{8 * time.Second, 60 * time.Microsecond, 80, 80},
-		{8 * time.Second, 60 * time.Microsecond, MaxSlices, 80},
-		{8 * time.Second, 0, MaxSlices, 80},
+		{8 * time.Second, 60 * time.Microsecond, MaxSlices, 800},
+		{8 * time.Second, 0, MaxSlices, 800},
 		{8 * time.Second, 60 * time.Microsecond, 50, 50},
 		// ... and slow ones still get at least 20 operations per caller
 		// in a slice: 8 s at a 10 ms median is 40 slices of 200 ms.
@@ -45,8 +45,8 @@ func TestSliceSchedule(t *testing.T) {
 			t.Errorf("sliceSchedule(%v, %v, %d): slices of %v, shorter than %v", c.total, c.p50, c.maxSlices, d, sliceLength)
 		}
 	}
-	if MaxSlices != 6000 {
-		t.Errorf("MaxSlices = %d; the CLI's help says at most 6000", MaxSlices)
+	if MaxSlices != 60000 {
+		t.Errorf("MaxSlices = %d; the CLI's help says at most 60000", MaxSlices)
 	}
 }
 
