@@ -119,13 +119,7 @@ func runCertsReload(c *cli, cmd *command, args []string) int {
 }
 
 func printReload(out io.Writer, r reloadReport) {
-	for _, n := range r.Nodes {
-		mark := map[certreload.Status]string{certreload.Reloaded: "ok", certreload.Untouched: "--"}[n.Status]
-		if mark == "" {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(out, "  %-4s  node %-22s %s\n", mark, n.Addr, n.Detail)
-	}
+	printNodes(out, r.Nodes)
 	for _, s := range r.Sentinels {
 		mark := "ok"
 		if !s.Current {
@@ -135,6 +129,17 @@ func printReload(out io.Writer, r reloadReport) {
 	}
 	if r.Next != "" {
 		fmt.Fprintln(out, r.Next)
+	}
+}
+
+// printNodes prints each data node's reload, one line each, in order.
+func printNodes(out io.Writer, nodes []certreload.Result) {
+	for _, n := range nodes {
+		mark := map[certreload.Status]string{certreload.Reloaded: "ok", certreload.Untouched: "--"}[n.Status]
+		if mark == "" {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(out, "  %-4s  node %-22s %s\n", mark, n.Addr, n.Detail)
 	}
 }
 

@@ -170,15 +170,10 @@ func rotateBegin(rep *rotateCAReport, dir, certDir string, admin certreload.Admi
 // reading it), and where the node demands client certificates (a cluster's
 // bus, tls-auth-clients), it accepts one of each CA.
 func reloadTrustingBoth(rep *rotateCAReport, dir, certDir string, admin certreload.Admin) error {
-	rot, err := certs.ReadRotation(certDir)
+	rot, targets, err := reloadEveryNode(rep, dir, certDir, admin)
 	if err != nil {
 		return err
 	}
-	targets, err := upReloadTargets(dir)
-	if err != nil {
-		return err
-	}
-	rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
 	for i, n := range rep.Nodes {
 		if !n.OK() {
 			continue
@@ -193,6 +188,22 @@ func reloadTrustingBoth(rep *rotateCAReport, dir, certDir string, admin certrelo
 		}
 	}
 	return nil
+}
+
+// reloadEveryNode reloads every node of the up directory with the files
+// as they are now, verified against ca.crt as it is now, and returns the
+// rotation those files are at.
+func reloadEveryNode(rep *rotateCAReport, dir, certDir string, admin certreload.Admin) (*certs.Rotation, *reloadTargets, error) {
+	rot, err := certs.ReadRotation(certDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	targets, err := upReloadTargets(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
+	return rot, targets, nil
 }
 
 // rotateSwitch: every node reloaded once more and proven to trust both
@@ -270,15 +281,10 @@ func rotateFinish(rep *rotateCAReport, dir, certDir string, admin certreload.Adm
 	default:
 		return outOfOrder("some certificates are not the new CA's yet: run the switch step first; nothing was changed")
 	}
-	rot, err := certs.ReadRotation(certDir)
+	rot, targets, err := reloadEveryNode(rep, dir, certDir, admin)
 	if err != nil {
 		return err
 	}
-	targets, err := upReloadTargets(dir)
-	if err != nil {
-		return err
-	}
-	rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
 	rep.Checks = nil
 	oldOnly := poolOf(rot.Old.Cert)
 	for i, n := range rep.Nodes {
@@ -494,13 +500,7 @@ func printRotateCA(out io.Writer, r *rotateCAReport) {
 			fmt.Fprintf(out, "  kept the old file as %s\n", b)
 		}
 	}
-	for _, n := range r.Nodes {
-		mark := map[certreload.Status]string{certreload.Reloaded: "ok", certreload.Untouched: "--"}[n.Status]
-		if mark == "" {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(out, "  %-4s  node %-22s %s\n", mark, n.Addr, n.Detail)
-	}
+	printNodes(out, r.Nodes)
 	for _, ch := range r.Checks {
 		mark := "ok"
 		if !ch.OK {
