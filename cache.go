@@ -37,15 +37,21 @@ func (c *Cache) Get(ctx context.Context, key string) (_ []byte, err error) {
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
 	start := c.begin()
 	defer func() { err = c.opError(err); c.done(CommandSet, start, err) }()
-	cmd, err := c.setCommand(key, value, ttl)
+	buf := tokenBuffer(c.sealer.SealedLenFor(len(value)))
+	cmd, err := c.sealCommand(key, value, ttl, *buf)
 	if err != nil {
+		releaseToken(buf)
 		return err
 	}
 	if c.local != nil {
 		c.local.Drop(c.name(key))
 		defer c.local.Drop(c.name(key))
 	}
-	return c.do(ctx, cmd).Error()
+	res := c.do(ctx, cmd)
+	if res.NonRedisError() == nil {
+		releaseToken(buf) // see tokenBuffers: the command is done with it
+	}
+	return res.Error()
 }
 
 // Delete removes keys and returns how many existed. On one server it is
@@ -200,12 +206,18 @@ func (c *Cache) SetMany(ctx context.Context, items map[string][]byte, ttl time.D
 }
 
 func (c *Cache) setCommand(key string, value []byte, ttl time.Duration) (rueidis.Completed, error) {
+	return c.sealCommand(key, value, ttl, make([]byte, 0, c.sealer.SealedLenFor(len(value))))
+}
+
+// sealCommand is setCommand sealing into buf's capacity, which the command
+// then points into until it is done.
+func (c *Cache) sealCommand(key string, value []byte, ttl time.Duration, buf []byte) (rueidis.Completed, error) {
 	if ttl < 0 {
 		return rueidis.Completed{}, fmt.Errorf("redsafe: negative ttl %v for Set; use 0 for no expiry", ttl)
 	}
 	start := c.begin()
 	name := c.name(key)
-	token := c.sealer.SealFor(make([]byte, 0, c.sealer.SealedLenFor(len(value))), name, value)
+	token := c.sealer.SealFor(buf[:0], name, value)
 	c.encrypted(start)
 	set := c.client.B().Set().Key(name).Value(rueidis.BinaryString(token))
 	if ttl == 0 {
