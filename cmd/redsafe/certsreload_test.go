@@ -136,6 +136,20 @@ func (w *reloadWorkload) finish(t *testing.T) {
 	}
 }
 
+// upSingle runs `redsafe up` for one server on a free port in a temporary
+// directory, brought down when the test ends.
+func upSingle(t *testing.T) (dir string, port int) {
+	t.Helper()
+	redisserver.RedisServerPath(t)
+	dir = filepath.Join(t.TempDir(), "rs")
+	port = freePortBase(t, 1, 0)
+	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
+	if code, out, errOut := runCLI(t, "up", "--dir", dir, "--port", strconv.Itoa(port), "--timeout", "30s"); code != 0 {
+		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
+	}
+	return dir, port
+}
+
 // freshSerial is the serial a new TLS client, with no session to resume,
 // sees on addr, verified with caFile.
 func freshSerial(t *testing.T, caFile, addr string) string {
@@ -183,13 +197,7 @@ func reloadJSON(t *testing.T, args ...string) (int, reloadReport, string, string
 // it), and ca.crt is byte for byte the one the service had.
 func TestCertsRenewReloadSingle(t *testing.T) {
 	t.Parallel()
-	redisserver.RedisServerPath(t)
-	dir := filepath.Join(t.TempDir(), "rs")
-	port := freePortBase(t, 1, 0)
-	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
-	if code, out, errOut := runCLI(t, "up", "--dir", dir, "--port", strconv.Itoa(port), "--timeout", "30s"); code != 0 {
-		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
-	}
+	dir, port := upSingle(t)
 	certDir := filepath.Join(dir, "certs")
 	caBefore, err := os.ReadFile(filepath.Join(certDir, certs.CAFile))
 	if err != nil {

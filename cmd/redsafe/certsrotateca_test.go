@@ -17,7 +17,6 @@ import (
 	"github.com/redsafe/redsafe"
 	"github.com/redsafe/redsafe/cmd/internal/envfile"
 	"github.com/redsafe/redsafe/internal/certs"
-	"github.com/redsafe/redsafe/internal/redisserver"
 )
 
 func rotateCA(t *testing.T, dir string, step ...string) (int, rotateCAReport, string) {
@@ -75,13 +74,7 @@ func countCerts(t *testing.T, path string) int {
 // server and by the library, and the new CA is the only one.
 func TestCertsRotateCA(t *testing.T) {
 	t.Parallel()
-	redisserver.RedisServerPath(t)
-	dir := filepath.Join(t.TempDir(), "rs")
-	port := freePortBase(t, 1, 0)
-	t.Cleanup(func() { runCLI(t, "down", "--dir", dir) })
-	if code, out, errOut := runCLI(t, "up", "--dir", dir, "--port", strconv.Itoa(port), "--timeout", "30s"); code != 0 {
-		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
-	}
+	dir, port := upSingle(t)
 	certDir := filepath.Join(dir, "certs")
 	caPath := filepath.Join(certDir, certs.CAFile)
 	oldCA, err := os.ReadFile(caPath)
