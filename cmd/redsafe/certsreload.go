@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -100,9 +99,7 @@ func runCertsReload(c *cli, cmd *command, args []string) int {
 	}
 	report.Next = reloadNext(report, targets)
 	if *asJSON {
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(report)
+		writeJSON(c.stdout, report)
 	} else {
 		printReload(c.stdout, report)
 	}

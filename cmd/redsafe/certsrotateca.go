@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -140,9 +139,7 @@ func runCertsRotateCA(c *cli, cmd *command, args []string) int {
 		rep.Next = termsafe.Error(err).Error() + "\n" + rep.Next
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		writeJSON(c.stdout, rep)
 	} else {
 		printRotateCA(c.stdout, rep)
 	}
@@ -233,11 +230,17 @@ func rotateSwitch(rep *rotateCAReport, dir, certDir string, admin certreload.Adm
 		}
 		rep.Checks = nil
 	}
-	targets, err := upReloadTargets(dir)
+	return reloadServingNew(rep, dir, certDir, admin)
+}
+
+// reloadServingNew reloads every node with the files as they are and
+// proves that each serves a certificate a client trusting only the new CA
+// accepts.
+func reloadServingNew(rep *rotateCAReport, dir, certDir string, admin certreload.Admin) error {
+	rot, targets, err := reloadEveryNode(rep, dir, certDir, admin)
 	if err != nil {
 		return err
 	}
-	rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
 	newOnly := poolOf(rot.New.Cert)
 	for _, n := range targets.nodes {
 		rep.Checks = append(rep.Checks, handshakeCheck(n, newOnly, "new-ca-accepted", true))
@@ -256,18 +259,10 @@ func rotateSwitch(rep *rotateCAReport, dir, certDir string, admin certreload.Adm
 func rotateFinish(rep *rotateCAReport, dir, certDir string, admin certreload.Admin, rot *certs.Rotation) error {
 	switch rot.Phase {
 	case certs.Switched:
-		targets, err := upReloadTargets(dir)
-		if err != nil {
-			return err
-		}
 		// Before any file changes: every node reachable as the admin, and
 		// serving a certificate of the new CA.
-		rep.Nodes = certreload.ReloadAll(targets.nodes, admin)
-		newOnly := poolOf(rot.New.Cert)
-		for _, n := range targets.nodes {
-			if ch := handshakeCheck(n, newOnly, "new-ca-accepted", true); !ch.OK {
-				rep.Checks = append(rep.Checks, ch)
-			}
+		if err := reloadServingNew(rep, dir, certDir, admin); err != nil {
+			return err
 		}
 		if !allReloaded(rep.Nodes) || !allChecked(rep.Checks) {
 			return errors.New("not every node reloads and serves a certificate of the new CA: nothing was changed; run the switch step again")
